@@ -1,0 +1,3 @@
+"""flic-bridge: Flic button presses to durable On/Off webhooks and MQTT."""
+
+__version__ = "0.1.0"

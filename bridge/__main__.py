@@ -1,0 +1,5 @@
+"""`python -m bridge` is `flic-bridge`."""
+
+from bridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""The values that flow through the bridge: click types, raw clicks from sources, clicks."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class ClickType(enum.StrEnum):
+    """What the button did; names are the contract's click types."""
+
+    SINGLE = "single"
+    DOUBLE = "double"
+    HOLD = "hold"
+    CLICK = "click"  # released within 1 s, no double-click wait
+    DOWN = "down"
+    UP = "up"
+
+
+@dataclass(frozen=True, slots=True)
+class RawClick:
+    """A click as a source saw it, before the bridge names it and gives it an id.
+
+    `event_id` is set only by sources whose sender mints ids (the hub module), so a
+    retried post keeps its id; otherwise the runtime mints one on arrival.
+    """
+
+    address: str  # lower-case "aa:bb:cc:dd:ee:ff"
+    click_type: ClickType
+    source: str  # "flicd" | "ble" | "hub" | "api" | "mqtt"
+    pressed_at: datetime  # aware UTC; for a queued press, its real press time
+    queued: bool = False
+    queued_s: float = 0.0
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSeen:
+    """A source's news about a button: connection state and/or battery."""
+
+    address: str
+    source: str
+    seen_at: datetime
+    connected: bool | None = None
+    battery: int | None = None  # percent
+
+
+SourceEvent = RawClick | ButtonSeen
+
+
+@dataclass(frozen=True, slots=True)
+class ClickEvent:
+    """A click the bridge has accepted: named, with its event id, ready for the outbox."""
+
+    event_id: str
+    button_address: str
+    button_name: str
+    click_type: ClickType
+    source: str
+    pressed_at: datetime
+    received_at: datetime
+    queued: bool
+    queued_s: float

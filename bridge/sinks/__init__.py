@@ -1,0 +1,1 @@
+"""Delivery targets fed by the outbox: webhooks (HTTP) and MQTT."""

@@ -1,0 +1,1 @@
+"""Click sources: flicd (pyflic), Flic 2 over BLE (bleak), Flic Hub modules."""
