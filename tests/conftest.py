@@ -7,7 +7,9 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--hardware", action="store_true", default=False,
+        "--hardware",
+        action="store_true",
+        default=False,
         help="run tests that need a real Bluetooth adapter or a real flicd",
     )
 

@@ -22,7 +22,8 @@ def test_packages_do_not_import_each_other() -> None:
     for pkg, other in (("bridge", "server"), ("server", "bridge")):
         for path in (ROOT / pkg).rglob("*.py"):
             text = path.read_text()
-            assert f"from {other}" not in text and f"import {other}" not in text, path
+            assert f"from {other}" not in text, path
+            assert f"import {other}" not in text, path
 
 
 def test_readme_first_screen_shows_the_two_commands() -> None:

@@ -47,7 +47,11 @@ class Proc:
     """One running program; its stdout+stderr go to `log_path` so a failing test can show it."""
 
     def __init__(
-        self, args: Sequence[str], *, log_path: Path, env: dict[str, str] | None = None,
+        self,
+        args: Sequence[str],
+        *,
+        log_path: Path,
+        env: dict[str, str] | None = None,
         cwd: Path | None = None,
     ) -> None:
         self.args = list(args)
@@ -55,7 +59,11 @@ class Proc:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self._log = log_path.open("ab")
         self.popen = subprocess.Popen(
-            self.args, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, cwd=cwd,
+            self.args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=cwd,
             start_new_session=True,
         )
 
