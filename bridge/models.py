@@ -33,6 +33,7 @@ class RawClick:
     queued: bool = False
     queued_s: float = 0.0
     event_id: str | None = None
+    name_hint: str | None = None  # the sender's name for the button (hub), used if unconfigured
 
 
 @dataclass(frozen=True, slots=True)

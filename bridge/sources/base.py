@@ -1,11 +1,12 @@
-"""The seam every click source implements."""
+"""The seams every click source uses: a pull iterator, or a push callback for HTTP senders."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
-from bridge.models import SourceEvent
+from bridge.models import ButtonSeen, RawClick, SourceEvent
 
 
 class ClickSource(Protocol):
@@ -18,3 +19,18 @@ class ClickSource(Protocol):
     name: str
 
     def events(self) -> AsyncIterator[SourceEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The runtime's answer to a click: stored on disk under `event_id`."""
+
+    event_id: str
+    duplicate: bool  # that event id was already stored: nothing new was enqueued
+
+
+# Push senders (hub posts, /api/press, MQTT press topic) hand clicks to the runtime with this;
+# it returns only once the click is committed to the outbox.
+Accept = Callable[[RawClick], Awaitable[Accepted]]
+# Connection/battery news that needs no durability (status page, MQTT state).
+Observe = Callable[[ButtonSeen], None]
