@@ -34,5 +34,5 @@ def test_jitter_comes_from_the_randomness_given() -> None:
 
 @pytest.mark.parametrize(("attempt", "rand"), [(0, 0.5), (1, -0.1), (1, 1.5)])
 def test_nonsense_arguments_are_refused(attempt: int, rand: float) -> None:
-    with pytest.raises(ValueError, match="attempt|rand"):
+    with pytest.raises(ValueError, match=r"attempt|rand"):
         backoff_s(attempt, rand)
