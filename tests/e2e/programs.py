@@ -35,20 +35,28 @@ class AlertServer:
 
     def add_flic_integration(self, name: str = "front-office") -> dict[str, Any]:
         out = subprocess.run(
-            [*python_module("server", "integration", "add", "--name", name, "--json"),
-             "--data-dir", str(self.data_dir)],
-            capture_output=True, text=True, check=False, env={**os.environ, **CLEAN_ENV},
-        )  # fmt: skip
+            [
+                *python_module("server", "integration", "add", "--name", name, "--json"),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **CLEAN_ENV},
+        )
         assert out.returncode == 0, out.stderr
         result: dict[str, Any] = json.loads(out.stdout)
         return result
 
     def start(self) -> AlertServer:
         self.proc = Proc(
-            python_module("server", "run", "--data-dir", str(self.data_dir), "--port", str(self.port)),
+            python_module(
+                "server", "run", "--data-dir", str(self.data_dir), "--port", str(self.port)
+            ),
             log_path=self.log_path,
             env=CLEAN_ENV,
-        )  # fmt: skip
+        )
         wait_http_ok(self.url + "/healthz", proc=self.proc)
         return self
 
@@ -116,8 +124,12 @@ class Bridge:
         for url in self.forward_urls:
             lines += ["[[forward]]", f'url = "{url}"']
         for address, name in self.buttons:
-            lines += ["[[button]]", f'address = "{address}"', f'name = "{name}"',
-                      f'info = "{name} button"']  # fmt: skip
+            lines += [
+                "[[button]]",
+                f'address = "{address}"',
+                f'name = "{name}"',
+                f'info = "{name} button"',
+            ]
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def start(self) -> Bridge:

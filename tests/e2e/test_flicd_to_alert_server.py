@@ -124,8 +124,11 @@ def test_outage_and_sigkill_lose_nothing_and_keep_order_per_button(
     log = server.inbound()
     assert len(log) == 12
     assert len({m["body"]["event_id"] for m in log}) == 12
-    expected = {"front-desk": ["On", "Off", "On", "Off"], "back-door": ["On", "Off", "On", "Off"],
-                "side-gate": ["On", "Off", "On", "Off"]}  # fmt: skip
+    expected = {
+        "front-desk": ["On", "Off", "On", "Off"],
+        "back-door": ["On", "Off", "On", "Off"],
+        "side-gate": ["On", "Off", "On", "Off"],
+    }
     assert states_by_button(server) == expected
     for name in expected:
         kinds = [m["body"]["click_type"] for m in log if m["body"]["flic_nameId"] == name]
