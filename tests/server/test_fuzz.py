@@ -159,12 +159,14 @@ def test_the_real_server_stays_healthy_after_garbage(server: RunningServer) -> N
         b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nshort",
     ]
     for payload in junk:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-            with contextlib.suppress(OSError):
-                sock.sendall(payload)
-                sock.shutdown(socket.SHUT_WR)
-                while sock.recv(65536):
-                    pass
+        with (
+            socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock,
+            contextlib.suppress(OSError),
+        ):
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            while sock.recv(65536):
+                pass
     for body in (b"\xff\xfe", b"{" * 5000, b"[" * 100000, b'"flic_nameId": "desk",'):
         assert server.post(path, body).status_code in ALLOWED
     assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
