@@ -112,15 +112,3 @@ def test_buttons_lists_the_configured_ones_when_the_bridge_is_down(tmp_path: Pat
     assert "front-desk" in out.stdout
     assert "80:e4:da:71:23:45" in out.stdout
 
-
-def test_pair_ble_says_plainly_when_this_build_has_no_ble_pairing(tmp_path: Path) -> None:
-    out = cli("pair", "--ble", "--config", str(write_config(tmp_path)), cwd=tmp_path)
-    try:
-        import bridge.sources.ble as ble
-    except ImportError:
-        ble = None
-    if ble is None or not hasattr(ble, "pair_ble"):
-        assert out.returncode == 1
-        assert "BLE" in out.stderr
-    else:  # the BLE engineer's wizard runs; without an adapter it must still fail cleanly
-        assert "Traceback" not in out.stderr
