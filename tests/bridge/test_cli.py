@@ -111,4 +111,3 @@ def test_buttons_lists_the_configured_ones_when_the_bridge_is_down(tmp_path: Pat
     assert out.returncode == 0, out.stderr
     assert "front-desk" in out.stdout
     assert "80:e4:da:71:23:45" in out.stdout
-
