@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SRC    := $(wildcard $(SRC))
 
 .PHONY: run test venv deps lint typecheck pytest bench fmt clean
 
@@ -22,8 +23,8 @@ deps: venv
 	bash scripts/test-deps.sh
 
 lint: venv
-	$(BIN)/ruff check bridge server tests scripts bench
-	$(BIN)/ruff format --check bridge server tests scripts bench
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
 
 typecheck: venv
 	$(BIN)/mypy bridge server
@@ -36,8 +37,8 @@ pytest: venv deps
 test: lint typecheck pytest
 
 fmt: venv
-	$(BIN)/ruff format bridge server tests scripts bench
-	$(BIN)/ruff check --fix bridge server tests scripts bench
+	$(BIN)/ruff format $(SRC)
+	$(BIN)/ruff check --fix $(SRC)
 
 bench: venv deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
