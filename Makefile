@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SRC    := $(wildcard $(SRC))
+SRC    := $(wildcard bridge server tests scripts bench)
 
 .PHONY: run test venv deps lint typecheck pytest bench fmt clean
 
