@@ -334,12 +334,15 @@ async def pair_ble(
 def _unavailable(exc: BaseException, adapter: str) -> BleUnavailable | None:
     """Recognise 'BLE cannot work here' failures among bleak/D-Bus errors."""
     text = f"{type(exc).__name__}: {exc}"
-    markers = ("No Bluetooth adapters", "not found", "NotReady", "No such file", "dbus", "DBus")
-    if isinstance(exc, FileNotFoundError | ConnectionRefusedError | PermissionError) or any(
-        m in text for m in markers
-    ):
-        return BleUnavailable(f"Bluetooth LE unavailable on {adapter} ({text}): {ADAPTER_HINT}")
-    return None
+    if isinstance(exc, FileNotFoundError | ConnectionRefusedError):
+        reason = "BlueZ is not reachable on the system D-Bus"
+    elif isinstance(exc, PermissionError):
+        reason = "no permission to talk to BlueZ over D-Bus"
+    elif any(m in text for m in ("No Bluetooth adapters", "not found", "NotReady", "DBus")):
+        reason = text
+    else:
+        return None
+    return BleUnavailable(f"Bluetooth LE unavailable on {adapter} ({reason}): {ADAPTER_HINT}")
 
 
 async def scan_flic2(adapter: str, seconds: float) -> list[str]:

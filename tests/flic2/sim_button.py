@@ -84,6 +84,7 @@ class SimButton:
         self.received_opcodes: list[int] = []
         self.acks: list[int] = []
         self.mac_failures = 0
+        self.resend_all_unacked = False  # a sloppy firmware: ignore the app's event count on init
 
     # --- the physical button -------------------------------------------------------------
 
@@ -152,7 +153,8 @@ class SimButton:
 
     def _emit_signed(self, packet: bytes, *, newly_assigned: bool = False) -> None:
         link = self.link
-        assert link is not None and link.key is not None
+        assert link is not None
+        assert link.key is not None
         tag = chaskey_mac(link.key, 0, link.tx, packet)
         link.tx += 1
         if self.corrupt_next_mac:
@@ -255,7 +257,8 @@ class SimButton:
             bits = int.from_bytes(body[9:14], "little")
             max_queued = (bits >> 9) & 0x1F
             rebooted = app_boot != self.boot_id
-            pending = [e for e in self.unacked if rebooted or _after(e.count, app_count)]
+            fresh = rebooted or self.resend_all_unacked
+            pending = [e for e in self.unacked if fresh or _after(e.count, app_count)]
             if max_queued == 0:
                 pending = []
             stamp = (1 if pending else 0) | (self.clock << 1)
