@@ -382,19 +382,21 @@ class BleakTransport:
             from bleak import BleakClient
         except ImportError as exc:  # pragma: no cover - bleak is a dependency
             raise BleUnavailable(f"bleak is not installed: {ADAPTER_HINT}") from exc
-        client = BleakClient(
-            address,
-            disconnected_callback=lambda _client: self._queue.put_nowait(None),
-            timeout=self._timeout_s,
-            bluez={"adapter": self.adapter},
-        )
+        client: Any = None
         try:
+            client = BleakClient(
+                address,
+                disconnected_callback=lambda _client: self._queue.put_nowait(None),
+                timeout=self._timeout_s,
+                bluez={"adapter": self.adapter},
+            )
             await client.connect()
             await client.start_notify(NOTIFY_UUID, self._on_notify)
             char = client.services.get_characteristic(WRITE_UUID)
         except Exception as exc:
-            with contextlib.suppress(Exception):
-                await client.disconnect()
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.disconnect()
             raise _unavailable(exc, self.adapter) or SourceError(
                 f"cannot connect to Flic 2 {address}: {exc}"
             ) from exc
