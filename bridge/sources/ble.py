@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bridge.config import Config
 from bridge.errors import SourceError
 from bridge.flic2 import (
     MANUFACTURER_ID,
@@ -257,6 +258,32 @@ def ble_sources(
         BleSource(address, state_dir, transport_factory, **options)
         for address in PairingStore(state_dir).addresses()
     ]
+
+
+def ble_sources_for(
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
+    transport_factory: TransportFactory | None = None,
+) -> list[BleSource]:
+    """The runtime's BLE sources: every paired button, with the click types its mapping uses."""
+    adapter = config.ble.adapter
+    factory = transport_factory or (lambda: BleakTransport(adapter))
+    mapped = {spec.address: spec.click_types for spec in config.buttons}
+    state_dir = config.bridge.state_dir
+    sources = [
+        BleSource(
+            address,
+            state_dir,
+            factory,
+            click_types=DEFAULT_CLICK_TYPES | mapped.get(address, frozenset()),
+            clock=clock,
+        )
+        for address in PairingStore(state_dir).addresses()
+    ]
+    if not sources:
+        log.warning("[ble] is enabled but no Flic 2 is paired: run flic-bridge pair --ble")
+    return sources
 
 
 async def pair_one(
