@@ -15,10 +15,10 @@ from bridge.flic2.errors import (
     TooManyAppsError,
 )
 from bridge.flic2.pairing import Pairing
-from bridge.flic2.session import (
+from bridge.flic2.session import Flic2Session
+from bridge.flic2.session_events import (
     Battery,
     FirmwareVersion,
-    Flic2Session,
     NameChanged,
     Paired,
     Press,

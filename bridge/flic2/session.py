@@ -9,7 +9,6 @@ import os
 import struct
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bridge.flic2 import crypto, packets
@@ -27,7 +26,16 @@ from bridge.flic2.events import decode_notification, is_newer
 from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler, fragment
 from bridge.flic2.packets import MAC_LEN, FromButton, ToButton
 from bridge.flic2.pairing import Pairing, address_to_wire
-from bridge.models import ClickType
+from bridge.flic2.session_events import (
+    Battery,
+    FirmwareVersion,
+    NameChanged,
+    Paired,
+    Press,
+    QueueDrained,
+    SessionEvent,
+    Verified,
+)
 
 # Connection parameters the vendor's module asks for: 100-112.5 ms, latency 17, 8 s timeout.
 CONN_PARAMS = (80, 90, 17, 800)
@@ -37,59 +45,6 @@ MAX_OUTSTANDING_REQUESTS = 2
 def battery_millivolt(level: int) -> int:
     """The button's 10-bit battery reading in millivolts (3.6 V full scale)."""
     return (level * 3600 + 512) // 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Paired:
-    """Full verify succeeded: store `pairing` for quick verify."""
-
-    pairing: Pairing
-    battery_mv: int
-
-
-@dataclass(frozen=True, slots=True)
-class Verified:
-    """Quick verify with the stored pairing succeeded."""
-
-
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A click type the button reported, with its real press time."""
-
-    click_type: ClickType
-    event_count: int
-    queued: bool
-    age_s: float
-    pressed_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class QueueDrained:
-    """Every press the button queued while disconnected has been delivered."""
-
-
-@dataclass(frozen=True, slots=True)
-class Battery:
-    """A battery reading."""
-
-    millivolt: int
-
-
-@dataclass(frozen=True, slots=True)
-class NameChanged:
-    """The name stored in the button."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class FirmwareVersion:
-    """The button's firmware version."""
-
-    version: int
-
-
-SessionEvent = Paired | Verified | Press | QueueDrained | Battery | NameChanged | FirmwareVersion
 
 
 class State(enum.Enum):

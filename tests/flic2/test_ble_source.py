@@ -16,13 +16,13 @@ from bridge.errors import SourceError
 from bridge.flic2 import Pairing
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent
 from bridge.sources.ble import (
-    BleakTransport,
     BleSource,
     BleUnavailable,
     PairingStore,
     ble_sources,
     pair_ble,
 )
+from bridge.sources.ble_bleak import BleakTransport
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
 from tests.flic2.sim_transport import SimRadio

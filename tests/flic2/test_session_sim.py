@@ -8,6 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bridge.flic2 import (
+    Battery,
+    Flic2Session,
     GenuineCheckError,
     MacMismatchError,
     NotPairableError,
@@ -21,7 +23,6 @@ from bridge.flic2 import (
 )
 from bridge.flic2.crypto import signature_variant
 from bridge.flic2.frames import MAX_PACKET_LEN, Reassembler, fragment
-from bridge.flic2.session import Battery, Flic2Session
 from bridge.models import ClickType
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton

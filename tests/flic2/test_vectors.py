@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 import bridge.flic2 as flic2
-from bridge.flic2 import crypto
-from bridge.flic2.session import Flic2Session, Press
+from bridge.flic2 import Flic2Session, Press, crypto
 from bridge.models import ClickType
 
 VECTORS = Path(__file__).parent / "vectors"
