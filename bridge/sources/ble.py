@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SOURCE_NAME = "ble"
 VERIFY_TIMEOUT_S = 31.0  # the vendor's module gives a verify 31 s
+BATTERY_INTERVAL_S = 3 * 3600.0  # and reads the battery every 3 hours
 DEFAULT_CLICK_TYPES = frozenset({ClickType.SINGLE, ClickType.DOUBLE, ClickType.HOLD})
 ADAPTER_HINT = (
     "install BlueZ and start bluetoothd, check the adapter exists and is powered "
@@ -124,26 +125,48 @@ class PairingStore:
 class _Link:
     """A session running over a connected transport."""
 
-    def __init__(self, transport: BleTransport, session: Flic2Session, timeout_s: float) -> None:
+    def __init__(
+        self,
+        transport: BleTransport,
+        session: Flic2Session,
+        timeout_s: float,
+        idle_s: float | None = None,
+    ) -> None:
         self.transport = transport
         self.session = session
         self._frames = transport.notifications()
         self._timeout_s = timeout_s
+        self._idle_s = idle_s
+        self._next: asyncio.Future[bytes] | None = None
 
     async def flush(self) -> None:
-        for frame in self.session.take_writes():
-            await self.transport.write(frame)
+        try:
+            for frame in self.session.take_writes():
+                await self.transport.write(frame)
+        except SourceError as exc:
+            raise SourceError(f"lost the Bluetooth link to {self.session.address}: {exc}") from exc
 
     async def next_frame(self) -> bytes | None:
-        """The next notified frame; None when the link is gone. Verify must finish in time."""
+        """The next frame; None when the link is gone; b"" after `idle_s` without one."""
+        if self._next is None:
+            self._next = asyncio.ensure_future(anext(self._frames))
+        ready = self.session.state is State.READY
+        done, _ = await asyncio.wait(
+            {self._next}, timeout=self._idle_s if ready else self._timeout_s
+        )
+        if not done:
+            if ready:
+                return b""
+            raise SourceError(f"{self.session.address} did not complete verify in time")
+        finished, self._next = self._next, None
         try:
-            if self.session.state is State.READY:
-                return await anext(self._frames)
-            return await asyncio.wait_for(anext(self._frames), self._timeout_s)
+            return finished.result()
         except StopAsyncIteration:
             return None
-        except TimeoutError as exc:
-            raise SourceError(f"{self.session.address} did not complete verify in time") from exc
+
+    def close(self) -> None:
+        if self._next is not None:
+            self._next.cancel()
 
 
 class BleSource:
@@ -162,8 +185,10 @@ class BleSource:
         random: Callable[[int], bytes] = os.urandom,
         clock: Callable[[], datetime] = _utc_now,
         verify_timeout_s: float = VERIFY_TIMEOUT_S,
+        battery_interval_s: float = BATTERY_INTERVAL_S,
     ) -> None:
         self.address = address.lower()
+        self._battery_interval_s = battery_interval_s
         self._store = PairingStore(state_dir)
         self._factory = transport_factory
         self._click_types = click_types
@@ -191,6 +216,7 @@ class BleSource:
     async def _session(self, pairing: Pairing) -> AsyncIterator[SourceEvent]:
         transport = self._factory()
         await transport.connect(self.address)
+        link: _Link | None = None
         try:
             session = Flic2Session(
                 self.address,
@@ -199,11 +225,15 @@ class BleSource:
                 random=self._random,
                 att_mtu=transport.att_mtu,
             )
-            link = _Link(transport, session, self._timeout_s)
+            link = _Link(transport, session, self._timeout_s, self._battery_interval_s)
             session.start()
             await link.flush()
             saved = pairing
             while (frame := await link.next_frame()) is not None:
+                if not frame:  # idle: time for a fresh battery reading
+                    session.request_battery()
+                    await link.flush()
+                    continue
                 now = self._clock()
                 try:
                     events = session.receive(frame, now)
@@ -220,6 +250,8 @@ class BleSource:
                 await link.flush()
             raise SourceError(f"lost the Bluetooth link to {self.address}")
         finally:
+            if link is not None:
+                link.close()
             with contextlib.suppress(Exception):
                 await transport.disconnect()
 
@@ -301,7 +333,16 @@ async def pair_one(
         link = _Link(transport, session, timeout_s)
         session.start()
         await link.flush()
-        paired: Pairing | None = None
+        return await _pair_until_ready(link, clock)
+    finally:
+        with contextlib.suppress(Exception):
+            await transport.disconnect()
+
+
+async def _pair_until_ready(link: _Link, clock: Callable[[], datetime]) -> Pairing:
+    session = link.session
+    paired: Pairing | None = None
+    try:
         while (frame := await link.next_frame()) is not None:
             events = session.receive(frame, clock())
             await link.flush()
@@ -309,10 +350,9 @@ async def pair_one(
             if paired is not None and any(isinstance(e, QueueDrained) for e in events):
                 assert session.pairing is not None
                 return session.pairing  # with the boot id and event count from init
-        raise SourceError(f"{address} dropped the link while pairing")
+        raise SourceError(f"{session.address} dropped the link while pairing")
     finally:
-        with contextlib.suppress(Exception):
-            await transport.disconnect()
+        link.close()
 
 
 async def pair_ble(

@@ -141,6 +141,23 @@ async def test_source_reports_connection_battery_and_each_kind_of_press(
     await run.stop()
 
 
+async def test_battery_is_read_again_while_the_button_stays_connected(
+    tmp_path: Path, radio: SimRadio, button: SimButton, verify_key: bytes
+) -> None:
+    await paired(tmp_path, radio, button, verify_key)
+    ble = BleSource(
+        ADDRESS, tmp_path, radio.transport, verify_key=verify_key, battery_interval_s=0.01
+    )
+    run = Run(ble)
+    await run.until(lambda: bool(run.events), "connected")
+    button.battery_level = 800  # about 2.81 V
+    levels = lambda: [e.battery for e in run.events if isinstance(e, ButtonSeen) and e.battery]  # noqa: E731
+    await run.until(lambda: 63 in levels(), "the new battery level")
+    assert levels()[0] == 98
+    assert set(levels()) == {98, 63}
+    await run.stop()
+
+
 async def test_presses_made_out_of_range_arrive_queued_with_their_press_time(
     tmp_path: Path, radio: SimRadio, button: SimButton, verify_key: bytes
 ) -> None:
