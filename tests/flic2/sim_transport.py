@@ -67,10 +67,6 @@ class SimTransport:
         if button.link is None:  # the button dropped the link (e.g. bad MAC)
             self.lost()
 
-    def inject(self, frame: bytes) -> None:
-        """Put a frame on the air as if the button sent it (replay attacks)."""
-        self._queue.put_nowait(frame)
-
     def lost(self) -> None:
         """The link went down."""
         if self.button is not None:
