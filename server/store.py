@@ -346,7 +346,7 @@ class Store:
                 FROM inbound_messages {where} ORDER BY seq DESC LIMIT ?""",
             [*params, limit],
         )
-        return list(rows)
+        return [_with_datetime(r) for r in rows]
 
     def get_inbound(self, message_id: str) -> dict[str, Any]:
         """One logged message including `raw_body` (bytes) and `body_truncated`."""
@@ -358,7 +358,7 @@ class Store:
         )
         if row is None:
             raise NotFoundError(f"inbound message {message_id} does not exist")
-        return row
+        return _with_datetime(row)
 
     def inbound_counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, COUNT(*) AS n FROM inbound_messages GROUP BY status")
@@ -431,3 +431,8 @@ def _filters(**values: Any) -> tuple[str, list[Any]]:
     parts = [f"{k} = ?" for k, v in values.items() if v is not None]
     params = [v for v in values.values() if v is not None]
     return ("WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _with_datetime(row: dict[str, Any]) -> dict[str, Any]:
+    row["received_at"] = datetime.fromisoformat(row["received_at"])
+    return row

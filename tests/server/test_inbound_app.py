@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -133,8 +134,6 @@ async def test_a_generic_integration_maps_nested_fields(inproc: InProcess) -> No
 
     def body(status: str, check: str, env: str = "prod") -> str:
         alert = {"status": status, "labels": {"host": "db1", "check": check}}
-        import json
-
         return json.dumps({"env": env, "alerts": [alert]})
 
     disk = await post(inproc, path, body("firing", "disk"))
