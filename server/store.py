@@ -336,10 +336,20 @@ class Store:
         )
 
     def list_inbound(
-        self, *, integration_id: int | None = None, status: str | None = None, limit: int = 100
+        self,
+        *,
+        integration_id: int | None = None,
+        status: str | None = None,
+        alert_id: int | None = None,
+        before: str | None = None,
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Newest first, without raw bodies."""
-        where, params = _filters(integration_id=integration_id, status=status)
+        """Newest first, without raw bodies; `before` (a message id) pages back."""
+        where, params = _filters(integration_id=integration_id, status=status, alert_id=alert_id)
+        if before is not None:
+            where += " AND " if where else "WHERE "
+            where += "seq < (SELECT seq FROM inbound_messages WHERE message_id = ?)"
+            params.append(before)
         rows = self.db.query(
             f"""SELECT message_id, integration_id, received_at, status, action, alert_id,
                 source_name, source_id, reason, content_type, http_status, idempotency_key
