@@ -204,21 +204,10 @@ def _row_json(row: Any) -> dict[str, Any]:
 def cmd_pair(args: argparse.Namespace) -> int:
     config, _ = _load(args)
     if args.ble:
-        try:
-            from bridge.sources.ble import (  # type: ignore[import-not-found,attr-defined,unused-ignore]
-                pair_ble,
-            )
-        except ImportError:
-            print(
-                "flic-bridge: pairing over BLE (Flic 2 without flicd) is not in this build yet;"
-                " use `flic-bridge pair` with flicd",
-                file=sys.stderr,
-            )
-            return 1
-        result = pair_ble(config)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        return int(result or 0)
+        from bridge.sources.ble import pair_ble
+
+        asyncio.run(pair_ble(config.bridge.state_dir, out=print, adapter=config.ble.adapter))
+        return 0
     from bridge.sources.flicd_pair import pair_with_flicd
 
     return pair_with_flicd(config.flicd.host, config.flicd.port, timeout_s=args.timeout)

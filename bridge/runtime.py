@@ -111,6 +111,10 @@ class Runtime:
 
             flicd = self.config.flicd
             found.append(FlicdSource(flicd.host, flicd.port, self.config.buttons, clock=self.clock))
+        if self.config.ble.enabled:
+            from bridge.sources.ble import ble_sources_for
+
+            found.extend(ble_sources_for(self.config, clock=self.clock))
         return found
 
     def _hub_receiver(self) -> Any:

@@ -1,0 +1,382 @@
+"""The app side of one Flic 2 connection, sans I/O: frames in, frames and events out."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hmac
+import os
+import struct
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bridge.flic2 import crypto, packets
+from bridge.flic2.chaskey import ChaskeyKeys, mac_with_keys
+from bridge.flic2.errors import (
+    GenuineCheckError,
+    LinkClosedError,
+    MacMismatchError,
+    NotPairableError,
+    PairingUnknownError,
+    ProtocolError,
+    TooManyAppsError,
+)
+from bridge.flic2.events import decode_notification, is_newer
+from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler, fragment
+from bridge.flic2.packets import MAC_LEN, FromButton, ToButton
+from bridge.flic2.pairing import Pairing, address_to_wire
+from bridge.flic2.session_events import (
+    Battery,
+    FirmwareVersion,
+    NameChanged,
+    Paired,
+    Press,
+    QueueDrained,
+    SessionEvent,
+    Verified,
+)
+
+# Connection parameters the vendor's module asks for: 100-112.5 ms, latency 17, 8 s timeout.
+CONN_PARAMS = (80, 90, 17, 800)
+MAX_OUTSTANDING_REQUESTS = 2
+
+
+def battery_millivolt(level: int) -> int:
+    """The button's 10-bit battery reading in millivolts (3.6 V full scale)."""
+    return (level * 3600 + 512) // 1024
+
+
+class State(enum.Enum):
+    """Where the handshake stands."""
+
+    IDLE = "idle"
+    WAIT_FULL_VERIFY_1 = "wait-full-verify-1"
+    WAIT_FULL_VERIFY_2 = "wait-full-verify-2"
+    WAIT_QUICK_VERIFY = "wait-quick-verify"
+    READY = "ready"
+
+
+class Flic2Session:
+    """One connection: full verify without a pairing, quick verify with one, then events.
+
+    Call `start()`, write every frame from `take_writes()`, feed notifications to `receive()`.
+    Writes produced while handling a notification (acknowledgements) are meant to be flushed
+    only after the caller has stored the presses it got, so an unstored press is never acked.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        pairing: Pairing | None = None,
+        *,
+        verify_key: bytes = crypto.VENDOR_PUBLIC_KEY,
+        random: Callable[[int], bytes] = os.urandom,
+        att_mtu: int = MIN_ATT_MTU,
+    ) -> None:
+        self.address = address.lower()
+        self._wire_address = address_to_wire(self.address)
+        self._pairing = pairing
+        self._verify_key = verify_key
+        self._random = random
+        self._att_mtu = att_mtu
+        self.state = State.IDLE
+        self._conn_id = 0
+        self._tmp_id = 0
+        self._reassembler = Reassembler()
+        self._writes: list[bytes] = []
+        self._keys: ChaskeyKeys | None = None
+        self._tx = 0
+        self._rx = 0
+        self._client_random = b""
+        self._fv_pairing: tuple[int, bytes] = (0, b"")
+        self._waiting_init = False
+        self._init_timestamp = 0
+        self._init_at: datetime | None = None
+        # Last event count delivered; None after a button reboot (accept whatever comes next).
+        self._delivered: int | None = pairing.event_count if pairing else None
+        self._outstanding = 0
+        self._pending_requests: deque[bytes] = deque()
+
+    @property
+    def pairing(self) -> Pairing | None:
+        """The pairing with the event count and boot id as they stand now."""
+        return self._pairing
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames dropped by reassembly (too short or over 128 bytes)."""
+        return self._reassembler.dropped
+
+    def start(self) -> None:
+        """Queue the first request: quick verify with a pairing, full verify without."""
+        if self.state is not State.IDLE:
+            raise ProtocolError("session already started")
+        if self._pairing is None:
+            self._tmp_id = struct.unpack("<I", self._random(4))[0]
+            self._send_plain(packets.full_verify_request_1(self._tmp_id))
+            self.state = State.WAIT_FULL_VERIFY_1
+        else:
+            drawn = self._random(11)
+            self._client_random = drawn[:7]
+            self._tmp_id = struct.unpack("<I", drawn[7:])[0]
+            self._send_plain(
+                packets.quick_verify_request(
+                    self._client_random, self._tmp_id, self._pairing.pairing_id
+                )
+            )
+            self.state = State.WAIT_QUICK_VERIFY
+
+    def take_writes(self) -> list[bytes]:
+        """Frames to write to the button, in order."""
+        writes, self._writes = self._writes, []
+        return writes
+
+    def request_battery(self) -> None:
+        """Ask for a battery reading (answered with a Battery event)."""
+        self._request(packets.opcode_only(ToButton.GET_BATTERY_LEVEL_REQUEST))
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _send_plain(self, packet: bytes) -> None:
+        self._writes.extend(fragment(packet, self._conn_id, self._att_mtu))
+
+    def _send_signed(self, packet: bytes) -> None:
+        assert self._keys is not None
+        tag = mac_with_keys(self._keys, 1, self._tx, packet)
+        self._tx += 1
+        self._send_plain(packet + tag)
+
+    def _request(self, packet: bytes) -> None:
+        self._pending_requests.append(packet)
+        self._release_requests()
+
+    def _release_requests(self) -> None:
+        while self._pending_requests and self._outstanding < MAX_OUTSTANDING_REQUESTS:
+            self._outstanding += 1
+            self._send_signed(self._pending_requests.popleft())
+
+    def _answered(self) -> None:
+        self._outstanding = max(0, self._outstanding - 1)
+        self._release_requests()
+
+    def _check_mac(self, packet: bytes) -> bytes:
+        assert self._keys is not None
+        expected = mac_with_keys(self._keys, 0, self._rx, packet[:-MAC_LEN])
+        self._rx += 1
+        if not hmac.compare_digest(expected, packet[-MAC_LEN:]):
+            raise MacMismatchError(
+                f"packet opcode {packet[0]} from {self.address} failed its MAC check"
+            )
+        return packet[:-MAC_LEN]
+
+    # --- receiving --------------------------------------------------------------------------
+
+    def receive(self, frame: bytes, now: datetime) -> list[SessionEvent]:
+        """Handle one notification frame; raises a Flic2Error when the session must end."""
+        if not frame:
+            return []
+        header = FrameHeader.from_byte(frame[0])
+        foreign = header.conn_id not in (0, self._conn_id) and not header.newly_assigned
+        if foreign or (header.newly_assigned and self._conn_id != 0):
+            return []  # meant for another app connected to the same button
+        done = self._reassembler.feed(frame)
+        if done is None or not done.packet:
+            return []
+        packet, conn_id = done.packet, done.header.conn_id
+        opcode = packet[0]
+        if opcode == FromButton.NO_LOGICAL_CONNECTION_SLOTS_IND and self.state in (
+            State.WAIT_FULL_VERIFY_1,
+            State.WAIT_QUICK_VERIFY,
+        ):
+            whole = packet[1 : 1 + (len(packet) - 1) // 4 * 4]
+            ids = [x for (x,) in struct.iter_unpack("<I", whole)]
+            if self._tmp_id in ids:
+                raise TooManyAppsError(
+                    f"{self.address} has no free connection slot for another app"
+                )
+            return []
+        if self.state is State.WAIT_FULL_VERIFY_1:
+            if opcode == FromButton.FULL_VERIFY_RESPONSE_1:
+                self._on_full_verify_1(packets.parse_full_verify_response_1(packet), conn_id)
+            return []
+        if self.state is State.WAIT_QUICK_VERIFY:
+            return self._on_quick_verify(packet, opcode, conn_id)
+        if conn_id == 0:
+            return []
+        if self.state is State.WAIT_FULL_VERIFY_2:
+            return self._on_full_verify_2(packet, opcode)
+        if self.state is State.READY and len(packet) > MAC_LEN:
+            return self._on_signed(self._check_mac(packet), now)
+        return []
+
+    def _on_full_verify_1(self, rsp: packets.FullVerifyResponse1, conn_id: int) -> None:
+        if rsp.tmp_id != self._tmp_id:
+            return
+        self._conn_id = conn_id
+        if rsp.address != self._wire_address or rsp.address_type != 0:
+            raise GenuineCheckError(f"{self.address} answered with another Bluetooth address")
+        variant = crypto.signature_variant(self._verify_key, rsp.signature, rsp.signed_message)
+        if variant is None:
+            raise GenuineCheckError(f"{self.address} is not a genuine Flic 2: bad key signature")
+        private, public = crypto.x25519_keypair(self._random(32))
+        self._client_random = self._random(8)
+        try:
+            shared = crypto.shared_secret(private, rsp.public_key)
+        except ValueError as exc:
+            raise GenuineCheckError(f"{self.address} sent an unusable key: {exc}") from exc
+        secret = crypto.full_verify_secret(shared, variant, rsp.button_random, self._client_random)
+        keys = crypto.derive_full_verify_keys(secret)
+        self._send_plain(packets.full_verify_request_2(public, self._client_random, keys.verifier))
+        self._keys = ChaskeyKeys.from_key(keys.session_key)
+        self._fv_pairing = (keys.pairing_id, keys.pairing_key)
+        self.state = State.WAIT_FULL_VERIFY_2
+
+    def _on_full_verify_2(self, packet: bytes, opcode: int) -> list[SessionEvent]:
+        if opcode == FromButton.FULL_VERIFY_FAIL_RESPONSE and len(packet) >= 2:
+            if packet[1] == packets.FullVerifyFailReason.NOT_IN_PUBLIC_MODE:
+                raise NotPairableError(
+                    f"{self.address} is not in pairing mode: hold it for 7 seconds"
+                )
+            raise GenuineCheckError(f"{self.address} refused pairing (reason {packet[1]})")
+        if opcode != FromButton.FULL_VERIFY_RESPONSE_2 or len(packet) < 59 + MAC_LEN:
+            return []
+        try:
+            body = self._check_mac(packet)
+        except MacMismatchError as exc:
+            raise GenuineCheckError(f"{self.address} failed the key agreement") from exc
+        rsp = packets.parse_full_verify_response_2(body)
+        pairing_id, pairing_key = self._fv_pairing
+        self._pairing = Pairing(
+            address=self.address,
+            pairing_id=pairing_id,
+            pairing_key=pairing_key,
+            name=rsp.name,
+            serial_number=rsp.serial_number,
+            uuid=rsp.uuid.hex(),
+            firmware_version=rsp.firmware_version,
+        )
+        self._delivered = None
+        self._become_ready(max_queued=0)
+        return [Paired(self._pairing, battery_millivolt(rsp.battery_level))]
+
+    def _on_quick_verify(self, packet: bytes, opcode: int, conn_id: int) -> list[SessionEvent]:
+        assert self._pairing is not None
+        if opcode == FromButton.QUICK_VERIFY_NEGATIVE_RESPONSE and len(packet) >= 5:
+            if packets.parse_u32(packet, "QuickVerifyNegativeResponse") == self._tmp_id:
+                raise PairingUnknownError(
+                    f"{self.address} no longer knows this pairing: pair it again "
+                    "(flic-bridge pair --ble)"
+                )
+            return []
+        if opcode != FromButton.QUICK_VERIFY_RESPONSE or len(packet) < 14 + MAC_LEN:
+            return []
+        button_random = packet[1:9]
+        (tmp_id,) = struct.unpack_from("<I", packet, 9)
+        if tmp_id != self._tmp_id:
+            return []
+        self._conn_id = conn_id
+        key = crypto.quick_verify_session_key(
+            self._pairing.pairing_key, self._client_random, button_random
+        )
+        self._keys = ChaskeyKeys.from_key(key)
+        self._check_mac(packet)
+        self._become_ready(max_queued=31)
+        return [Verified()]
+
+    def _become_ready(self, max_queued: int) -> None:
+        assert self._pairing is not None
+        self.state = State.READY
+        self._waiting_init = True
+        self._send_signed(
+            packets.init_button_events_light_request(
+                self._pairing.event_count,
+                self._pairing.boot_id,
+                max_queued_packets=max_queued,
+            )
+        )
+
+    def _after_initial_events(self) -> None:
+        self._send_signed(packets.set_connection_parameters_ind(*CONN_PARAMS))
+        self._request(packets.opcode_only(ToButton.GET_BATTERY_LEVEL_REQUEST))
+        self._request(packets.opcode_only(ToButton.GET_NAME_REQUEST))
+        self._request(packets.opcode_only(ToButton.GET_FIRMWARE_VERSION_REQUEST))
+
+    def _update_pairing(self, **changes: int | str) -> None:
+        assert self._pairing is not None
+        self._pairing = dataclasses.replace(self._pairing, **changes)  # type: ignore[arg-type]
+
+    def _on_signed(self, body: bytes, now: datetime) -> list[SessionEvent]:
+        opcode = body[0]
+        if opcode in (
+            FromButton.INIT_BUTTON_EVENTS_RESPONSE_WITH_BOOT_ID,
+            FromButton.INIT_BUTTON_EVENTS_RESPONSE_WITHOUT_BOOT_ID,
+        ):
+            return self._on_init_response(packets.parse_init_button_events_response(body), now)
+        if opcode == FromButton.BUTTON_EVENT_NOTIFICATION:
+            return self._on_button_events(body, now)
+        if opcode == FromButton.PING_REQUEST:
+            self._send_signed(packets.opcode_only(ToButton.PING_RESPONSE))
+            return []
+        if opcode == FromButton.GET_BATTERY_LEVEL_RESPONSE:
+            self._answered()
+            return [Battery(battery_millivolt(packets.parse_u16(body, "battery level")))]
+        if opcode in (FromButton.GET_NAME_RESPONSE, FromButton.SET_NAME_RESPONSE):
+            self._answered()
+            return self._name(packets.parse_name(body))
+        if opcode == FromButton.NAME_UPDATED_NOTIFICATION:
+            return self._name(packets.parse_name(body))
+        if opcode == FromButton.GET_FIRMWARE_VERSION_RESPONSE:
+            self._answered()
+            version = packets.parse_u32(body, "firmware version")
+            self._update_pairing(firmware_version=version)
+            return [FirmwareVersion(version)]
+        if opcode == FromButton.DISCONNECTED_VERIFIED_LINK_IND:
+            reason = body[1] if len(body) > 1 else -1
+            raise LinkClosedError(f"{self.address} closed the verified link (reason {reason})")
+        return []
+
+    def _name(self, name: str) -> list[SessionEvent]:
+        self._update_pairing(name=name)
+        return [NameChanged(name)]
+
+    def _on_init_response(
+        self, rsp: packets.InitButtonEventsResponse, now: datetime
+    ) -> list[SessionEvent]:
+        if not self._waiting_init:
+            return []
+        self._waiting_init = False
+        self._init_timestamp = rsp.timestamp
+        self._init_at = now
+        if rsp.boot_id is not None:
+            self._update_pairing(boot_id=rsp.boot_id)
+            self._delivered = None
+        if not rsp.has_queued_events:
+            self._update_pairing(event_count=rsp.event_count)
+            self._delivered = rsp.event_count
+            self._after_initial_events()
+            return [QueueDrained()]
+        return []
+
+    def _on_button_events(self, body: bytes, now: datetime) -> list[SessionEvent]:
+        notification = packets.parse_button_event_notification(body)
+        items = decode_notification(notification, self._init_timestamp)
+        out: list[SessionEvent] = []
+        init_at = self._init_at or now
+        for item in items:
+            if self._delivered is not None and not is_newer(item.event_count, self._delivered):
+                continue  # already delivered before: a replay
+            pressed_at = init_at - timedelta(seconds=item.age_s) if item.queued else now
+            out.extend(
+                Press(kind, item.event_count, item.queued, item.age_s, pressed_at)
+                for kind in item.click_types
+            )
+            self._delivered = item.event_count
+        if self._delivered is not None:
+            self._update_pairing(event_count=self._delivered)
+        if any(item.ack_worthy for item in items) and self._delivered is not None:
+            self._send_signed(packets.ack_button_events_ind(self._delivered))
+        if any(item.queued_last for item in items):
+            self._after_initial_events()
+            out.append(QueueDrained())
+        return out

@@ -1,0 +1,302 @@
+"""A simulated Flic 2 button: the button's side of the published protocol, written from the spec.
+
+Packets are built here with `struct` directly (not with bridge.flic2.packets) so a layout bug in
+the bridge cannot hide behind the same bug in the simulator. Only Chaskey is shared, and that is
+pinned by the vendor's vectors. The factory signing key is injected: production code accepts
+only the vendor key, so tests pass this simulator's public key as the session's verify key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from bridge.flic2.chaskey import chaskey16, chaskey_mac
+
+TICKS_PER_S = 32768
+
+# Item codes sent by the button (see the protocol's ButtonEventNotificationItem).
+DOWN, HOLD, SINGLE_TIMEOUT = 1, 3, 2
+UP_PLAIN, UP_AFTER_HOLD, UP_DOUBLE = 8, 12, 11
+
+
+def _raw(public: X25519PublicKey) -> bytes:
+    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+@dataclass
+class _Event:
+    count: int
+    timestamp: int
+    code: int
+
+
+@dataclass
+class _Link:
+    """One logical connection's state on the button."""
+
+    conn_id: int
+    mtu: int
+    parts: bytearray = field(default_factory=bytearray)
+    key: bytes | None = None
+    tx: int = 0
+    rx: int = 0
+    ready: bool = False
+    fv: dict[str, bytes | int] = field(default_factory=dict)
+
+
+class SimButton:
+    """The button. `send` is called with every frame the button notifies."""
+
+    def __init__(self, address: str, factory_key: Ed25519PrivateKey, *, name: str = "sim") -> None:
+        self.address = address
+        self.address_le = bytes.fromhex(address.replace(":", ""))[::-1]
+        self._ecdh = X25519PrivateKey.generate()
+        message = self.address_le + b"\x00" + _raw(self._ecdh.public_key())
+        signature = bytearray(factory_key.sign(message))
+        self.signature_variant = signature[32] & 3
+        # The low 2 bits of byte 32 are not authentic: send different ones so the app must search.
+        signature[32] = (signature[32] & 0xFC) | ((self.signature_variant + 1) & 3)
+        self._signature = bytes(signature)
+        self.name = name
+        self.public_mode = False
+        self.pairings: dict[int, bytes] = {}
+        self.boot_id = 0x5EED0001
+        self.event_count = 0
+        self.clock = 1_000_000  # button ticks, 32768 Hz
+        self.unacked: list[_Event] = []
+        self.battery_level = 850  # about 2.99 V
+        self.firmware_version = 11
+        self.send: Callable[[bytes], None] = lambda frame: None
+        self.link: _Link | None = None
+        self.next_conn_id = 1
+        # Fault injection and observation for tests.
+        self.corrupt_next_mac = False
+        self.sent: list[bytes] = []  # every frame notified, for replay tests
+        self.received_opcodes: list[int] = []
+        self.acks: list[int] = []
+        self.mac_failures = 0
+        self.resend_all_unacked = False  # a sloppy firmware: ignore the app's event count on init
+
+    # --- the physical button -------------------------------------------------------------
+
+    def hold_for_pairing(self) -> None:
+        """The user holds the button for 7 seconds: public (pairable) mode."""
+        self.public_mode = True
+
+    def tick(self, seconds: float) -> None:
+        """Let time pass on the button's clock."""
+        self.clock += int(seconds * TICKS_PER_S)
+
+    def _next(self, phase: int) -> int:
+        count = self.event_count + 1
+        while count % 4 != phase:
+            count += 1
+        self.event_count = count
+        return count
+
+    def _record(self, steps: list[tuple[int, int, float]]) -> None:
+        events = []
+        for phase, code, after_s in steps:
+            self.tick(after_s)
+            events.append(_Event(self._next(phase), self.clock, code))
+        self.unacked.extend(events)
+        if self.link is not None and self.link.ready:
+            self._notify_events(events, queued=False)
+
+    def press(self, kind: str) -> None:
+        """One press: "single", "double" or "hold", as the button reports it."""
+        if kind == "single":
+            self._record([(1, DOWN, 0.1), (3, UP_PLAIN, 0.1), (0, SINGLE_TIMEOUT, 0.5)])
+        elif kind == "double":
+            steps = [(1, DOWN, 0.1), (3, UP_PLAIN, 0.1), (1, DOWN, 0.1), (3, UP_DOUBLE, 0.1)]
+            self._record(steps)
+        elif kind == "hold":
+            self._record([(1, DOWN, 0.1), (2, HOLD, 1.0), (3, UP_AFTER_HOLD, 0.3)])
+        else:
+            raise ValueError(kind)
+
+    def reboot(self) -> None:
+        """A battery change: new boot id; queued events are lost, the counter continues."""
+        self.boot_id += 1
+        self.unacked.clear()
+
+    # --- the radio ---------------------------------------------------------------------
+
+    def connect(self, mtu: int = 23) -> None:
+        """A BLE connection came up."""
+        self.link = _Link(conn_id=0, mtu=mtu)
+
+    def disconnect(self) -> None:
+        """The BLE connection went down."""
+        self.link = None
+
+    def _emit_packet(self, packet: bytes, *, newly_assigned: bool = False) -> None:
+        link = self.link
+        assert link is not None
+        chunk = link.mtu - 4
+        for start in range(0, len(packet), chunk):
+            header = link.conn_id | (0x20 if newly_assigned else 0)
+            if start + chunk < len(packet):
+                header |= 0x80
+            frame = bytes([header]) + packet[start : start + chunk]
+            self.sent.append(frame)
+            self.send(frame)
+
+    def _emit_signed(self, packet: bytes, *, newly_assigned: bool = False) -> None:
+        link = self.link
+        assert link is not None
+        assert link.key is not None
+        tag = chaskey_mac(link.key, 0, link.tx, packet)
+        link.tx += 1
+        if self.corrupt_next_mac:
+            self.corrupt_next_mac = False
+            tag = bytes([tag[0] ^ 0x01]) + tag[1:]
+        self._emit_packet(packet + tag, newly_assigned=newly_assigned)
+
+    def receive(self, frame: bytes) -> None:
+        """A write from the app."""
+        link = self.link
+        if link is None or len(frame) < 2:
+            return
+        link.parts += frame[1:]
+        if frame[0] & 0x80:
+            return
+        packet, link.parts = bytes(link.parts), bytearray()
+        self.received_opcodes.append(packet[0])
+        if not link.ready and link.key is None:
+            self._unsigned(link, packet)
+            return
+        tag = chaskey_mac(link.key or b"", 1, link.rx, packet[:-5])
+        link.rx += 1
+        if tag != packet[-5:]:
+            self.mac_failures += 1
+            self._emit_packet(bytes([9, 1]))  # DisconnectedVerifiedLinkInd, invalid signature
+            self.link = None
+            return
+        self._signed(link, packet[:-5])
+
+    def _unsigned(self, link: _Link, packet: bytes) -> None:
+        opcode = packet[0]
+        if opcode == 0:  # FullVerifyRequest1
+            (tmp_id,) = struct.unpack_from("<I", packet, 1)
+            link.conn_id = self.next_conn_id
+            self.next_conn_id = self.next_conn_id % 31 + 1
+            button_random = os.urandom(8)
+            link.fv = {"random": button_random}
+            body = (
+                struct.pack("<BI", 0, tmp_id)
+                + self._signature
+                + self.address_le
+                + b"\x00"
+                + _raw(self._ecdh.public_key())
+                + button_random
+                + b"\x00"
+            )
+            self._emit_packet(body, newly_assigned=True)
+        elif opcode == 2:  # FullVerifyRequest2WithoutAppToken
+            app_public, client_random, verifier = packet[1:33], packet[33:41], packet[42:58]
+            shared = self._ecdh.exchange(X25519PublicKey.from_public_bytes(app_public))
+            button_random = link.fv["random"]
+            assert isinstance(button_random, bytes)
+            secret = hashlib.sha256(
+                shared + bytes([self.signature_variant]) + button_random + client_random + b"\x00"
+            ).digest()
+
+            def derive(label: bytes) -> bytes:
+                return hmac.new(secret, label, hashlib.sha256).digest()
+
+            if not self.public_mode:
+                self._emit_packet(bytes([3, 1]))  # FullVerifyFailResponse: not in public mode
+                return
+            if not hmac.compare_digest(derive(b"AT")[:16], verifier):
+                self._emit_packet(bytes([3, 0]))  # invalid verifier
+                return
+            pk = derive(b"PK")
+            self.pairings[struct.unpack("<I", pk[:4])[0]] = pk[4:20]
+            self.public_mode = False
+            link.key = derive(b"SK")[:16]
+            link.ready = True
+            name = self.name.encode()
+            body = (
+                bytes([1, 0b01])
+                + bytes(range(16))
+                + bytes([len(name)])
+                + name.ljust(23, b"\x00")
+                + struct.pack("<IH", self.firmware_version, self.battery_level)
+                + b"SIM-000001\x00"
+            )
+            self._emit_signed(body)
+        elif opcode == 5:  # QuickVerifyRequest
+            client_random = packet[1:8]
+            tmp_id, pairing_id = struct.unpack_from("<II", packet, 9)
+            pairing_key = self.pairings.get(pairing_id)
+            if pairing_key is None:
+                self._emit_packet(struct.pack("<BI", 6, tmp_id))
+                return
+            link.conn_id = self.next_conn_id
+            self.next_conn_id = self.next_conn_id % 31 + 1
+            button_random = os.urandom(8)
+            link.key = chaskey16(pairing_key, client_random + b"\x00" + button_random)
+            link.ready = True
+            reply = bytes([8]) + button_random + struct.pack("<IB", tmp_id, 0)
+            self._emit_signed(reply, newly_assigned=True)
+
+    def _signed(self, link: _Link, body: bytes) -> None:
+        opcode = body[0]
+        if opcode == 23:  # InitButtonEventsLightRequest
+            app_count, app_boot = struct.unpack_from("<II", body, 1)
+            bits = int.from_bytes(body[9:14], "little")
+            max_queued = (bits >> 9) & 0x1F
+            rebooted = app_boot != self.boot_id
+            fresh = rebooted or self.resend_all_unacked
+            pending = [e for e in self.unacked if fresh or _after(e.count, app_count)]
+            if max_queued == 0:
+                pending = []
+            stamp = (1 if pending else 0) | (self.clock << 1)
+            head = bytes([10 if rebooted else 11]) + stamp.to_bytes(6, "little")
+            tail = struct.pack("<I", self.event_count)
+            self._emit_signed(head + tail + (struct.pack("<I", self.boot_id) if rebooted else b""))
+            if pending:
+                self._notify_events(pending, queued=True)
+        elif opcode == 16:  # AckButtonEventsInd
+            (count,) = struct.unpack_from("<I", body, 1)
+            self.acks.append(count)
+            self.unacked = [e for e in self.unacked if _after(e.count, count)]
+        elif opcode == 20:  # GetBatteryLevelRequest
+            self._emit_signed(struct.pack("<BH", 20, self.battery_level))
+        elif opcode == 11:  # GetNameRequest
+            self._emit_signed(bytes([16]) + (0).to_bytes(6, "little") + self.name.encode())
+        elif opcode == 8:  # GetFirmwareVersionRequest
+            self._emit_signed(struct.pack("<BI", 5, self.firmware_version))
+
+    def ping(self) -> None:
+        """The button checks the link is alive."""
+        if self.link is not None and self.link.ready:
+            self._emit_signed(bytes([15]))
+
+    def _notify_events(self, events: list[_Event], *, queued: bool) -> None:
+        # 16 items fill a 128-byte packet with its MAC; the last item's count heads it.
+        for start in range(0, len(events), 16):
+            batch = events[start : start + 16]
+            body = bytearray(struct.pack("<BI", 12, batch[-1].count))
+            for index, event in enumerate(batch):
+                flags = event.code
+                if queued:
+                    flags |= 0x10
+                    if start + index == len(events) - 1:
+                        flags |= 0x20
+                body += event.timestamp.to_bytes(6, "little") + bytes([flags])
+            self._emit_signed(bytes(body))
+
+
+def _after(count: int, than: int) -> bool:
+    return count != than and ((count - than) & 0xFFFFFFFF) < 0x80000000

@@ -1,0 +1,82 @@
+"""The BLE transport seam wired to simulated buttons: what bleak would do, minus the radio."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from bridge.errors import SourceError
+from tests.flic2.sim_button import SimButton
+
+
+class SimRadio:
+    """The air between the bridge and the simulated buttons."""
+
+    def __init__(self, *buttons: SimButton, att_mtu: int = 23) -> None:
+        self.buttons = {b.address: b for b in buttons}
+        self.att_mtu = att_mtu
+        self.in_range = {b.address: True for b in buttons}
+        self.links: list[SimTransport] = []
+
+    def transport(self) -> SimTransport:
+        """A new transport, as the source's factory makes one per connection attempt."""
+        link = SimTransport(self)
+        self.links.append(link)
+        return link
+
+    def drop(self, address: str) -> None:
+        """The button walks out of range: its live link, if any, is lost."""
+        self.in_range[address] = False
+        for link in self.links:
+            if link.button is not None and link.button.address == address:
+                link.lost()
+
+    def restore(self, address: str) -> None:
+        """Back in range."""
+        self.in_range[address] = True
+
+    async def scan(self, _seconds: float) -> list[str]:
+        """What a scan finds: every button in range."""
+        return [a for a, here in self.in_range.items() if here]
+
+
+class SimTransport:
+    """One link, implementing bridge.sources.ble.BleTransport."""
+
+    def __init__(self, radio: SimRadio) -> None:
+        self.radio = radio
+        self.att_mtu = radio.att_mtu
+        self.button: SimButton | None = None
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.written: list[bytes] = []
+
+    async def connect(self, address: str) -> None:
+        button = self.radio.buttons.get(address)
+        if button is None or not self.radio.in_range[address]:
+            raise SourceError(f"cannot connect to {address}: device not found")
+        self.button = button
+        button.connect(self.att_mtu)
+        button.send = self._queue.put_nowait
+
+    async def write(self, data: bytes) -> None:
+        button = self.button
+        if button is None:
+            raise SourceError("not connected")
+        self.written.append(data)
+        button.receive(data)
+        if button.link is None:  # the button dropped the link (e.g. bad MAC)
+            self.lost()
+
+    def lost(self) -> None:
+        """The link went down."""
+        if self.button is not None:
+            self.button.disconnect()
+            self.button = None
+        self._queue.put_nowait(None)
+
+    async def notifications(self) -> AsyncIterator[bytes]:
+        while (frame := await self._queue.get()) is not None:
+            yield frame
+
+    async def disconnect(self) -> None:
+        self.lost()
