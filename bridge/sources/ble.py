@@ -272,9 +272,20 @@ class BleSource:
                 pressed_at=event.pressed_at,
                 queued=event.queued,
                 queued_s=event.age_s,
+                event_id=press_event_id(self.address, pairing.boot_id, event),
                 name_hint=pairing.name or None,
             )
         return None
+
+
+def press_event_id(address: str, boot_id: int, press: Press) -> str:
+    """The same press always gets the same id, so a replay after a crash is stored once.
+
+    The button numbers its events per boot; a press it sends again after a reconnect (because
+    the bridge died before acknowledging it) carries the same count and so the same id, and
+    the outbox, idempotent on event ids, keeps the first copy only.
+    """
+    return f"ble-{address.replace(':', '')}-{boot_id:x}-{press.event_count}-{press.click_type}"
 
 
 def ble_sources(

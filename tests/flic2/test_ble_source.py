@@ -210,6 +210,29 @@ async def test_a_restart_neither_replays_nor_loses_presses(
     await second.stop()
 
 
+async def test_a_press_replayed_after_a_crash_keeps_its_event_id(
+    tmp_path: Path, radio: SimRadio, button: SimButton, verify_key: bytes
+) -> None:
+    """The bridge dies after storing a press but before recording the event count."""
+    await paired(tmp_path, radio, button, verify_key)
+    before = PairingStore(tmp_path).load(ADDRESS)
+    assert before is not None
+    first = Run(source(tmp_path, radio, verify_key))
+    await first.until(lambda: bool(first.events), "connected")
+    button.press("single")
+    sent = list(button.unacked)
+    await first.until(lambda: len(first.clicks) == 1, "the click")
+    await first.stop()
+    PairingStore(tmp_path).save(before)  # the count of that press was never written
+    button.unacked = sent  # nor was it acknowledged: the button still holds it
+    second = Run(source(tmp_path, radio, verify_key))
+    await second.until(lambda: len(second.clicks) == 1, "the same press, sent again")
+    await second.stop()
+    assert second.clicks[0].click_type == ClickType.SINGLE
+    assert second.clicks[0].event_id is not None
+    assert second.clicks[0].event_id == first.clicks[0].event_id
+
+
 async def test_a_corrupted_mac_ends_the_link_and_the_press_arrives_once_after(
     tmp_path: Path, radio: SimRadio, button: SimButton, verify_key: bytes
 ) -> None:
