@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_TITLE_CHARS = 500
@@ -128,7 +128,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
 
 
-_ENV = SandboxedEnvironment(autoescape=False)
+_ENV = ImmutableSandboxedEnvironment(autoescape=False)
 
 
 # ---- the compiled form (what the engine runs) ----------------------------------------------
