@@ -328,10 +328,15 @@ def render(
     mapping: CompiledMapping, payload: Any, source_name: str, source_id: str, status: str
 ) -> tuple[str, str, str]:
     """Title, description and a note naming any template that failed (its fallback is used)."""
-    context: dict[str, Any] = dict(payload) if isinstance(payload, AbcMapping) else {}
-    context.update(
-        payload=payload, source_name=source_name, source_id=source_id, status_value=status
-    )
+    # The body's own top-level keys win over these helper names (PagerDuty has a `payload`).
+    context: dict[str, Any] = {
+        "payload": payload,
+        "source_name": source_name,
+        "source_id": source_id,
+        "status_value": status,
+    }
+    if isinstance(payload, AbcMapping):
+        context.update(payload)
     note = ""
     try:
         title = mapping.title.render(context).strip()
