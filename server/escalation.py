@@ -22,7 +22,7 @@ VIAS: tuple[Via, ...] = ("email", "sms", "push", "voice")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Whom a step notifies: one user, every member of a group, or whoever a schedule has on call."""
+    """Whom a step notifies: a user, every member of a group, or whoever a schedule has on call."""
 
     kind: TargetKind
     id: int

@@ -32,7 +32,7 @@ class Rotation:
 
 @dataclass(frozen=True, slots=True)
 class Override:
-    """`user` is on call in [start_at, end_at), in place of `replaces` (or in addition when None)."""
+    """`user` is on call in [start_at, end_at) in place of `replaces` (or beside them when None)."""
 
     user: int
     start_at: datetime

@@ -61,7 +61,7 @@ def test_a_step_that_pages_nobody_does_not_hold_up_the_next() -> None:
 
 def test_repeat_runs_the_whole_policy_again_then_finishes() -> None:
     policy = Policy((Step(0, (ALICE,)), Step(10, (BOB,))), repeat=2)
-    ran = drive(policy, [float(s) for s in range(0, 100)])
+    ran = drive(policy, [float(s) for s in range(100)])
     assert ran == [(0, 0, 0), (0, 1, 10), (1, 0, 10), (1, 1, 20), (2, 0, 20), (2, 1, 30)]
 
 

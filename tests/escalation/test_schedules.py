@@ -98,12 +98,14 @@ def test_the_person_on_call_changes_exactly_at_each_handoff_and_in_turn(
     begin, end = handoff_at(rotation, zone, k), handoff_at(rotation, zone, k + 1)
     n = len(rotation.users)
     assert rotation_on_call(rotation, zone, begin) == rotation.users[k % n]
-    assert rotation_on_call(rotation, zone, begin - timedelta(microseconds=1)) == (
-        rotation.users[(k - 1) % n]
+    assert (
+        rotation_on_call(rotation, zone, begin - timedelta(microseconds=1))
+        == (rotation.users[(k - 1) % n])
     )
     inside = begin + (end - begin) * fraction
-    assert rotation_on_call(rotation, zone, min(inside, end - timedelta(microseconds=1))) == (
-        rotation.users[k % n]
+    assert (
+        rotation_on_call(rotation, zone, min(inside, end - timedelta(microseconds=1)))
+        == (rotation.users[k % n])
     )
 
 
