@@ -64,8 +64,11 @@ class EmailChannel:
                     smtp.login(s.username, s.password or "")
                 smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = ", ".join(f"{code}" for code, _ in exc.recipients.values())
-            raise DeliveryError(f"SMTP refused the recipient ({codes})", permanent=True) from exc
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(
+                f"SMTP refused the recipient ({', '.join(map(str, codes))})",
+                permanent=all(500 <= code < 600 for code in codes),
+            ) from exc
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(
                 f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}",
