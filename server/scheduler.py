@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from server.escalation import (
     RunStep,
@@ -30,21 +30,16 @@ from server.notify.contacts import contacts_of, fallback, select
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
+Clock = Callable[[], datetime]
 
-class Clock(Protocol):
-    """Where the scheduler reads the time."""
 
-    def now(self) -> datetime:
-        """The current aware UTC instant."""
+class DbRunner(Protocol):
+    """Runs a database function where the database lives (the server's one writer thread)."""
+
+    def __call__(self, fn: Callable[[], R]) -> Awaitable[R]:
+        """`fn()` on the database thread."""
         ...
-
-
-class SystemClock:
-    """The real time."""
-
-    def now(self) -> datetime:
-        """The current aware UTC instant."""
-        return datetime.now(UTC)
 
 
 class FileClock:
@@ -53,7 +48,7 @@ class FileClock:
     def __init__(self, path: Path) -> None:
         self._path = path
 
-    def now(self) -> datetime:
+    def __call__(self) -> datetime:
         """The instant in the file, or the real time."""
         try:
             text = self._path.read_text().strip()
@@ -112,6 +107,7 @@ class Scheduler:
         alerts: AlertBook,
         channels: Mapping[str, Channel],
         clock: Clock,
+        db: DbRunner,
         *,
         link_secret: bytes,
         public_base_url: str,
@@ -121,6 +117,7 @@ class Scheduler:
         self._alerts = alerts
         self._channels = channels
         self._clock = clock
+        self._db = db
         self._secret = link_secret
         self._base_url = public_base_url
         self._settings = settings
@@ -130,9 +127,18 @@ class Scheduler:
 
     # --- lifecycle hooks ----------------------------------------------------------------
 
+    async def on_open(self, alert_id: int, policy_id: int | None) -> None:
+        """An alert opened: start escalating it now."""
+        await self._db(lambda: self.alert_opened(alert_id, policy_id))
+        self.wake()
+
+    async def on_stop(self, alert_id: int, reason: str) -> None:
+        """An alert was acknowledged or closed: stop paging for it."""
+        await self._db(lambda: self.alert_stopped(alert_id, reason))
+
     def alert_opened(self, alert_id: int, policy_id: int | None) -> None:
         """Start escalating a newly opened alert (once: a second call changes nothing)."""
-        now = self._clock.now()
+        now = self._clock()
         if policy_id is None:
             self._alerts.add_timeline(alert_id, now, "escalation_none", "no escalation policy")
             return
@@ -149,11 +155,10 @@ class Scheduler:
         self._alerts.add_timeline(
             alert_id, now, "escalation_started", f"policy {stored.name!r} (#{policy_id})"
         )
-        self.wake()
 
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""
-        now = self._clock.now()
+        now = self._clock()
         with self._store.transaction() as db:
             state = self._store.escalation(alert_id)
             if state is None or state.status != "active":
@@ -191,10 +196,12 @@ class Scheduler:
 
     async def tick(self) -> None:
         """Run every step that is due, then start delivering every page that is due."""
-        now = self._clock.now()
-        for state in self._store.due_escalations(now):
-            self._run_step(state.alert_id, now)
-        for n in self._store.due_notifications(now):
+        now = self._clock()
+        due_steps = await self._db(lambda: self._store.due_escalations(now))
+        for state in due_steps:
+            await self._db(lambda alert_id=state.alert_id: self._run_step(alert_id, now))  # type: ignore[misc]
+        due_pages = await self._db(lambda: self._store.due_notifications(now))
+        for n in due_pages:
             if n.id not in self._sending:
                 task = asyncio.create_task(self._deliver(n, now), name=f"page-{n.id}")
                 self._sending[n.id] = task
@@ -275,7 +282,7 @@ class Scheduler:
     # --- delivery -----------------------------------------------------------------------
 
     def _page(self, alert: AlertView) -> Page:
-        expires_at = self._clock.now() + timedelta(seconds=self._settings.link_ttl_s)
+        expires_at = self._clock() + timedelta(seconds=self._settings.link_ttl_s)
 
         def url(action: str) -> str:
             claim = LinkClaim(action, alert.id, expires_at)  # type: ignore[arg-type]
@@ -283,11 +290,12 @@ class Scheduler:
 
         return Page(alert.id, alert.title, alert.description, url("acknowledge"), url("close"))
 
-    async def _deliver(self, n: Notification, now: datetime) -> None:
+    def _prepare(self, n: Notification, now: datetime) -> tuple[Page, str] | None:
+        """The page to send and who it is for; None when the alert or a throttle stops it."""
         alert = self._alerts.alert(n.alert_id)
         if alert is None or alert.status != "open":
             self.alert_stopped(n.alert_id, f"alert {'deleted' if alert is None else alert.status}")
-            return
+            return None
         contact = n.contact
         who = self._store.user(n.user_id)
         target = f"{contact.kind} {_redact(contact.address)} ({who.name if who else n.user_id})"
@@ -301,18 +309,30 @@ class Scheduler:
                 )  # fmt: skip
             detail = f"{target}: throttled, {s.throttle_max} pages in {s.throttle_window_s:g}s"
             self._alerts.add_timeline(n.alert_id, now, "notification_throttled", detail)
+            return None
+        return self._page(alert), target
+
+    async def _deliver(self, n: Notification, now: datetime) -> None:
+        prepared = await self._db(lambda: self._prepare(n, now))
+        if prepared is None:
             return
+        page, target = prepared
+        contact = n.contact
+        s = self._settings
         attempt = n.attempt + 1
         channel = self._channels.get(contact.channel)
         try:
             if channel is None:
                 raise DeliveryError(f"channel {contact.channel} not configured", permanent=True)
             async with asyncio.timeout(s.send_timeout_s):
-                await channel.send(contact.address, self._page(alert))
+                await channel.send(contact.address, page)
         except (DeliveryError, TimeoutError) as exc:
             error = exc if isinstance(exc, DeliveryError) else DeliveryError("timed out")
-            self._failed(n, attempt, error, target)
+            await self._db(lambda: self._failed(n, attempt, error, target))
             return
+        await self._db(lambda: self._succeeded(n, attempt, target, now))
+
+    def _succeeded(self, n: Notification, attempt: int, target: str, now: datetime) -> None:
         with self._store.transaction() as db:
             self._store.update_notification(
                 db, n, status="sent", attempt=attempt, next_attempt_at=None, last_error=None,
@@ -323,7 +343,7 @@ class Scheduler:
         log.info("alert %s: page sent to %s", n.alert_id, target)
 
     def _failed(self, n: Notification, attempt: int, error: DeliveryError, target: str) -> None:
-        now = self._clock.now()
+        now = self._clock()
         s = self._settings
         entries: list[tuple[str, str]] = []
         with self._store.transaction() as db:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -20,13 +21,19 @@ from tests.escalation.receivers import HttpInbox, Mailbox, http_receiver, smtp_s
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 SECRET = b"k" * 32
+R = TypeVar("R")
+
+
+async def inline(fn: Callable[[], R]) -> R:
+    """Run a database function right here (the server runs it on its database thread)."""
+    return fn()
 
 
 @dataclass
 class ManualClock:
     at: datetime = T0
 
-    def now(self) -> datetime:
+    def __call__(self) -> datetime:
         return self.at
 
     def advance(self, seconds: float) -> None:
@@ -81,6 +88,7 @@ class World:
             self.alerts,
             channels,
             self.clock,
+            inline,
             link_secret=SECRET,
             public_base_url="http://alerts.local:8380",
             settings=self.settings,
@@ -114,7 +122,7 @@ async def test_step_one_pages_at_once_and_step_two_after_its_delay(world: World)
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    scheduler.alert_opened(1, policy)
+    await scheduler.on_open(1, policy)
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
     world.clock.advance(299)
@@ -138,12 +146,12 @@ async def test_the_email_carries_a_signed_acknowledge_link(world: World) -> None
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[5] = "open"
-    scheduler.alert_opened(5, policy)
+    await scheduler.on_open(5, policy)
     await settle(scheduler)
     body = world.box.messages[0].get_content()
     ack = next(line for line in body.splitlines() if line.startswith("Acknowledge: "))
     token = ack.removeprefix("Acknowledge: http://alerts.local:8380/l/")
-    claim = verify(SECRET, token, world.clock.now())
+    claim = verify(SECRET, token, world.clock())
     assert (claim.action, claim.alert_id) == ("acknowledge", 5)
 
 
@@ -152,10 +160,10 @@ async def test_acknowledging_stops_everything(world: World) -> None:
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    scheduler.alert_opened(1, policy)
+    await scheduler.on_open(1, policy)
     await settle(scheduler)
     world.alerts.status[1] = "acknowledged"
-    scheduler.alert_stopped(1, "acknowledged")
+    await scheduler.on_stop(1, "acknowledged")
     world.clock.advance(3600)
     await settle(scheduler)
     assert world.box.count() == 1
@@ -167,8 +175,8 @@ async def test_opening_twice_pages_once(world: World) -> None:
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    scheduler.alert_opened(1, policy)
-    scheduler.alert_opened(1, policy)
+    await scheduler.on_open(1, policy)
+    await scheduler.on_open(1, policy)
     await settle(scheduler)
     await settle(scheduler)
     assert world.box.count() == 1
@@ -179,7 +187,7 @@ async def test_a_restart_between_steps_delivers_step_two_exactly_once(world: Wor
     _, _, policy = two_people(store)
     first = world.scheduler(store)
     world.alerts.status[1] = "open"
-    first.alert_opened(1, policy)
+    await first.on_open(1, policy)
     await settle(first)
     # A new process: a fresh connection and scheduler on the same database file.
     second = world.scheduler(world.store())
@@ -200,7 +208,7 @@ async def test_a_failing_contact_is_retried_with_backoff_then_falls_through(worl
     policy = store.add_policy("sms", Policy((Step(0, (Target("user", carol),), via=("sms",)),)), T0)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    scheduler.alert_opened(1, policy)
+    await scheduler.on_open(1, policy)
     await settle(scheduler)
     assert len(world.web.on("/jsonrpc/sms")) == 1
     for delay_s in (retry_delay_s(1, 10, 60), retry_delay_s(2, 10, 60)):
@@ -226,13 +234,13 @@ async def test_a_flapping_button_is_throttled_per_contact(world: World) -> None:
     scheduler = world.scheduler(store)
     for alert_id in (1, 2, 3):
         world.alerts.status[alert_id] = "open"
-        scheduler.alert_opened(alert_id, only_alice)
+        await scheduler.on_open(alert_id, only_alice)
         await settle(scheduler)
     assert world.box.count() == 2
     assert "notification_throttled" in world.alerts.kinds(3)
     world.clock.advance(601)
     world.alerts.status[4] = "open"
-    scheduler.alert_opened(4, only_alice)
+    await scheduler.on_open(4, only_alice)
     await settle(scheduler)
     assert world.box.count() == 3
 
@@ -250,7 +258,7 @@ async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> No
     )
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    scheduler.alert_opened(1, policy)
+    await scheduler.on_open(1, policy)
     await settle(scheduler)
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
