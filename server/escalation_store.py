@@ -12,44 +12,60 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from server.escalation import EscalationState, Policy, Step, Target, Via
+from server.migrations import Migration, sql_step
 from server.notify.contacts import Contact
 from server.schedules import Override, Rotation, Schedule
 
-# Each entry is one migration step; every statement is idempotent.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE IF NOT EXISTS users (
+# The schema, statement by statement; each is idempotent so a standalone store can run them.
+SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS users (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, phone TEXT,
-        contacts TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS user_groups (
+        contacts TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS user_groups (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL, members TEXT NOT NULL DEFAULT '[]',
-        created_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS schedules (
+        created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS schedules (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL, time_zone TEXT NOT NULL,
-        rotations TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS schedule_overrides (
+        rotations TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS schedule_overrides (
         id INTEGER PRIMARY KEY, schedule_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
-        start_at TEXT NOT NULL, end_at TEXT NOT NULL, replaces INTEGER);
-    CREATE INDEX IF NOT EXISTS schedule_overrides_schedule ON schedule_overrides(schedule_id);
-    CREATE TABLE IF NOT EXISTS escalation_policies (
+        start_at TEXT NOT NULL, end_at TEXT NOT NULL, replaces INTEGER)""",
+    """CREATE INDEX IF NOT EXISTS schedule_overrides_schedule
+        ON schedule_overrides(schedule_id)""",
+    """CREATE TABLE IF NOT EXISTS escalation_policies (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL, steps TEXT NOT NULL,
-        repeat INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS escalations (
+        repeat INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS escalations (
         alert_id INTEGER PRIMARY KEY, policy_id INTEGER NOT NULL, status TEXT NOT NULL,
         step INTEGER NOT NULL, cycle INTEGER NOT NULL, next_at TEXT,
-        paged_in_cycle INTEGER NOT NULL DEFAULT 0, reason TEXT, started_at TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS escalations_due ON escalations(status, next_at);
-    CREATE TABLE IF NOT EXISTS notification_attempts (
+        paged_in_cycle INTEGER NOT NULL DEFAULT 0, reason TEXT, started_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS escalations_due ON escalations(status, next_at)",
+    """CREATE TABLE IF NOT EXISTS notification_attempts (
         id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
         step INTEGER NOT NULL, cycle INTEGER NOT NULL, contacts TEXT NOT NULL,
         contact_index INTEGER NOT NULL, tried TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0,
         status TEXT NOT NULL, next_attempt_at TEXT, last_error TEXT,
-        created_at TEXT NOT NULL, sent_at TEXT);
-    CREATE INDEX IF NOT EXISTS notification_attempts_due
-        ON notification_attempts(status, next_attempt_at);
-    CREATE INDEX IF NOT EXISTS notification_attempts_alert ON notification_attempts(alert_id);
-    """,
+        created_at TEXT NOT NULL, sent_at TEXT)""",
+    """CREATE INDEX IF NOT EXISTS notification_attempts_due
+        ON notification_attempts(status, next_attempt_at)""",
+    """CREATE INDEX IF NOT EXISTS notification_attempts_alert
+        ON notification_attempts(alert_id)""",
 )
+
+# Escalation owns migration numbers 100-199.
+ESCALATION_MIGRATIONS: tuple[Migration, ...] = (
+    sql_step(100, "escalation people, schedules, policies, state", *SCHEMA),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """What escalation needs to know of an alert."""
+
+    id: int
+    status: str
+    title: str
+    description: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +186,8 @@ class EscalationStore:
     def migrate(self) -> None:
         """Create the tables when run standalone (the server runs MIGRATIONS itself)."""
         with self._lock:
-            for script in MIGRATIONS:
-                self._conn.executescript(script)
+            for statement in SCHEMA:
+                self._conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -314,6 +330,39 @@ class EscalationStore:
         """One policy or None."""
         rows = self._rows("SELECT * FROM escalation_policies WHERE id=?", (policy_id,))
         return _policy(rows[0]) if rows else None
+
+    def replace_group(self, group: Group) -> bool:
+        """Overwrite a group; False when it does not exist."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE user_groups SET name=?, members=? WHERE id=?",
+                (group.name, json.dumps(list(group.members)), group.id),
+            )
+        return cur.rowcount > 0
+
+    def replace_schedule(self, schedule_id: int, name: str, schedule: Schedule) -> bool:
+        """Overwrite a schedule and all its overrides; False when it does not exist."""
+        rotations = json.dumps([_rotation_json(r) for r in schedule.rotations])
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE schedules SET name=?, time_zone=?, rotations=? WHERE id=?",
+                (name, schedule.time_zone, rotations, schedule_id),
+            )
+            if cur.rowcount:
+                db.execute("DELETE FROM schedule_overrides WHERE schedule_id=?", (schedule_id,))
+                for o in schedule.overrides:
+                    self._insert_override(db, schedule_id, o)
+        return cur.rowcount > 0
+
+    def replace_policy(self, policy_id: int, name: str, policy: Policy) -> bool:
+        """Overwrite a policy (running escalations follow the new steps); False if missing."""
+        steps = json.dumps([_step_json(s) for s in policy.steps])
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE escalation_policies SET name=?, steps=?, repeat=? WHERE id=?",
+                (name, steps, policy.repeat, policy_id),
+            )
+        return cur.rowcount > 0
 
     def delete(self, table: str, row_id: int) -> bool:
         """Delete one row of a people table; False when it was not there."""
@@ -506,3 +555,24 @@ def _notification(r: dict[str, Any]) -> Notification:
         next_attempt_at=parse_iso(r["next_attempt_at"]),
         last_error=r["last_error"],
     )
+
+
+class AlertsTable:
+    """The alert store's `alerts` and `alert_events` tables, as the scheduler needs them."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def alert(self, alert_id: int) -> AlertView | None:
+        """One alert's status, title and description, or None."""
+        row = self._conn.execute(
+            "SELECT id, status, title, description FROM alerts WHERE id=?", (alert_id,)
+        ).fetchone()
+        return None if row is None else AlertView(row[0], row[1], row[2], row[3] or "")
+
+    def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
+        """Append one entry to the alert's timeline."""
+        self._conn.execute(
+            "INSERT INTO alert_events (alert_id, at, kind, detail) VALUES (?,?,?,?)",
+            (alert_id, at.astimezone(UTC).isoformat(), kind, detail),
+        )

@@ -23,7 +23,7 @@ from server.escalation import (
     step_ran,
     stop,
 )
-from server.escalation_store import EscalationStore, Notification
+from server.escalation_store import AlertView, EscalationStore, Notification
 from server.links import LinkClaim, link_url, sign
 from server.notify.base import Channel, DeliveryError, Page
 from server.notify.contacts import contacts_of, fallback, select
@@ -55,16 +55,6 @@ class FileClock:
         except FileNotFoundError:
             return datetime.now(UTC)
         return datetime.fromisoformat(text).astimezone(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class AlertView:
-    """What the scheduler needs to know of an alert."""
-
-    id: int
-    status: str
-    title: str
-    description: str
 
 
 class AlertBook(Protocol):
@@ -139,8 +129,8 @@ class Scheduler:
     def alert_opened(self, alert_id: int, policy_id: int | None) -> None:
         """Start escalating a newly opened alert (once: a second call changes nothing)."""
         now = self._clock()
-        if policy_id is None:
-            self._alerts.add_timeline(alert_id, now, "escalation_none", "no escalation policy")
+        if policy_id is None:  # the integration pages nobody: nothing to record
+            log.debug("alert %s: integration has no escalation policy", alert_id)
             return
         stored = self._store.policy(policy_id)
         if stored is None:

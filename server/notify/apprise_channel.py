@@ -64,3 +64,9 @@ class AppriseChannel:
         if not ok:
             reason = "; ".join(handler.messages[-2:]) or "the service refused the notification"
             raise DeliveryError(reason)
+
+
+def usable_url(url: str) -> bool:
+    """Whether Apprise can build a notifier from `url` (syntax and scheme only, no I/O)."""
+    _preload_imghdr()
+    return bool(apprise.Apprise().add(url))

@@ -12,11 +12,11 @@ from typing import TypeVar
 import pytest
 
 from server.escalation import Policy, Step, Target
-from server.escalation_store import EscalationStore, User
+from server.escalation_store import AlertView, EscalationStore, User
 from server.links import verify
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.email import EmailChannel, SmtpSettings
-from server.scheduler import AlertView, EscalationSettings, Scheduler, retry_delay_s
+from server.scheduler import EscalationSettings, Scheduler, retry_delay_s
 from tests.escalation.receivers import HttpInbox, Mailbox, http_receiver, smtp_server
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
