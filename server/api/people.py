@@ -24,9 +24,9 @@ from server.api.people_models import (
 from server.auth import require_admin
 from server.context import Ctx
 from server.escalation_runtime import EscalationRuntime, runtime
-from server.escalation_store import iso
 from server.links import LinkError, verify
 from server.notify.apprise_channel import usable_url
+from server.people_store import iso
 from server.schedules import on_call
 from server.store import ConflictError, NotFoundError
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.escalation import Policy, Step, Target, Via
-from server.escalation_store import Group, StoredPolicy, StoredSchedule, User
+from server.people_store import Group, StoredPolicy, StoredSchedule, User
 from server.schedules import Override, Rotation, Schedule
 
 BODY = ConfigDict(extra="forbid")
