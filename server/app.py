@@ -23,6 +23,7 @@ from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.config import Config
+from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
 from server.database import DbThread, open_database
 from server.escalation_runtime import escalation_plugin
@@ -68,7 +69,7 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin)
+    return (core_plugin, escalation_plugin, console_plugin)
 
 
 def create_app(
