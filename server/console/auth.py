@@ -55,7 +55,7 @@ def _login_page(request: Request, next_path: str, error: str = "", status: int =
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002
+async def login_form(request: Request, next: str = "/") -> Response:
     return _login_page(request, safe_next(next))
 
 

@@ -17,7 +17,7 @@ from server.console.format import register_filters
 from server.console.sessions import (
     SESSION_COOKIE,
     ConsoleError,
-    LoginRequired,
+    LoginRequiredError,
     Session,
     SessionStore,
     check_csrf,
@@ -56,7 +56,7 @@ def current_session(request: Request) -> Session:
         target = request.url.path
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
-        raise LoginRequired(target)
+        raise LoginRequiredError(target)
     return session
 
 

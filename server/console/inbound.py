@@ -22,7 +22,9 @@ async def inbound_log(
     before: str = "",
 ) -> Response:
     if status and status not in STATUS_LABELS:
-        raise ConsoleError(422, f"unknown status {status!r}; choose one of {', '.join(STATUS_LABELS)}")
+        raise ConsoleError(
+            422, f"unknown status {status!r}; choose one of {', '.join(STATUS_LABELS)}"
+        )
     if integration_id and not integration_id.isdigit():
         raise ConsoleError(422, f"integration_id must be a number, not {integration_id!r}")
     body = await api_ok(

@@ -17,7 +17,7 @@ from server.kinds import KINDS
 router = APIRouter(include_in_schema=False)
 
 
-class FormProblem(ValueError):
+class FormError(ValueError):
     """A form field that cannot be used as given."""
 
 
@@ -33,7 +33,7 @@ def _json_field(form: FormData, name: str, label: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FormProblem(f"{label} is not valid JSON: {exc}") from exc
+        raise FormError(f"{label} is not valid JSON: {exc}") from exc
 
 
 def _policy_id(form: FormData) -> int | None:
@@ -41,7 +41,7 @@ def _policy_id(form: FormData) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise FormProblem(f"escalation policy must be a number, not {text!r}")
+        raise FormError(f"escalation policy must be a number, not {text!r}")
     return int(text)
 
 
@@ -93,7 +93,7 @@ async def integration_create(request: Request, session: Sess) -> Response:
         policy_id = _policy_id(form)
         if policy_id is not None:
             body["escalation_policy_id"] = policy_id
-    except FormProblem as exc:
+    except FormError as exc:
         return await _list_page(request, session, str(exc), echo)
     answer = await api(request, "POST", "/api/v1/integrations", json=body)
     if not answer.ok:
@@ -114,7 +114,9 @@ async def _page(
 ) -> Response:
     integration = await api_ok(request, "GET", f"/api/v1/integrations/{integration_id}")
     sample = integration.get("sample_data")
-    sample_text = "" if sample is None else (sample if isinstance(sample, str) else pretty_json(sample))
+    sample_text = (
+        "" if sample is None else (sample if isinstance(sample, str) else pretty_json(sample))
+    )
     return render(
         request,
         "console/integration.html",
@@ -149,14 +151,14 @@ async def integration_edit(request: Request, integration_id: int, session: Sess)
     try:
         mapping = _json_field(form, "mapping", "Mapping")
         if mapping is None:
-            raise FormProblem("Mapping cannot be empty")
+            raise FormError("Mapping cannot be empty")
         changes: dict[str, Any] = {
             "name": echo["name"],
             "mapping": mapping,
             "sample_data": payload_of(echo["sample_data"]) if echo["sample_data"] else None,
             "escalation_policy_id": _policy_id(form),
         }
-    except FormProblem as exc:
+    except FormError as exc:
         return await _page(request, session, integration_id, error=str(exc), edit=echo)
     answer = await api(request, "PATCH", f"/api/v1/integrations/{integration_id}", json=changes)
     if not answer.ok:
@@ -173,9 +175,7 @@ async def integration_test(request: Request, integration_id: int, session: Sess)
         body["payload"] = payload_of(text)
     answer = await api(request, "POST", f"/api/v1/integrations/{integration_id}/test", json=body)
     if not answer.ok:
-        return await _page(
-            request, session, integration_id, error=answer.error, test_payload=text
-        )
+        return await _page(request, session, integration_id, error=answer.error, test_payload=text)
     return await _page(request, session, integration_id, test=answer.body, test_payload=text)
 
 

@@ -27,7 +27,7 @@ KINDS = {
 def example(kind: str) -> dict[str, Any]:
     """A starting point for a new item of `kind`, valid once the ids exist."""
     today = date.today().isoformat()
-    return {
+    examples: dict[str, dict[str, Any]] = {
         "users": {"name": "Ada", "email": "ada@example.org", "phone": None, "contacts": []},
         "groups": {"name": "Front office", "members": [1]},
         "schedules": {
@@ -49,7 +49,8 @@ def example(kind: str) -> dict[str, Any]:
             "steps": [{"after_s": 0, "notify": [{"schedule": 1}]}],
             "repeat": 0,
         },
-    }[kind]
+    }
+    return examples[kind]
 
 
 def _kind(kind: str) -> str:

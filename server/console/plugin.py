@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.console import alerts, auth, inbound, integrations, people
 from server.console.core import STATIC_DIR, console_state, new_state, render
-from server.console.sessions import ConsoleError, LoginRequired
+from server.console.sessions import ConsoleError, LoginRequiredError
 from server.context import AppContext
 
 
@@ -26,12 +26,12 @@ def console_plugin(app: FastAPI, ctx: AppContext) -> None:
     ours = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = ours
-    app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(LoginRequiredError, _to_login)
     app.add_exception_handler(ConsoleError, _error_page)
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, LoginRequired)
+    assert isinstance(exc, LoginRequiredError)
     return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
 

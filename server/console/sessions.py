@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from fastapi import Request
 from starlette.datastructures import FormData
 
+from server.errors import AlertServerError
+
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
 CSRF_FIELD = "csrf_token"
@@ -70,7 +72,7 @@ class SessionStore:
             del self._sessions[sid]
 
 
-class LoginRequired(Exception):
+class LoginRequiredError(AlertServerError):
     """No valid session: the handler answers with a redirect to the login page."""
 
     def __init__(self, next_path: str) -> None:
@@ -78,7 +80,7 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-class ConsoleError(Exception):
+class ConsoleError(AlertServerError):
     """A console request that cannot be served: shown as an HTML page with this status."""
 
     def __init__(self, status: int, message: str) -> None:
