@@ -37,13 +37,15 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Per module: Playwright's sync API keeps an event loop running until it stops, which
+    would break every asyncio test that pytest runs after it."""
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's chromium; missing, the browser tests fail (never skip): `make test` installs it."""
     if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):

@@ -164,6 +164,7 @@ def test_people_page_shows_who_is_on_call_now(console: Page, alert_server: Alert
         assert schedule.status_code == 201, schedule.text
     console.goto(alert_server.url + "/people")
     expect(console.locator("#oncall")).to_contain_text("Night desk: Grace Hopper")
+    shot(console, "console-people-desktop")
 
     console.get_by_role("link", name="Add").nth(2).click()  # Schedules → Add
     console.get_by_label(re.compile("as JSON")).fill('{"name": "Broken", "time_zone": "Mars/Base"}')
