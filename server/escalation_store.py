@@ -142,16 +142,6 @@ class EscalationStore(PeopleStore):
         )
         return [_escalation(r) for r in rows]
 
-    def next_wakeup(self) -> datetime | None:
-        """The earliest instant anything (step or delivery) is due."""
-        rows = self._rows(
-            "SELECT MIN(at) AS at FROM ("
-            " SELECT next_at AS at FROM escalations WHERE status='active'"
-            " UNION ALL SELECT next_attempt_at FROM notification_attempts"
-            " WHERE status='pending')"
-        )
-        return parse_iso(rows[0]["at"]) if rows else None
-
     # --- notification attempts ----------------------------------------------------------
 
     def add_notification(

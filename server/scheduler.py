@@ -8,7 +8,9 @@ next contact when one keeps failing, and are throttled per contact.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +26,7 @@ from server.escalation import (
     stop,
 )
 from server.escalation_store import AlertView, EscalationStore, Notification
-from server.links import LinkClaim, link_url, sign
+from server.links import LinkAction, LinkClaim, link_url, sign
 from server.notify.base import Channel, DeliveryError, Page
 from server.notify.contacts import contacts_of, fallback, select
 
@@ -102,6 +104,7 @@ class Scheduler:
         link_secret: bytes,
         public_base_url: str,
         settings: EscalationSettings,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
         self._store = store
         self._alerts = alerts
@@ -111,6 +114,7 @@ class Scheduler:
         self._secret = link_secret
         self._base_url = public_base_url
         self._settings = settings
+        self._on_outcome = on_outcome or (lambda outcome, kind: None)
         self._wake = asyncio.Event()
         self._sending: dict[int, asyncio.Task[None]] = {}
         self.ticks = 0
@@ -189,13 +193,13 @@ class Scheduler:
         now = self._clock()
         due_steps = await self._db(lambda: self._store.due_escalations(now))
         for state in due_steps:
-            await self._db(lambda alert_id=state.alert_id: self._run_step(alert_id, now))  # type: ignore[misc]
+            await self._db(functools.partial(self._run_step, state.alert_id, now))
         due_pages = await self._db(lambda: self._store.due_notifications(now))
         for n in due_pages:
             if n.id not in self._sending:
                 task = asyncio.create_task(self._deliver(n, now), name=f"page-{n.id}")
                 self._sending[n.id] = task
-                task.add_done_callback(lambda t, i=n.id: self._sent(i, t))  # type: ignore[misc]
+                task.add_done_callback(functools.partial(self._sent, n.id))
         self.ticks += 1
 
     def _sent(self, notification_id: int, task: asyncio.Task[None]) -> None:
@@ -242,7 +246,9 @@ class Scheduler:
         for kind, detail in timeline:
             self._alerts.add_timeline(alert_id, now, kind, detail)
 
-    def _queue_step(self, db: object, alert_id: int, action: RunStep, now: datetime) -> list[str]:
+    def _queue_step(
+        self, db: sqlite3.Connection, alert_id: int, action: RunStep, now: datetime
+    ) -> list[str]:
         groups = {g.id: g.members for g in self._store.groups()}
         schedules = {s.id: s.schedule for s in self._store.schedules()}
         paged: list[str] = []
@@ -255,7 +261,7 @@ class Scheduler:
             for contact in chosen:
                 index = contacts.index(contact)
                 self._store.add_notification(
-                    db,  # type: ignore[arg-type]
+                    db,
                     alert_id=alert_id,
                     user_id=user_id,
                     step=action.step,
@@ -274,8 +280,8 @@ class Scheduler:
     def _page(self, alert: AlertView) -> Page:
         expires_at = self._clock() + timedelta(seconds=self._settings.link_ttl_s)
 
-        def url(action: str) -> str:
-            claim = LinkClaim(action, alert.id, expires_at)  # type: ignore[arg-type]
+        def url(action: LinkAction) -> str:
+            claim = LinkClaim(action, alert.id, expires_at)
             return link_url(self._base_url, sign(self._secret, claim))
 
         return Page(alert.id, alert.title, alert.description, url("acknowledge"), url("close"))
@@ -318,9 +324,11 @@ class Scheduler:
                 await channel.send(contact.address, page)
         except (DeliveryError, TimeoutError) as exc:
             error = exc if isinstance(exc, DeliveryError) else DeliveryError("timed out")
-            await self._db(lambda: self._failed(n, attempt, error, target))
+            outcome = await self._db(lambda: self._failed(n, attempt, error, target))
+            self._on_outcome(outcome, contact.kind)
             return
         await self._db(lambda: self._succeeded(n, attempt, target, now))
+        self._on_outcome("sent", contact.kind)
 
     def _succeeded(self, n: Notification, attempt: int, target: str, now: datetime) -> None:
         with self._store.transaction() as db:
@@ -332,7 +340,8 @@ class Scheduler:
         self._alerts.add_timeline(n.alert_id, now, "notification_sent", detail)
         log.info("alert %s: page sent to %s", n.alert_id, target)
 
-    def _failed(self, n: Notification, attempt: int, error: DeliveryError, target: str) -> None:
+    def _failed(self, n: Notification, attempt: int, error: DeliveryError, target: str) -> str:
+        """Record a failed attempt: retry later, or give up and fall through; the outcome."""
         now = self._clock()
         s = self._settings
         entries: list[tuple[str, str]] = []
@@ -377,6 +386,7 @@ class Scheduler:
         log.warning("alert %s: page to %s failed: %s", n.alert_id, target, error.reason)
         for kind, detail in entries:
             self._alerts.add_timeline(n.alert_id, now, kind, detail)
+        return "retrying" if entries[0][0] == "notification_failed" else "gave_up"
 
 
 def _redact(address: str) -> str:
