@@ -286,3 +286,14 @@ class AlertsTable:
             "INSERT INTO alert_events (alert_id, at, kind, detail) VALUES (?,?,?,?)",
             (alert_id, at.astimezone(UTC).isoformat(), kind, detail),
         )
+
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        """Open alerts whose integration has a policy but that have no escalation yet."""
+        rows = self._conn.execute(
+            "SELECT a.id, i.escalation_policy_id, a.opened_at FROM alerts a"
+            " JOIN integrations i ON i.id = a.integration_id"
+            " LEFT JOIN escalations e ON e.alert_id = a.id"
+            " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"
+            " AND e.alert_id IS NULL ORDER BY a.id"
+        ).fetchall()
+        return [(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]

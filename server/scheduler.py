@@ -12,12 +12,13 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from server.escalation import (
+    Policy,
     RunStep,
     next_action,
     resolve_targets,
@@ -68,6 +69,10 @@ class AlertBook(Protocol):
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         """Append an entry to the alert's timeline."""
+        ...
+
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        """Open alerts whose integration has a policy but that have no escalation yet."""
         ...
 
 
@@ -130,25 +135,38 @@ class Scheduler:
         """An alert was acknowledged or closed: stop paging for it."""
         await self._db(lambda: self.alert_stopped(alert_id, reason))
 
-    def alert_opened(self, alert_id: int, policy_id: int | None) -> None:
+    def alert_opened(
+        self, alert_id: int, policy_id: int | None, opened_at: datetime | None = None
+    ) -> None:
         """Start escalating a newly opened alert (once: a second call changes nothing)."""
         now = self._clock()
         if policy_id is None:  # the integration pages nobody: nothing to record
             log.debug("alert %s: integration has no escalation policy", alert_id)
             return
+        since = now if opened_at is None else min(opened_at, now)
         stored = self._store.policy(policy_id)
-        if stored is None:
-            self._alerts.add_timeline(
-                alert_id, now, "escalation_none", f"escalation policy {policy_id} not found"
-            )
-            return
         with self._store.transaction() as db:
             if self._store.escalation(alert_id) is not None:
                 return
-            self._store.save_escalation(db, start(alert_id, policy_id, stored.policy, now), now)
-        self._alerts.add_timeline(
-            alert_id, now, "escalation_started", f"policy {stored.name!r} (#{policy_id})"
-        )
+            if stored is None:
+                state = start(alert_id, policy_id, Policy(()), since)
+                state = replace(state, reason=f"escalation policy {policy_id} not found")
+                kind, detail = "escalation_none", state.reason or ""
+            else:
+                state = start(alert_id, policy_id, stored.policy, since)
+                kind, detail = "escalation_started", f"policy {stored.name!r} (#{policy_id})"
+            self._store.save_escalation(db, state, now)
+        self._alerts.add_timeline(alert_id, now, kind, detail)
+
+    def recover(self) -> int:
+        """Start escalations for open alerts whose open event was lost (a crash right after it)."""
+        missed = self._alerts.unescalated()
+        for alert_id, policy_id, opened_at in missed:
+            log.warning(
+                "alert %s: open event was not handled before a restart; escalating", alert_id
+            )
+            self.alert_opened(alert_id, policy_id, opened_at)
+        return len(missed)
 
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""
@@ -172,7 +190,8 @@ class Scheduler:
     # --- the loop -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Tick until cancelled; one failing tick is logged and the next one runs."""
+        """Recover missed opens, then tick until cancelled; a failing tick is logged."""
+        await self._db(self.recover)
         try:
             while True:
                 try:

@@ -56,6 +56,9 @@ class Alerts:
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         self.timeline.append((alert_id, kind, detail))
 
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        return []
+
     def kinds(self, alert_id: int) -> list[str]:
         return [k for a, k, _ in self.timeline if a == alert_id]
 
@@ -264,3 +267,40 @@ async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> No
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
     assert world.alerts.kinds(1)[1] == "escalation_step_skipped"
+
+
+async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(world: World) -> None:
+    """The alert committed, then the process died before the AlertChange reached escalation."""
+    from server.database import open_database
+    from server.escalation_store import AlertsTable
+    from server.mapping import Decision
+    from server.models import InboundMessage
+    from server.store import Store
+
+    db = open_database(world.db_path.parent / "server")
+    try:
+        store = EscalationStore(db.conn)
+        _, _, policy = two_people(store)
+        alerts = Store(db)
+        integration = alerts.create_integration(
+            name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
+        )
+        opened = alerts.record_inbound(
+            InboundMessage(integration.id, T0, b"{}", "application/json"),
+            Decision("open", "", source_name="front-desk", title="front-desk pressed"),
+        )
+        alert_id = opened.changes[0].alert_id  # the change is never published: the crash
+        table = AlertsTable(db.conn)
+        scheduler = Scheduler(
+            store, table, {"email": EmailChannel(SmtpSettings(port=world.smtp_port))},
+            world.clock, inline, link_secret=SECRET, public_base_url="http://x",
+            settings=world.settings,
+        )  # fmt: skip
+        assert scheduler.recover() == 1
+        assert scheduler.recover() == 0
+        await settle(scheduler)
+        assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
+        kinds = [e.kind for e in alerts.timeline(alert_id)]
+        assert kinds[-3:] == ["escalation_started", "escalation_step", "notification_sent"]
+    finally:
+        db.conn.close()
