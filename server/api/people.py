@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
+from server.alert_actions import acknowledge_alert, close_alert
 from server.api.people_models import (
     GroupIn,
     OverrideIn,
@@ -384,11 +385,9 @@ async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
     except LinkError as exc:
         return _page("Link not valid", f"<p>{html.escape(str(exc))}</p>", 403)
     _, done = _VERB[claim.action]
-    change_fn = (
-        ctx.store.acknowledge_alert if claim.action == "acknowledge" else ctx.store.close_alert
-    )
+    act = acknowledge_alert if claim.action == "acknowledge" else close_alert
     try:
-        change = await ctx.db.run(change_fn, claim.alert_id, ctx.clock(), "link")
+        await act(ctx, claim.alert_id, by="link")
     except NotFoundError:
         return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
     except ConflictError:
@@ -396,5 +395,4 @@ async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
         if alert.status == done or alert.status == "closed":
             return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing more to do.</p>")
         return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing was changed.</p>", 409)
-    ctx.events.publish(change)
     return _page(f"Alert #{claim.alert_id} {done}", "<p>Paging has stopped. Thank you.</p>")
