@@ -304,3 +304,46 @@ async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(worl
         assert kinds[-3:] == ["escalation_started", "escalation_step", "notification_sent"]
     finally:
         db.conn.close()
+
+
+async def test_steps_reach_groups_and_whoever_is_on_call_through_the_chosen_contacts(
+    world: World,
+) -> None:
+    from datetime import date, time
+
+    from server.people_store import Group
+    from server.schedules import Rotation, Schedule
+
+    store = world.store()
+    push = f"json://127.0.0.1:{world.web_port}/"
+    ids = [
+        store.add_user(
+            User(0, name, f"{name.lower()}@example.org", None, ((push + name, None),)), T0
+        )
+        for name in ("Ann", "Ben", "Cat", "Dan")
+    ]
+    ann, ben, cat, dan = ids
+    # Ben holds today's shift (Ann had yesterday's), handing off at 06:00 Berlin time.
+    rotation = Rotation((ann, ben), date(2026, 11, 25), time(6, 0))
+    desk = store.add_schedule("desk", Schedule("Europe/Berlin", (rotation,)), T0)
+    night = store.add_group(Group(0, "night", (cat, dan)), T0)
+    policy = store.add_policy(
+        "p",
+        Policy(
+            (
+                Step(0, (Target("schedule", desk),), via=("email",)),
+                Step(60, (Target("group", night),), via=("push",)),
+            )
+        ),
+        T0,
+    )
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    assert [m["To"] for m in world.box.messages] == ["ben@example.org"]
+    assert world.web.requests == []
+    world.clock.advance(60)
+    await settle(scheduler)
+    assert sorted(r.path for r in world.web.requests) == ["/Cat", "/Dan"]
+    assert world.box.count() == 1
