@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from server.escalation import (
+    Idle,
     Policy,
     RunStep,
+    finish,
     next_action,
     resolve_targets,
     start,
@@ -262,6 +264,10 @@ class Scheduler:
                 self._store.save_escalation(db, after, now)
                 if after.status == "finished":
                     timeline.append(("escalation_finished", after.reason or ""))
+            elif isinstance(action, Idle) and state.status == "active":
+                # The policy was edited down to fewer steps than this escalation had reached.
+                self._store.save_escalation(db, finish(state, action.reason or "done"), now)
+                timeline.append(("escalation_finished", action.reason or ""))
         for kind, detail in timeline:
             self._alerts.add_timeline(alert_id, now, kind, detail)
 

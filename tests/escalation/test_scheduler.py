@@ -347,3 +347,19 @@ async def test_steps_reach_groups_and_whoever_is_on_call_through_the_chosen_cont
     await settle(scheduler)
     assert sorted(r.path for r in world.web.requests) == ["/Cat", "/Dan"]
     assert world.box.count() == 1
+
+
+async def test_a_policy_cut_short_while_escalating_ends_the_escalation(world: World) -> None:
+    store = world.store()
+    alice, _, policy = two_people(store)
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    store.replace_policy(policy, "short", Policy((Step(0, (Target("user", alice),)),)))
+    world.clock.advance(300)
+    await settle(scheduler)
+    state = store.escalation(1)
+    assert state is not None
+    assert (state.status, state.reason) == ("finished", "policy changed")
+    assert world.box.count() == 1
