@@ -142,6 +142,15 @@ class EscalationStore(PeopleStore):
         )
         return [_escalation(r) for r in rows]
 
+    def integrations_using(self, policy_id: int) -> list[int]:
+        """Live integrations that name this escalation policy."""
+        rows = self._rows(
+            "SELECT id FROM integrations WHERE escalation_policy_id=? AND deleted_at IS NULL"
+            " ORDER BY id",
+            (policy_id,),
+        )
+        return [r["id"] for r in rows]
+
     # --- notification attempts ----------------------------------------------------------
 
     def add_notification(

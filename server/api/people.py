@@ -298,7 +298,18 @@ def _deleter(path: str) -> None:
     table, kind = _TABLES[path]
 
     async def delete(item_id: int, ctx: Ctx, rt: Rt) -> dict[str, Any]:
-        if not await _db(ctx, lambda: rt.store.delete(table, item_id)):
+        def remove() -> bool:
+            if table == "escalation_policies":
+                users = rt.store.integrations_using(item_id)
+                if users:
+                    raise HTTPException(
+                        409,
+                        f"escalation policy {item_id} is used by integration(s) "
+                        f"{', '.join(map(str, users))}: point them elsewhere first",
+                    )
+            return rt.store.delete(table, item_id)
+
+        if not await _db(ctx, remove):
             raise _not_found(kind, item_id)
         return {"deleted": item_id}
 

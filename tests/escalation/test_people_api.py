@@ -198,6 +198,14 @@ async def test_policies_round_trip_and_refuse_unknown_targets(api: httpx.AsyncCl
         answer = await api.post("/api/v1/escalation-policies", json=bad)
         assert answer.status_code == 422, bad
         assert problem in answer.text
+    integration = await api.post(
+        "/api/v1/integrations",
+        json={"name": "desk", "kind": "flic", "escalation_policy_id": policy["id"]},
+    )
+    assert integration.status_code == 201, integration.text
+    in_use = await api.delete(f"/api/v1/escalation-policies/{policy['id']}")
+    assert in_use.status_code == 409
+    assert f"integration(s) {integration.json()['id']}" in in_use.text
     bad_group = await api.post("/api/v1/groups", json={"name": "g", "members": [a, 77]})
     assert bad_group.status_code == 422
     assert "77" in bad_group.text
