@@ -269,3 +269,21 @@ async def test_the_inbound_log_filters_and_pages(inproc: InProcess) -> None:
         "/api/v1/inbound", params={"status": "nope"}, headers=inproc.admin_headers
     )
     assert bad.status_code == 422
+
+
+async def test_alertmanager_and_pagerduty_kinds_work_out_of_the_box(inproc: InProcess) -> None:
+    am = (await inproc.add("prometheus", kind="alertmanager"))["inbound_path"]
+    pd = (await inproc.add("pager", kind="pagerduty"))["inbound_path"]
+    group = {"groupKey": '{}:{alertname="DiskFull"}', "commonLabels": {"alertname": "DiskFull"}}
+    firing = await post(inproc, am, json.dumps({**group, "status": "firing"}))
+    resolved = await post(inproc, am, json.dumps({**group, "status": "resolved"}))
+    event = {"dedup_key": "db1-disk", "payload": {"summary": "Disk full on db1", "source": "db1"}}
+    trigger = await post(inproc, pd, json.dumps({**event, "event_action": "trigger"}))
+    resolve = await post(
+        inproc, pd, json.dumps({"dedup_key": "db1-disk", "event_action": "resolve"})
+    )
+
+    assert (firing["action"], resolved["action"]) == ("open", "close")
+    assert (trigger["action"], resolve["action"]) == ("open", "close")
+    titles = {a["title"] for a in (await inproc.admin_get("/api/v1/alerts"))["items"]}
+    assert titles == {"DiskFull", "Disk full on db1"}
