@@ -102,6 +102,14 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     }
     base_url = public_base_url(ctx.config)
     secret = link_secret(ctx.config, section)
+    ctx.metrics.counter(
+        "alert_server_notifications_total",
+        "Delivery attempts by outcome (sent, retrying, gave_up) and contact kind.",
+    )
+
+    def count(outcome: str, kind: str) -> None:
+        ctx.metrics.inc("alert_server_notifications_total", outcome=outcome, kind=kind)
+
     scheduler = Scheduler(
         store,
         AlertsTable(conn),
@@ -111,6 +119,7 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         link_secret=secret,
         public_base_url=base_url,
         settings=settings_of(section),
+        on_outcome=count,
     )
 
     async def on_change(change: AlertChange) -> None:

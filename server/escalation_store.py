@@ -142,15 +142,14 @@ class EscalationStore(PeopleStore):
         )
         return [_escalation(r) for r in rows]
 
-    def next_wakeup(self) -> datetime | None:
-        """The earliest instant anything (step or delivery) is due."""
+    def integrations_using(self, policy_id: int) -> list[int]:
+        """Live integrations that name this escalation policy."""
         rows = self._rows(
-            "SELECT MIN(at) AS at FROM ("
-            " SELECT next_at AS at FROM escalations WHERE status='active'"
-            " UNION ALL SELECT next_attempt_at FROM notification_attempts"
-            " WHERE status='pending')"
+            "SELECT id FROM integrations WHERE escalation_policy_id=? AND deleted_at IS NULL"
+            " ORDER BY id",
+            (policy_id,),
         )
-        return parse_iso(rows[0]["at"]) if rows else None
+        return [r["id"] for r in rows]
 
     # --- notification attempts ----------------------------------------------------------
 
@@ -296,3 +295,14 @@ class AlertsTable:
             "INSERT INTO alert_events (alert_id, at, kind, detail) VALUES (?,?,?,?)",
             (alert_id, at.astimezone(UTC).isoformat(), kind, detail),
         )
+
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        """Open alerts whose integration has a policy but that have no escalation yet."""
+        rows = self._conn.execute(
+            "SELECT a.id, i.escalation_policy_id, a.opened_at FROM alerts a"
+            " JOIN integrations i ON i.id = a.integration_id"
+            " LEFT JOIN escalations e ON e.alert_id = a.id"
+            " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"
+            " AND e.alert_id IS NULL ORDER BY a.id"
+        ).fetchall()
+        return [(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]

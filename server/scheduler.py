@@ -8,15 +8,20 @@ next contact when one keeps failing, and are throttled per contact.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from server.escalation import (
+    Idle,
+    Policy,
     RunStep,
+    finish,
     next_action,
     resolve_targets,
     start,
@@ -24,7 +29,7 @@ from server.escalation import (
     stop,
 )
 from server.escalation_store import AlertView, EscalationStore, Notification
-from server.links import LinkClaim, link_url, sign
+from server.links import LinkAction, LinkClaim, link_url, sign
 from server.notify.base import Channel, DeliveryError, Page
 from server.notify.contacts import contacts_of, fallback, select
 
@@ -68,6 +73,10 @@ class AlertBook(Protocol):
         """Append an entry to the alert's timeline."""
         ...
 
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        """Open alerts whose integration has a policy but that have no escalation yet."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EscalationSettings:
@@ -102,6 +111,7 @@ class Scheduler:
         link_secret: bytes,
         public_base_url: str,
         settings: EscalationSettings,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
         self._store = store
         self._alerts = alerts
@@ -111,6 +121,7 @@ class Scheduler:
         self._secret = link_secret
         self._base_url = public_base_url
         self._settings = settings
+        self._on_outcome = on_outcome or (lambda outcome, kind: None)
         self._wake = asyncio.Event()
         self._sending: dict[int, asyncio.Task[None]] = {}
         self.ticks = 0
@@ -126,25 +137,38 @@ class Scheduler:
         """An alert was acknowledged or closed: stop paging for it."""
         await self._db(lambda: self.alert_stopped(alert_id, reason))
 
-    def alert_opened(self, alert_id: int, policy_id: int | None) -> None:
+    def alert_opened(
+        self, alert_id: int, policy_id: int | None, opened_at: datetime | None = None
+    ) -> None:
         """Start escalating a newly opened alert (once: a second call changes nothing)."""
         now = self._clock()
         if policy_id is None:  # the integration pages nobody: nothing to record
             log.debug("alert %s: integration has no escalation policy", alert_id)
             return
+        since = now if opened_at is None else min(opened_at, now)
         stored = self._store.policy(policy_id)
-        if stored is None:
-            self._alerts.add_timeline(
-                alert_id, now, "escalation_none", f"escalation policy {policy_id} not found"
-            )
-            return
         with self._store.transaction() as db:
             if self._store.escalation(alert_id) is not None:
                 return
-            self._store.save_escalation(db, start(alert_id, policy_id, stored.policy, now), now)
-        self._alerts.add_timeline(
-            alert_id, now, "escalation_started", f"policy {stored.name!r} (#{policy_id})"
-        )
+            if stored is None:
+                state = start(alert_id, policy_id, Policy(()), since)
+                state = replace(state, reason=f"escalation policy {policy_id} not found")
+                kind, detail = "escalation_none", state.reason or ""
+            else:
+                state = start(alert_id, policy_id, stored.policy, since)
+                kind, detail = "escalation_started", f"policy {stored.name!r} (#{policy_id})"
+            self._store.save_escalation(db, state, now)
+        self._alerts.add_timeline(alert_id, now, kind, detail)
+
+    def recover(self) -> int:
+        """Start escalations for open alerts whose open event was lost (a crash right after it)."""
+        missed = self._alerts.unescalated()
+        for alert_id, policy_id, opened_at in missed:
+            log.warning(
+                "alert %s: open event was not handled before a restart; escalating", alert_id
+            )
+            self.alert_opened(alert_id, policy_id, opened_at)
+        return len(missed)
 
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""
@@ -168,7 +192,8 @@ class Scheduler:
     # --- the loop -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Tick until cancelled; one failing tick is logged and the next one runs."""
+        """Recover missed opens, then tick until cancelled; a failing tick is logged."""
+        await self._db(self.recover)
         try:
             while True:
                 try:
@@ -189,13 +214,13 @@ class Scheduler:
         now = self._clock()
         due_steps = await self._db(lambda: self._store.due_escalations(now))
         for state in due_steps:
-            await self._db(lambda alert_id=state.alert_id: self._run_step(alert_id, now))  # type: ignore[misc]
+            await self._db(functools.partial(self._run_step, state.alert_id, now))
         due_pages = await self._db(lambda: self._store.due_notifications(now))
         for n in due_pages:
             if n.id not in self._sending:
                 task = asyncio.create_task(self._deliver(n, now), name=f"page-{n.id}")
                 self._sending[n.id] = task
-                task.add_done_callback(lambda t, i=n.id: self._sent(i, t))  # type: ignore[misc]
+                task.add_done_callback(functools.partial(self._sent, n.id))
         self.ticks += 1
 
     def _sent(self, notification_id: int, task: asyncio.Task[None]) -> None:
@@ -239,10 +264,16 @@ class Scheduler:
                 self._store.save_escalation(db, after, now)
                 if after.status == "finished":
                     timeline.append(("escalation_finished", after.reason or ""))
+            elif isinstance(action, Idle) and state.status == "active":
+                # The policy was edited down to fewer steps than this escalation had reached.
+                self._store.save_escalation(db, finish(state, action.reason or "done"), now)
+                timeline.append(("escalation_finished", action.reason or ""))
         for kind, detail in timeline:
             self._alerts.add_timeline(alert_id, now, kind, detail)
 
-    def _queue_step(self, db: object, alert_id: int, action: RunStep, now: datetime) -> list[str]:
+    def _queue_step(
+        self, db: sqlite3.Connection, alert_id: int, action: RunStep, now: datetime
+    ) -> list[str]:
         groups = {g.id: g.members for g in self._store.groups()}
         schedules = {s.id: s.schedule for s in self._store.schedules()}
         paged: list[str] = []
@@ -255,7 +286,7 @@ class Scheduler:
             for contact in chosen:
                 index = contacts.index(contact)
                 self._store.add_notification(
-                    db,  # type: ignore[arg-type]
+                    db,
                     alert_id=alert_id,
                     user_id=user_id,
                     step=action.step,
@@ -274,8 +305,8 @@ class Scheduler:
     def _page(self, alert: AlertView) -> Page:
         expires_at = self._clock() + timedelta(seconds=self._settings.link_ttl_s)
 
-        def url(action: str) -> str:
-            claim = LinkClaim(action, alert.id, expires_at)  # type: ignore[arg-type]
+        def url(action: LinkAction) -> str:
+            claim = LinkClaim(action, alert.id, expires_at)
             return link_url(self._base_url, sign(self._secret, claim))
 
         return Page(alert.id, alert.title, alert.description, url("acknowledge"), url("close"))
@@ -318,9 +349,11 @@ class Scheduler:
                 await channel.send(contact.address, page)
         except (DeliveryError, TimeoutError) as exc:
             error = exc if isinstance(exc, DeliveryError) else DeliveryError("timed out")
-            await self._db(lambda: self._failed(n, attempt, error, target))
+            outcome = await self._db(lambda: self._failed(n, attempt, error, target))
+            self._on_outcome(outcome, contact.kind)
             return
         await self._db(lambda: self._succeeded(n, attempt, target, now))
+        self._on_outcome("sent", contact.kind)
 
     def _succeeded(self, n: Notification, attempt: int, target: str, now: datetime) -> None:
         with self._store.transaction() as db:
@@ -332,7 +365,8 @@ class Scheduler:
         self._alerts.add_timeline(n.alert_id, now, "notification_sent", detail)
         log.info("alert %s: page sent to %s", n.alert_id, target)
 
-    def _failed(self, n: Notification, attempt: int, error: DeliveryError, target: str) -> None:
+    def _failed(self, n: Notification, attempt: int, error: DeliveryError, target: str) -> str:
+        """Record a failed attempt: retry later, or give up and fall through; the outcome."""
         now = self._clock()
         s = self._settings
         entries: list[tuple[str, str]] = []
@@ -377,6 +411,7 @@ class Scheduler:
         log.warning("alert %s: page to %s failed: %s", n.alert_id, target, error.reason)
         for kind, detail in entries:
             self._alerts.add_timeline(n.alert_id, now, kind, detail)
+        return "retrying" if entries[0][0] == "notification_failed" else "gave_up"
 
 
 def _redact(address: str) -> str:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
+from server.alert_actions import acknowledge_alert, close_alert
 from server.api.people_models import (
     GroupIn,
     OverrideIn,
@@ -297,7 +298,18 @@ def _deleter(path: str) -> None:
     table, kind = _TABLES[path]
 
     async def delete(item_id: int, ctx: Ctx, rt: Rt) -> dict[str, Any]:
-        if not await _db(ctx, lambda: rt.store.delete(table, item_id)):
+        def remove() -> bool:
+            if table == "escalation_policies":
+                users = rt.store.integrations_using(item_id)
+                if users:
+                    raise HTTPException(
+                        409,
+                        f"escalation policy {item_id} is used by integration(s) "
+                        f"{', '.join(map(str, users))}: point them elsewhere first",
+                    )
+            return rt.store.delete(table, item_id)
+
+        if not await _db(ctx, remove):
             raise _not_found(kind, item_id)
         return {"deleted": item_id}
 
@@ -384,11 +396,9 @@ async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
     except LinkError as exc:
         return _page("Link not valid", f"<p>{html.escape(str(exc))}</p>", 403)
     _, done = _VERB[claim.action]
-    change_fn = (
-        ctx.store.acknowledge_alert if claim.action == "acknowledge" else ctx.store.close_alert
-    )
+    act = acknowledge_alert if claim.action == "acknowledge" else close_alert
     try:
-        change = await ctx.db.run(change_fn, claim.alert_id, ctx.clock(), "link")
+        await act(ctx, claim.alert_id, by="link")
     except NotFoundError:
         return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
     except ConflictError:
@@ -396,5 +406,4 @@ async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
         if alert.status == done or alert.status == "closed":
             return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing more to do.</p>")
         return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing was changed.</p>", 409)
-    ctx.events.publish(change)
     return _page(f"Alert #{claim.alert_id} {done}", "<p>Paging has stopped. Thank you.</p>")

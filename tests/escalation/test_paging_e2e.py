@@ -194,3 +194,7 @@ def test_push_and_sms_contacts_get_the_page_through_apprise(desk: Desk) -> None:
             ),
             what="both recorded as sent",
         )
+        metrics = httpx.get(desk.server.url + "/metrics", timeout=10).text
+        lines = [ln for ln in metrics.splitlines() if ln.startswith("alert_server_notifications")]
+        sms_sent = [ln for ln in lines if 'kind="sms"' in ln and 'outcome="sent"' in ln]
+        assert [ln.rsplit(" ", 1)[1] for ln in sms_sent] == ["1"], lines
