@@ -126,7 +126,10 @@ def test_integration_page_shows_its_url_and_runs_the_sample_test(
         created = api.get(f"/api/v1/integrations/{integration_id}").json()
     url = console.locator("#inbound-url")
     expect(url).to_have_value(alert_server.url + created["inbound_path"])
-    expect(console.get_by_role("button", name="Copy")).to_be_visible()
+    console.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    console.get_by_role("button", name="Copy").click()
+    expect(console.get_by_role("button", name="Copied")).to_be_visible()
+    assert console.evaluate("navigator.clipboard.readText()") == url.input_value()
 
     console.get_by_label(re.compile(r"^Payload")).fill(flic_body("shed-door"))
     console.get_by_role("button", name="Run test").click()
