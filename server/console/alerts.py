@@ -7,8 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from server.alert_actions import acknowledge_alert, close_alert
 from server.console.core import Sess, api, api_ok, checked_form, render, see_other
 from server.console.sessions import ConsoleError
+from server.context import get_ctx
+from server.models import ConflictError, NotFoundError
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,9 +83,13 @@ async def alert_action(request: Request, alert_id: int, action: str, session: Se
     form = await checked_form(request, session)
     if action not in ("acknowledge", "close"):
         raise ConsoleError(404, f"no such alert action {action!r}: acknowledge or close")
-    answer = await api(request, "POST", f"/api/v1/alerts/{alert_id}/{action}")
-    if not answer.ok and answer.status != 409:
-        raise ConsoleError(answer.status, answer.error)
+    act = acknowledge_alert if action == "acknowledge" else close_alert
+    try:
+        await act(get_ctx(request), alert_id, by=f"{session.who} (console)")
+    except NotFoundError as exc:
+        raise ConsoleError(404, str(exc)) from exc
+    except ConflictError:
+        pass  # already acknowledged or closed (another tab, a link, the button): show it
     back = form.get("back")
     target = back if isinstance(back, str) and back.startswith("/") and "//" not in back else "/"
     return see_other(target)

@@ -65,6 +65,7 @@ def test_log_in_see_a_webhook_alert_and_acknowledge_it_from_the_page(
     timeline = console.locator("ol.timeline li")
     expect(timeline).to_have_count(3)
     assert timeline.locator("b").all_inner_texts() == ["open", "append", "acknowledge"]
+    expect(timeline.last).to_contain_text("acknowledged by admin (console)")
     shot(console, "console-alert-desktop")
 
 
