@@ -72,8 +72,17 @@ async def login(request: Request) -> Response:
             request, next_path, "The form expired or came from elsewhere: try again.", 403
         )
     ctx = get_ctx(request)
+    throttle = console_state(request).throttle
+    wait_s = throttle.blocked_for_s(ctx.clock())
+    if wait_s > 0:
+        response = _login_page(
+            request, next_path, f"Too many wrong tokens: try again in {wait_s:.0f} s.", 429
+        )
+        response.headers["Retry-After"] = str(max(1, round(wait_s)))
+        return response
     token = form.get("token")
     if not isinstance(token, str) or not same_token(token.strip(), ctx.admin_token):
+        throttle.failed(ctx.clock())
         return _login_page(request, next_path, "Wrong admin token.", 401)
     session = console_state(request).sessions.create("admin", ctx.clock())
     response = RedirectResponse(next_path, status_code=303)

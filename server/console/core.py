@@ -18,6 +18,7 @@ from server.console.sessions import (
     SESSION_COOKIE,
     ConsoleError,
     LoginRequiredError,
+    LoginThrottle,
     Session,
     SessionStore,
     check_csrf,
@@ -36,12 +37,13 @@ class ConsoleState:
 
     templates: Jinja2Templates
     sessions: SessionStore
+    throttle: LoginThrottle
 
 
 def new_state() -> ConsoleState:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     register_filters(templates.env)
-    return ConsoleState(templates=templates, sessions=SessionStore())
+    return ConsoleState(templates=templates, sessions=SessionStore(), throttle=LoginThrottle())
 
 
 def console_state(request: Request) -> ConsoleState:

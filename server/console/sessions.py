@@ -17,6 +17,8 @@ LOGIN_CSRF_COOKIE = "console_login_csrf"
 CSRF_FIELD = "csrf_token"
 SESSION_TTL_S = 12 * 3600
 MAX_SESSIONS = 1000
+LOGIN_FAILURES_LIMIT = 10
+LOGIN_FAILURES_WINDOW_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,26 @@ class SessionStore:
     def _forget_expired(self, now: datetime) -> None:
         for sid in [k for k, s in self._sessions.items() if s.expires_at <= now]:
             del self._sessions[sid]
+
+
+@dataclass(slots=True)
+class LoginThrottle:
+    """At most `limit` failed logins per `window_s` (all clients together): guessing stays slow."""
+
+    limit: int = LOGIN_FAILURES_LIMIT
+    window_s: float = LOGIN_FAILURES_WINDOW_S
+    _failures: list[datetime] = field(default_factory=list)
+
+    def blocked_for_s(self, now: datetime) -> float:
+        """Seconds until another try is allowed (0 when allowed now)."""
+        cutoff = now - timedelta(seconds=self.window_s)
+        self._failures = [at for at in self._failures if at > cutoff]
+        if len(self._failures) < self.limit:
+            return 0.0
+        return (self._failures[0] - cutoff).total_seconds()
+
+    def failed(self, now: datetime) -> None:
+        self._failures.append(now)
 
 
 class LoginRequiredError(AlertServerError):

@@ -157,3 +157,27 @@ async def test_logout_ends_the_session(console: tuple[InProcess, str]) -> None:
     assert again.status_code == 303
     assert again.headers["location"].startswith("/login")
     assert isinstance(running.client, httpx.AsyncClient)
+
+
+async def test_login_guessing_is_throttled_even_for_the_right_token_afterwards(
+    tmp_path: Path,
+) -> None:
+    async with in_process(tmp_path / "data") as running:
+        client = running.client
+        page = await client.get("/login")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        csrf = found.group(1)
+        codes = [
+            (
+                await client.post("/login", data={"csrf_token": csrf, "token": f"guess-{i}"})
+            ).status_code
+            for i in range(11)
+        ]
+        assert codes == [401] * 10 + [429]
+        right = await client.post(
+            "/login", data={"csrf_token": csrf, "token": running.ctx.admin_token}
+        )
+        assert right.status_code == 429
+        assert int(right.headers["retry-after"]) >= 1
+        assert "Too many wrong tokens" in right.text
