@@ -237,3 +237,21 @@ def test_a_form_post_without_the_csrf_token_is_refused(
         assert api.get(f"/api/v1/alerts/{alert_id}").json()["status"] == "open"
         names = [i["name"] for i in api.get("/api/v1/integrations").json()["items"]]
     assert "forged" not in names
+
+
+def test_the_console_works_without_javascript(browser: Browser, alert_server: AlertServer) -> None:
+    integration = alert_server.add_flic_integration("no-js-desk")
+    alert_id = press(alert_server, integration, "no-js-desk")["alert_id"]
+    ctx = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        log_in(page, alert_server)
+        row = alert_row(page, alert_id)
+        expect(row).to_contain_text("no-js-desk pressed")
+        row.get_by_role("button", name="Close").click()
+        page.wait_for_load_state()
+        with admin_client(alert_server) as api:
+            assert api.get(f"/api/v1/alerts/{alert_id}").json()["status"] == "closed"
+        expect(alert_row(page, alert_id)).to_have_count(0)  # closed alerts leave the default view
+    finally:
+        ctx.close()
