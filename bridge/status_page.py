@@ -29,6 +29,12 @@ LOW_BATTERY_PERCENT = 20
 DEAD_LETTERS_SHOWN = 50
 PENDING_SHOWN = 20
 MAX_FORM_BYTES = 16 * 1024
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def parse_at(text: Any) -> datetime | None:
@@ -126,7 +132,7 @@ class StatusPage:
         html = self.env.get_template("status.html").render(
             **self.context(), message=message, error=error
         )
-        return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
     async def page(self, request: Request) -> Response:
         return self.render(

@@ -24,6 +24,8 @@ def safe_next(target: str | None) -> str:
     """Only a local path: never an open redirect to another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     return target
 
 

@@ -29,6 +29,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 INTERNAL_BASE = "http://console.internal"
+# No inline script or style anywhere, no framing (the ack buttons cannot be clickjacked).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +151,7 @@ def render(
         template,
         {"session": session, "now": now, "path": request.url.path, **context},
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
+        headers=PAGE_HEADERS,
     )
 
 

@@ -35,6 +35,9 @@ def alert_row(page: Page, alert_id: int) -> Any:
 def test_log_in_see_a_webhook_alert_and_acknowledge_it_from_the_page(
     console: Page, alert_server: AlertServer
 ) -> None:
+    problems: list[str] = []
+    console.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    console.on("pageerror", lambda e: problems.append(str(e)))
     integration = alert_server.add_flic_integration("lobby")
     first = press(alert_server, integration, "lobby-desk")
     again = press(alert_server, integration, "lobby-desk")
@@ -67,6 +70,7 @@ def test_log_in_see_a_webhook_alert_and_acknowledge_it_from_the_page(
     assert timeline.locator("b").all_inner_texts() == ["open", "append", "acknowledge"]
     expect(timeline.last).to_contain_text("acknowledged by admin (console)")
     shot(console, "console-alert-desktop")
+    assert problems == []  # no script error, nothing the Content-Security-Policy blocked
 
 
 def test_open_alerts_come_first_and_new_ones_appear_without_a_reload(
@@ -200,7 +204,10 @@ def test_login_cookie_is_httponly_and_samesite_and_a_wrong_token_is_refused(
     context: BrowserContext, alert_server: AlertServer
 ) -> None:
     page = context.new_page()
-    page.goto(alert_server.url + "/")
+    shown = page.goto(alert_server.url + "/")
+    assert shown is not None
+    assert shown.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
     page.get_by_label("Admin token").fill("not-the-token")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".error")).to_have_text("Wrong admin token.")
