@@ -1,16 +1,13 @@
-"""People and escalation API (admin), who is on call, and the signed acknowledge/close links."""
+"""People and escalation API (admin): users, groups, schedules, policies, who is on call."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import HTMLResponse
 
-from server.alert_actions import acknowledge_alert, close_alert
 from server.api.people_models import (
     GroupIn,
     OverrideIn,
@@ -25,17 +22,14 @@ from server.api.people_models import (
 from server.auth import require_admin
 from server.context import Ctx
 from server.escalation_runtime import EscalationRuntime, runtime
-from server.links import LinkError, verify
 from server.notify.apprise_channel import usable_url
 from server.people_store import iso
 from server.schedules import on_call
-from server.store import ConflictError, NotFoundError
 
 R = TypeVar("R")
 Rt = Annotated[EscalationRuntime, Depends(runtime)]
 
 router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(require_admin)])
-links_router = APIRouter(tags=["links"])
 
 
 async def _db(ctx: Ctx, fn: Callable[[], R]) -> R:
@@ -353,57 +347,3 @@ async def escalation_of(alert_id: int, ctx: Ctx, rt: Rt) -> dict[str, Any]:
         }
 
     return await _db(ctx, read)
-
-
-# --- signed links (no login: the signature is the credential) ---------------------------
-
-_VERB = {"acknowledge": ("Acknowledge", "acknowledged"), "close": ("Close", "closed")}
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
-        f"<h1>{html.escape(title)}</h1>{body}</body></html>",
-        status_code=status,
-    )
-
-
-@links_router.get("/l/{token}", response_class=HTMLResponse)
-async def link_page(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
-    """Show what the link will do; a POST does it (mail scanners that fetch links do nothing)."""
-    try:
-        claim = verify(rt.link_secret, token, rt.clock())
-        alert = await ctx.db.run(ctx.store.get_alert, claim.alert_id)
-    except LinkError as exc:
-        return _page("Link not valid", f"<p>{html.escape(str(exc))}</p>", 403)
-    except NotFoundError:
-        return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
-    verb, _ = _VERB[claim.action]
-    return _page(
-        f"{verb} alert #{alert.id}",
-        f"<p><b>{html.escape(alert.title)}</b> is <b>{alert.status}</b>.</p>"
-        f"<form method='post'><button style='font-size:2em' type='submit'>{verb}</button></form>",
-    )
-
-
-@links_router.post("/l/{token}", response_class=HTMLResponse)
-async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
-    """Acknowledge or close the alert the link names."""
-    try:
-        claim = verify(rt.link_secret, token, rt.clock())
-    except LinkError as exc:
-        return _page("Link not valid", f"<p>{html.escape(str(exc))}</p>", 403)
-    _, done = _VERB[claim.action]
-    act = acknowledge_alert if claim.action == "acknowledge" else close_alert
-    try:
-        await act(ctx, claim.alert_id, by="link")
-    except NotFoundError:
-        return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
-    except ConflictError:
-        alert = await ctx.db.run(ctx.store.get_alert, claim.alert_id)
-        if alert.status == done or alert.status == "closed":
-            return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing more to do.</p>")
-        return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing was changed.</p>", 409)
-    return _page(f"Alert #{claim.alert_id} {done}", "<p>Paging has stopped. Thank you.</p>")

@@ -11,13 +11,14 @@ from typing import TypeVar
 
 import pytest
 
+from server.delivery import EscalationSettings, retry_delay_s
 from server.escalation import Policy, Step, Target
 from server.escalation_store import AlertView, EscalationStore
 from server.links import verify
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.email import EmailChannel, SmtpSettings
 from server.people_store import User
-from server.scheduler import EscalationSettings, Scheduler, retry_delay_s
+from server.scheduler import Scheduler
 from tests.escalation.receivers import HttpInbox, Mailbox, http_receiver, smtp_server
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
