@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import hmac
-import html
 import logging
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bridge.clicks import state_for
 from bridge.models import ClickType, RawClick
 from bridge.outbox import OutboxError
+from bridge.status_page import status_routes
 
 if TYPE_CHECKING:
     from bridge.runtime import Runtime
@@ -61,9 +61,6 @@ def create_app(runtime: Runtime) -> Starlette:
 
     async def status(request: Request) -> JSONResponse:
         return JSONResponse(runtime.status())
-
-    async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(_render_page(runtime.status(), runtime))
 
     async def metrics(request: Request) -> PlainTextResponse:
         now = runtime.clock()
@@ -146,7 +143,7 @@ def create_app(runtime: Runtime) -> Starlette:
         return JSONResponse(answer, status_code=code)
 
     routes = [
-        Route("/", page),
+        *status_routes(runtime),
         Route("/api/status", status),
         Route("/api/press", press, methods=["POST"]),
         Route("/healthz", healthz),
@@ -155,56 +152,3 @@ def create_app(runtime: Runtime) -> Starlette:
     if runtime.hub is not None:
         routes.append(Route("/hub/events", hub_events, methods=["POST"]))
     return Starlette(routes=routes)
-
-
-def _render_page(status: dict[str, Any], runtime: Runtime) -> str:
-    esc = html.escape
-    rows = "".join(
-        f"<tr><td>{esc(str(b['name']))}{'' if b['configured'] else ' <em>(unconfigured)</em>'}</td>"
-        f"<td><code>{esc(b['address'])}</code></td><td>{_yes_no(b['connected'])}</td>"
-        f"<td>{'' if b['battery'] is None else str(b['battery']) + ' %'}</td>"
-        f"<td>{esc(_last(b['last_click']))}</td></tr>"
-        for b in status["buttons"]
-    )
-    sources = "".join(
-        f"<li>{esc(s['name'])}: <b>{esc(str(s['state']))}</b> {esc(str(s.get('detail') or ''))}</li>"  # noqa: E501
-        for s in status["sources"]
-    )
-    targets = "".join(
-        f"<li>{esc(t['name'])}: {t['pending']} pending, {t['dead']} dead"
-        f"{' — failing: ' + esc(t['last_error']) if t['failing_since'] and t['last_error'] else ''}"
-        "</li>"
-        for t in status["targets"]
-    )
-    dead = runtime.outbox.rows("dead", limit=20)
-    dead_rows = "".join(
-        f"<tr><td>{esc(r.button_name)}</td><td>{esc(r.click_type)}</td><td>{esc(r.target)}</td>"
-        f"<td>{esc(r.last_error or '')}</td><td><code>{esc(r.event_id)}</code></td></tr>"
-        for r in dead
-    )
-    box = status["outbox"]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>flic-bridge {esc(status["bridge"])}</title>
-<meta http-equiv="refresh" content="5">
-<style>body{{font-family:system-ui,sans-serif;margin:2em}}td,th{{padding:.2em .8em;text-align:left}}</style>
-</head><body>
-<h1>flic-bridge <small>{esc(status["bridge"])}</small></h1>
-<h2>Sources</h2><ul>{sources or "<li>none</li>"}</ul>
-<h2>Buttons</h2>
-<table><tr><th>name</th><th>address</th><th>connected</th><th>battery</th><th>last click</th></tr>
-{rows or '<tr><td colspan="5">no buttons yet</td></tr>'}</table>
-<h2>Outbox</h2>
-<p>{box["pending"]} pending (oldest {box["oldest_age_s"] or 0:.0f} s), {box["delivered"]} delivered,
-<b>{box["dead"]} dead</b></p><ul>{targets or "<li>no targets configured</li>"}</ul>
-{"<h2>Dead letters</h2><table><tr><th>button</th><th>click</th><th>target</th><th>error</th><th>event</th></tr>" + dead_rows + "</table><p>Send them again with <code>flic-bridge outbox retry</code>.</p>" if dead_rows else ""}
-<p><a href="/api/status">/api/status</a> · <a href="/metrics">/metrics</a></p>
-</body></html>
-"""  # noqa: E501
-
-
-def _yes_no(value: bool | None) -> str:
-    return "?" if value is None else ("yes" if value else "no")
-
-
-def _last(last: dict[str, Any] | None) -> str:
-    return "" if last is None else f"{last['click_type']} at {last['at']} via {last['source']}"

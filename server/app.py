@@ -25,8 +25,10 @@ from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.config import Config
+from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
 from server.database import DbThread, open_database
+from server.escalation_runtime import escalation_plugin
 from server.events import AlertEvents
 from server.metrics import Metrics, Sample
 from server.migrations import Migration
@@ -82,7 +84,7 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin,)
+    return (core_plugin, escalation_plugin, console_plugin)
 
 
 def create_app(

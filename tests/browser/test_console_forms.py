@@ -1,0 +1,183 @@
+"""Console forms and errors in process: bad input gets a page naming the problem, never a 500."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.conftest import InProcess, in_process
+
+
+async def logged_in(running: InProcess) -> str:
+    """Log the client in; returns the session's CSRF token."""
+    form = await running.client.get("/login")
+    login_csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert login_csrf is not None
+    answer = await running.client.post(
+        "/login",
+        data={"csrf_token": login_csrf.group(1), "token": running.ctx.admin_token, "next": "/"},
+    )
+    assert answer.status_code == 303
+    page = await running.client.get("/")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.fixture
+async def console(tmp_path: Path) -> AsyncIterator[tuple[InProcess, str]]:
+    async with in_process(tmp_path / "data") as running:
+        yield running, await logged_in(running)
+
+
+async def test_login_refuses_a_form_without_its_csrf_cookie_and_never_redirects_off_site(
+    tmp_path: Path,
+) -> None:
+    async with in_process(tmp_path / "data") as running:
+        client = running.client
+        forged = await client.post("/login", data={"token": running.ctx.admin_token})
+        assert forged.status_code == 403
+        assert "console_session" not in forged.headers.get("set-cookie", "")
+        form = await client.get("/login", params={"next": "//evil.example/x"})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        assert 'name="next" value="/"' in form.text
+        answer = await client.post(
+            "/login",
+            data={
+                "csrf_token": csrf.group(1),
+                "token": running.ctx.admin_token,
+                "next": "https://evil.example",
+            },
+        )
+        assert answer.headers["location"] == "/"
+
+
+async def test_bad_filters_and_unknown_ids_get_a_page_naming_the_problem(
+    console: tuple[InProcess, str],
+) -> None:
+    running, _ = console
+    for path, status, words in (
+        ("/inbound?status=bogus", 422, "unknown status 'bogus'"),
+        ("/inbound?integration_id=abc", 422, "must be a number"),
+        ("/alerts/999", 404, "999"),
+        ("/integrations/999", 404, "999"),
+        ("/inbound/nope", 404, "nope"),
+        ("/people/things/new", 404, "no such list"),
+    ):
+        answer = await running.client.get(path)
+        assert answer.status_code == status, (path, answer.text)
+        assert "text/html" in answer.headers["content-type"]
+        assert words in html.unescape(answer.text), (path, answer.text)
+
+
+async def test_integration_forms_explain_refusals_and_keep_what_was_typed(
+    console: tuple[InProcess, str],
+) -> None:
+    running, csrf = console
+    client = running.client
+    generic = await client.post(
+        "/integrations", data={"csrf_token": csrf, "name": "hook", "kind": "generic"}
+    )
+    assert generic.status_code == 422
+    assert "needs a mapping" in generic.text
+    assert 'value="hook"' in generic.text
+
+    created = await running.add("desk")
+    broken = await client.post(
+        f"/integrations/{created['id']}/edit",
+        data={"csrf_token": csrf, "name": "desk", "mapping": "{not json"},
+    )
+    assert broken.status_code == 422
+    assert "Mapping is not valid JSON" in broken.text
+    assert "{not json" in broken.text
+    unchanged = await running.admin_get(f"/api/v1/integrations/{created['id']}")
+    assert unchanged["mapping"] == created["mapping"]
+
+    saved = await client.post(
+        f"/integrations/{created['id']}/edit",
+        data={
+            "csrf_token": csrf,
+            "name": "front desk",
+            "mapping": '{"source_name": {"value": "desk"}, "status": {"field": "s"},'
+            ' "open_when": {"equals": "up"}, "close_when": {"equals": "down"}}',
+            "sample_data": '{"s": "up"}',
+        },
+    )
+    assert saved.status_code == 200
+    assert "Saved." in saved.text
+    after = await running.admin_get(f"/api/v1/integrations/{created['id']}")
+    assert (after["name"], after["sample_data"]) == ("front desk", {"s": "up"})
+    assert after["mapping"]["open_when"] == {"equals": "up"}
+
+    for_real = await client.post(
+        f"/integrations/{created['id']}/test",
+        data={"csrf_token": csrf, "payload": '{"s": "up"}', "send": "yes"},
+    )
+    assert "Mapped" in for_real.text
+    alerts = await running.admin_get("/api/v1/alerts")
+    assert [a["source_name"] for a in alerts["items"]] == ["desk"]
+
+
+async def test_people_editor_reports_invalid_json_and_api_refusals(
+    console: tuple[InProcess, str],
+) -> None:
+    running, csrf = console
+    client = running.client
+    bad = await client.post("/people/users", data={"csrf_token": csrf, "body": "{"})
+    assert bad.status_code == 422
+    assert "not valid JSON" in bad.text
+    refused = await client.post(
+        "/people/groups", data={"csrf_token": csrf, "body": '{"name": "g", "members": [42]}'}
+    )
+    assert refused.status_code == 422
+    assert "unknown user id(s): 42" in refused.text
+    made = await client.post(
+        "/people/users", data={"csrf_token": csrf, "body": '{"name": "Lin", "email": "lin@x.org"}'}
+    )
+    assert made.status_code == 303
+    (user,) = (await running.admin_get("/api/v1/users"))["items"]
+    edit = await client.get(f"/people/users/{user['id']}")
+    assert "lin@x.org" in edit.text
+    gone = await client.post(f"/people/users/{user['id']}/delete", data={"csrf_token": csrf})
+    assert gone.status_code == 303
+    assert (await running.admin_get("/api/v1/users"))["items"] == []
+
+
+async def test_logout_ends_the_session(console: tuple[InProcess, str]) -> None:
+    running, csrf = console
+    out = await running.client.post("/logout", data={"csrf_token": csrf})
+    assert out.status_code == 303
+    again = await running.client.get("/")
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/login")
+    assert isinstance(running.client, httpx.AsyncClient)
+
+
+async def test_login_guessing_is_throttled_even_for_the_right_token_afterwards(
+    tmp_path: Path,
+) -> None:
+    async with in_process(tmp_path / "data") as running:
+        client = running.client
+        page = await client.get("/login")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        csrf = found.group(1)
+        codes = [
+            (
+                await client.post("/login", data={"csrf_token": csrf, "token": f"guess-{i}"})
+            ).status_code
+            for i in range(11)
+        ]
+        assert codes == [401] * 10 + [429]
+        right = await client.post(
+            "/login", data={"csrf_token": csrf, "token": running.ctx.admin_token}
+        )
+        assert right.status_code == 429
+        assert int(right.headers["retry-after"]) >= 1
+        assert "Too many wrong tokens" in right.text
