@@ -179,7 +179,7 @@ class HubReceiver:
         if body.hub_id is not None:
             state = self._hub(body.hub_id)
             self._put(dataclasses.replace(state, last_click_at=now))
-        self._see(address, now, connected=True, battery=body.battery)
+        self._see(address, now, connected=True, battery=body.battery, name=name_hint)
         log.info(
             "hub click %s: %s %s (duplicate=%s)",
             accepted.event_id,
@@ -228,7 +228,13 @@ class HubReceiver:
             )
         )
         for button in buttons:
-            self._see(button.address, now, connected=button.connected, battery=button.battery)
+            self._see(
+                button.address,
+                now,
+                connected=button.connected,
+                battery=button.battery,
+                name=button.name,
+            )
         return 202, {"status": "ok", "hub_id": body.hub_id, "buttons": len(body.buttons)}
 
     def _refuse(
@@ -256,7 +262,13 @@ class HubReceiver:
             self._recent.popitem(last=False)
 
     def _see(
-        self, address: str, now: datetime, *, connected: bool | None, battery: int | None
+        self,
+        address: str,
+        now: datetime,
+        *,
+        connected: bool | None,
+        battery: int | None,
+        name: str | None,
     ) -> None:
         try:
             self._observe(
@@ -266,6 +278,7 @@ class HubReceiver:
                     seen_at=now,
                     connected=connected,
                     battery=battery,
+                    name_hint=name,
                 )
             )
         except Exception:

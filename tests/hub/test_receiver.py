@@ -124,7 +124,14 @@ async def test_a_click_goes_to_the_outbox_with_the_hubs_event_id(
         )
     ]
     assert runtime.seen == [
-        ButtonSeen(address=ADDRESS, source="hub", seen_at=T0, connected=True, battery=87)
+        ButtonSeen(
+            address=ADDRESS,
+            source="hub",
+            seen_at=T0,
+            connected=True,
+            battery=87,
+            name_hint="front-desk",
+        )
     ]
 
 
@@ -300,9 +307,9 @@ async def test_heartbeats_show_the_hub_its_buttons_and_when_it_goes_offline(
         {"name": "back-door", "address": "80:e4:da:71:99:01", "battery": 9, "connected": False},
     ]
     assert runtime.seen == [
-        ButtonSeen(address=ADDRESS, source="hub", seen_at=T0, connected=True, battery=87),
+        ButtonSeen(ADDRESS, "hub", T0, connected=True, battery=87, name_hint="front-desk"),
         ButtonSeen(
-            address="80:e4:da:71:99:01", source="hub", seen_at=T0, connected=False, battery=9
+            "80:e4:da:71:99:01", "hub", T0, connected=False, battery=9, name_hint="back-door"
         ),
     ]
 

@@ -78,7 +78,10 @@ class RealHttp {
     const method = checkOptions(options, callback);
     const url = new URL(options.url);
     const content = options.content === undefined ? '' : options.content;
-    const entry = { url: options.url, body: content ? JSON.parse(content) : null, status: null, lost: false, error: null };
+    const entry = {
+      url: options.url, body: content ? JSON.parse(content) : null, status: null, answer: null,
+      lost: false, error: null,
+    };
     this.log.push(entry);
     this.inFlight++;
     const req = nodeHttp.request({
@@ -89,7 +92,9 @@ class RealHttp {
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
         this.inFlight--;
+        const text = Buffer.concat(chunks).toString('utf8');
         entry.status = res.statusCode;
+        entry.answer = text;
         if (this.loseAnswers > 0) {
           // The bridge got and stored it, but the answer never reaches the hub.
           this.loseAnswers--;
@@ -97,7 +102,7 @@ class RealHttp {
           callback(new Error('connection reset before the answer arrived'), undefined);
           return;
         }
-        callback(null, response(res.statusCode, Buffer.concat(chunks).toString('utf8')));
+        callback(null, response(res.statusCode, text));
       });
     });
     req.on('error', (err) => {

@@ -1,0 +1,236 @@
+"""A hub press, end to end: the real hub module (Node, simulated Hub SDK, real HTTP) posts to
+the real `flic-bridge`, which forwards to the real `alert-server`."""
+
+from __future__ import annotations
+
+import json
+import selectors
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.procs import Proc, free_port, python_module, running, wait_http_ok, wait_until
+
+HERE = Path(__file__).resolve().parent
+BRIDGE_TOKEN = "hub-e2e-bridge-token"
+ADMIN_TOKEN = "hub-e2e-admin-token"
+FRONT = {"bdaddr": "80:E4:DA:71:23:45", "name": "front-desk", "batteryStatus": 87}
+LOBBY = {"bdaddr": "80:e4:da:71:99:01", "name": "lobby", "batteryStatus": 64}
+
+
+class HubDriver:
+    """The Node process running the hub module; one JSON command in, one JSON answer out."""
+
+    def __init__(self, setup: dict[str, Any], log_path: Path) -> None:
+        node = shutil.which("node")
+        assert node, "Node.js is needed for the hub tests: run `make deps`"
+        self._stderr = log_path.open("wb")
+        self.popen = subprocess.Popen(
+            [node, str(HERE / "sim" / "driver.js"), json.dumps(setup)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        self.log_path = log_path
+        self._selector = selectors.DefaultSelector()
+        assert self.popen.stdout is not None
+        self._selector.register(self.popen.stdout, selectors.EVENT_READ)
+
+    def call(self, cmd: str, timeout: float = 20.0, **args: Any) -> dict[str, Any]:
+        assert self.popen.stdin is not None
+        assert self.popen.stdout is not None
+        self.popen.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
+        self.popen.stdin.flush()
+        if not self._selector.select(timeout):
+            raise AssertionError(f"hub driver did not answer {cmd!r}: {self.log_path.read_text()}")
+        line = self.popen.stdout.readline()
+        assert line, f"hub driver exited: {self.log_path.read_text()}"
+        answer: dict[str, Any] = json.loads(line)
+        assert "error" not in answer, answer["error"]
+        return answer
+
+    def close(self) -> None:
+        if self.popen.poll() is None:
+            try:
+                self.call("quit", timeout=5)
+            except (AssertionError, OSError):
+                self.popen.kill()
+        self.popen.wait(10)
+        self._selector.close()
+        for pipe in (self.popen.stdin, self.popen.stdout):
+            if pipe is not None:
+                pipe.close()
+        self._stderr.close()
+
+
+@dataclass
+class Site:
+    server_url: str
+    bridge_url: str
+    integration_id: int
+    hub: HubDriver
+
+    def alerts(self) -> list[dict[str, Any]]:
+        got = httpx.get(
+            f"{self.server_url}/api/v1/alerts",
+            params={"integration_id": self.integration_id},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=5,
+        )
+        got.raise_for_status()
+        items: list[dict[str, Any]] = got.json()["items"]
+        return items
+
+    def inbound(self) -> list[dict[str, Any]]:
+        got = httpx.get(
+            f"{self.server_url}/api/v1/inbound",
+            params={"integration_id": self.integration_id, "limit": 100},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=5,
+        )
+        got.raise_for_status()
+        items: list[dict[str, Any]] = got.json()["items"]
+        return items
+
+    def bridge_status(self) -> dict[str, Any]:
+        got = httpx.get(f"{self.bridge_url}/api/status", timeout=5)
+        got.raise_for_status()
+        status: dict[str, Any] = got.json()
+        return status
+
+    def press(self, button: dict[str, Any], kind: str) -> None:
+        self.hub.call("press", bdaddr=button["bdaddr"], kind=kind)
+        self.hub.call("settle")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    server_port, bridge_port = free_port(), free_port()
+    server_dir = tmp_path / "server"
+    made = subprocess.run(
+        python_module(
+            "server",
+            "integration",
+            "add",
+            "--name",
+            "hub-site",
+            "--kind",
+            "flic",
+            "--json",
+            "--data-dir",
+            str(server_dir),
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    integration = json.loads(made.stdout)
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        f"""
+[bridge]
+name = "bridge-e2e"
+state_dir = "{tmp_path / "bridge"}"
+listen = "127.0.0.1:{bridge_port}"
+token = "{BRIDGE_TOKEN}"
+
+[[forward]]
+url = "http://127.0.0.1:{server_port}{integration["inbound_path"]}"
+
+[flicd]
+enabled = false
+
+[hub]
+enabled = true
+""",
+        encoding="utf-8",
+    )
+    server = Proc(
+        python_module("server", "run", "--port", str(server_port), "--data-dir", str(server_dir)),
+        log_path=tmp_path / "server.log",
+        env={"ALERT_SERVER_ADMIN_TOKEN": ADMIN_TOKEN},
+    )
+    with running(server):
+        server_url = f"http://127.0.0.1:{server_port}"
+        wait_http_ok(f"{server_url}/healthz", proc=server)
+        bridge = Proc(
+            python_module("bridge", "run", "--config", str(config)),
+            log_path=tmp_path / "bridge.log",
+        )
+        with running(bridge):
+            bridge_url = f"http://127.0.0.1:{bridge_port}"
+            wait_http_ok(f"{bridge_url}/healthz", proc=bridge)
+            hub = HubDriver(
+                {
+                    "config": {
+                        "bridgeUrl": bridge_url,
+                        "token": BRIDGE_TOKEN,
+                        "hubId": "hub-lobby",
+                        "heartbeatSeconds": 60,
+                    },
+                    "buttons": [FRONT, LOBBY],
+                },
+                tmp_path / "hub.log",
+            )
+            try:
+                hub.call("settle")
+                yield Site(server_url, bridge_url, int(integration["id"]), hub)
+            finally:
+                hub.close()
+
+
+def test_hub_single_click_opens_the_alert_and_double_click_closes_it(site: Site) -> None:
+    # The module's first heartbeat put the hub and its buttons on the bridge's status.
+    hub_source = next(s for s in site.bridge_status()["sources"] if s["name"] == "hub")
+    assert hub_source["state"] == "online"
+    assert [b["name"] for b in hub_source["hubs"][0]["buttons"]] == ["front-desk", "lobby"]
+
+    site.press(FRONT, "single")
+    opened = wait_until(
+        lambda: [a for a in site.alerts() if a["status"] == "open"], what="an open alert"
+    )
+    assert [(a["source_name"], a["title"]) for a in opened] == [
+        ("front-desk", "front-desk pressed")
+    ]
+
+    site.press(FRONT, "double")
+    closed = wait_until(
+        lambda: [a for a in site.alerts() if a["status"] == "closed"], what="the alert closed"
+    )
+    assert [a["id"] for a in closed] == [opened[0]["id"]]
+    assert len(site.alerts()) == 1
+    statuses = sorted((m["status"], m["action"]) for m in site.inbound())
+    assert statuses == [("mapped", "close"), ("mapped", "open")]
+
+
+def test_a_retried_hub_event_makes_one_alert(site: Site) -> None:
+    # The bridge stores the press but its answer is lost on the way back to the hub...
+    site.hub.call("lose_answers", n=1)
+    site.press(LOBBY, "single")
+    # ...so the module retries after its backoff, with the same event id.
+    site.hub.call("advance", ms=2000)
+    site.hub.call("settle")
+
+    clicks = [r for r in site.hub.call("log")["requests"] if r["body"]["type"] == "click"]
+    assert len(clicks) == 2
+    assert clicks[0]["lost"] is True
+    assert clicks[0]["status"] == 202
+    assert clicks[1]["body"]["event_id"] == clicks[0]["body"]["event_id"]
+    assert clicks[1]["status"] == 202
+    assert json.loads(clicks[1]["answer"])["duplicate"] is True
+
+    wait_until(lambda: site.alerts(), what="the lobby alert")
+    wait_until(lambda: site.bridge_status()["outbox"]["pending"] == 0, what="the outbox to drain")
+    alerts = site.alerts()
+    assert [(a["source_name"], a["status"], a["append_count"]) for a in alerts] == [
+        ("lobby", "open", 0)
+    ]
+    assert [m["source_name"] for m in site.inbound()] == ["lobby"]
+    assert site.bridge_status()["outbox"]["delivered"] == 1
