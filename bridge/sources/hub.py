@@ -173,7 +173,7 @@ class HubReceiver:
             accepted = await self._accept(raw)
         except Exception:
             log.exception("hub click %s from %s could not be stored", body.event_id, address)
-            return 503, {"detail": "the bridge could not store the click; retry later"}
+            return 503, {"error": "the bridge could not store the click; retry later"}
         self._remember(accepted.event_id)
         self._remember(body.event_id)
         if body.hub_id is not None:
@@ -241,7 +241,7 @@ class HubReceiver:
         self, status: int, detail: str, problems: list[str] | None = None
     ) -> tuple[int, dict[str, Any]]:
         log.warning("hub post refused (%d): %s %s", status, detail, "; ".join(problems or []))
-        answer: dict[str, Any] = {"detail": detail}
+        answer: dict[str, Any] = {"error": detail}
         if problems:
             answer["problems"] = problems
         return status, answer

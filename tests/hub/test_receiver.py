@@ -171,7 +171,7 @@ async def test_a_click_that_cannot_be_stored_asks_the_hub_to_retry(
     runtime.failing = True
     status, answer = await receiver.handle(click())
     assert status == 503
-    assert "retry" in answer["detail"]
+    assert "retry" in answer["error"]
     runtime.failing = False
     status, answer = await receiver.handle(click())
     assert (status, answer["duplicate"]) == (202, False)
@@ -410,7 +410,7 @@ def _answer(body: bytes) -> tuple[int, dict[str, Any]]:
     else:
         assert 400 <= status < 500, (status, answer)
         assert runtime.accepted == []
-        assert answer["detail"]
+        assert answer["error"]
     return status, answer
 
 
