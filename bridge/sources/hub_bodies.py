@@ -28,8 +28,10 @@ MAX_CLOCK_SKEW = timedelta(days=7)
 _MAX_EPOCH_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 Address = Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")]
-EventId = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
-HubId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@ -]+$")]
+EventId = Annotated[
+    StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$")
+]
+HubId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 StrictName = Annotated[StrictStr, Field(max_length=128)]
 Battery = Annotated[StrictInt, Field(ge=0, le=100)]
 Count = Annotated[StrictInt, Field(ge=0)]

@@ -1,5 +1,7 @@
 // The JSON bodies and requests the module sends: clicks, Flic-guide alerts, heartbeats.
 
+var MAX_QUEUED_S = 30 * 24 * 3600;
+
 // "single" | "double" | "hold" for a buttonSingleOrDoubleClickOrHold event, else null.
 function clickTypeOf(event) {
   if (!event) {
@@ -21,18 +23,30 @@ function lower(text) {
   return String(text || "").toLowerCase();
 }
 
+// Battery percent as an integer 0-100, or null when the hub does not know it.
 function batteryOf(button) {
-  return button && typeof button.batteryStatus === "number" ? button.batteryStatus : null;
+  var level = button ? button.batteryStatus : null;
+  if (typeof level !== "number" || !isFinite(level) || level < 0 || level > 100) {
+    return null;
+  }
+  return Math.round(level);
+}
+
+// Text cut to `max` characters, or null when empty.
+function shortText(value, max) {
+  var text = value === null || value === undefined ? "" : String(value);
+  return text.length ? text.substring(0, max) : null;
 }
 
 function nameOf(button) {
-  return button && button.name ? String(button.name) : null;
+  return button ? shortText(button.name, 100) : null;
 }
 
 // Seconds the button held the press before the hub got it (0 unless the event says it was queued).
 function queuedSeconds(event) {
-  if (event && event.wasQueued && typeof event.timeDiff === "number" && event.timeDiff > 0) {
-    return event.timeDiff;
+  var age = event ? event.timeDiff : 0;
+  if (event && event.wasQueued && typeof age === "number" && isFinite(age) && age > 0) {
+    return age < MAX_QUEUED_S ? age : MAX_QUEUED_S;
   }
   return 0;
 }
@@ -50,8 +64,8 @@ function clickBody(hubId, event, click, button, eventId, receivedMs) {
     pressed_at: new Date(receivedMs - queuedS * 1000).toISOString(),
     queued: !!(event && event.wasQueued),
     queued_s: queuedS,
-    hub_id: hubId,
-    serial: button && button.serialNumber ? String(button.serialNumber) : null
+    hub_id: shortText(hubId, 64),
+    serial: button ? shortText(button.serialNumber, 64) : null
   };
 }
 
@@ -101,7 +115,7 @@ function heartbeatBody(hubId, buttons, drops, rejects, pending, uptimeS) {
   }
   return {
     type: "heartbeat",
-    hub_id: hubId,
+    hub_id: shortText(hubId, 64),
     buttons: list,
     dropped: {count: drops.count, event_ids: drops.ids},
     rejected: rejects,

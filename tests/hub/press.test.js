@@ -84,3 +84,19 @@ test('the module loads only the SDK modules and its own files', () => {
   ]);
   assert.match(hub.logLines[0], /started as hub-1/);
 });
+
+test('odd hub ids, long names and odd battery values still make bodies the bridge accepts', () => {
+  const longName = 'Reception desk, ground floor, next to the lift — '.repeat(4);
+  const hub = startHub({
+    config: { hubId: 'Küche Hub (2. OG)' },
+    buttons: [{ bdaddr: FRONT.bdaddr, name: longName, batteryStatus: 250 }],
+  });
+  hub.buttons.press(FRONT.bdaddr, 'single', { wasQueued: true, timeDiff: 1e12 });
+  const [req] = hub.http.ofType('click');
+  assert.match(req.body.event_id, /^K_che_Hub_2._OG_-[0-9a-z]+-1$/);
+  assert.equal(req.body.hub_id, 'Küche Hub (2. OG)');
+  assert.equal(req.body.name, longName.substring(0, 100));
+  assert.equal(req.body.battery, null);
+  assert.equal(req.body.queued_s, 30 * 24 * 3600);
+  assert.ok(Number.isFinite(Date.parse(req.body.pressed_at)));
+});

@@ -172,7 +172,7 @@ enabled = true
                     "config": {
                         "bridgeUrl": bridge_url,
                         "token": BRIDGE_TOKEN,
-                        "hubId": "hub-lobby",
+                        "hubId": "Empfang (Hub LR)",
                         "heartbeatSeconds": 60,
                     },
                     "buttons": [FRONT, LOBBY],
@@ -190,6 +190,7 @@ def test_hub_single_click_opens_the_alert_and_double_click_closes_it(site: Site)
     # The module's first heartbeat put the hub and its buttons on the bridge's status.
     hub_source = next(s for s in site.bridge_status()["sources"] if s["name"] == "hub")
     assert hub_source["state"] == "online"
+    assert hub_source["hubs"][0]["hub_id"] == "Empfang (Hub LR)"
     assert [b["name"] for b in hub_source["hubs"][0]["buttons"]] == ["front-desk", "lobby"]
 
     site.press(FRONT, "single")

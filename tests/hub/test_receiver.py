@@ -216,6 +216,19 @@ async def test_a_press_delayed_on_the_hub_counts_as_queued(
     assert (prompt.queued, prompt.queued_s) == (False, 0.0)
 
 
+async def test_hub_ids_and_names_in_any_language_are_taken(
+    receiver: HubReceiver, runtime: FakeRuntime
+) -> None:
+    status, _ = await receiver.handle(
+        click(hub_id="Küche Hub (2. OG)", name="Tür 🚪", event_id="K_che_Hub-x-1")
+    )
+    assert status == 202
+    assert runtime.accepted[0].name_hint == "Tür 🚪"
+    status, _ = await receiver.handle(heartbeat(hub_id="Küche Hub (2. OG)"))
+    assert status == 202
+    assert receiver.status()["hubs"][0]["hub_id"] == "Küche Hub (2. OG)"
+
+
 async def test_an_unnamed_button_has_no_name_hint(
     receiver: HubReceiver, runtime: FakeRuntime
 ) -> None:
