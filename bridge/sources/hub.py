@@ -77,6 +77,16 @@ def hub_online(state: HubState, now: datetime, offline_after_s: float) -> bool:
     return (now - state.last_heartbeat_at).total_seconds() <= offline_after_s
 
 
+def _summary(hub: dict[str, Any]) -> str:
+    """One line for the status page: "hub-1 online, heartbeat 12 s ago, 2 buttons"."""
+    age = hub["last_heartbeat_age_s"]
+    seen = "no heartbeat yet" if age is None else f"heartbeat {age:.0f} s ago"
+    text = f"{hub['hub_id']} {hub['state']}, {seen}, {len(hub['buttons'])} button(s)"
+    if hub["dropped_total"]:
+        text += f", {hub['dropped_total']} press(es) dropped on the hub"
+    return text
+
+
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat().replace("+00:00", "Z")
 
@@ -148,7 +158,12 @@ class HubReceiver:
             overall = "online"
         else:
             overall = "offline"
-        return {"state": overall, "offline_after_s": self.offline_after_s, "hubs": hubs}
+        return {
+            "state": overall,
+            "detail": "; ".join(_summary(h) for h in hubs) or "no hub has sent a heartbeat yet",
+            "offline_after_s": self.offline_after_s,
+            "hubs": hubs,
+        }
 
     async def _click(self, body: ClickBody) -> tuple[int, dict[str, Any]]:
         now = self._now()

@@ -191,6 +191,8 @@ def test_hub_single_click_opens_the_alert_and_double_click_closes_it(site: Site)
     hub_source = next(s for s in site.bridge_status()["sources"] if s["name"] == "hub")
     assert hub_source["state"] == "online"
     assert hub_source["hubs"][0]["hub_id"] == "Empfang (Hub LR)"
+    page = httpx.get(f"{site.bridge_url}/", timeout=5).text
+    assert "Empfang (Hub LR) online" in page
     assert [b["name"] for b in hub_source["hubs"][0]["buttons"]] == ["front-desk", "lobby"]
 
     site.press(FRONT, "single")

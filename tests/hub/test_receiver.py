@@ -302,7 +302,12 @@ async def test_a_malformed_body_gets_a_4xx_naming_the_problem(
 async def test_heartbeats_show_the_hub_its_buttons_and_when_it_goes_offline(
     receiver: HubReceiver, runtime: FakeRuntime, clock: Clock
 ) -> None:
-    assert receiver.status() == {"state": "waiting", "offline_after_s": 180, "hubs": []}
+    assert receiver.status() == {
+        "state": "waiting",
+        "detail": "no hub has sent a heartbeat yet",
+        "offline_after_s": 180,
+        "hubs": [],
+    }
     assert await receiver.handle(heartbeat()) == (
         202,
         {"status": "ok", "hub_id": "hub-1", "buttons": 2},
@@ -329,6 +334,7 @@ async def test_heartbeats_show_the_hub_its_buttons_and_when_it_goes_offline(
     clock.advance(81)  # 181 s without a heartbeat
     status = receiver.status()
     assert status["state"] == "offline"
+    assert status["detail"] == "hub-1 offline, heartbeat 181 s ago, 2 button(s)"
     assert status["hubs"][0]["state"] == "offline"
     assert status["hubs"][0]["last_heartbeat_at"] == "2026-11-26T07:00:00Z"
 
@@ -344,6 +350,7 @@ async def test_drops_the_hub_reports_add_up_on_the_status(receiver: HubReceiver)
     assert hub["dropped_total"] == 3
     assert hub["last_dropped_event_ids"] == ["h-1", "h-2"]
     assert hub["rejected_total"] == 1
+    assert receiver.status()["detail"].endswith(", 3 press(es) dropped on the hub")
 
 
 async def test_two_hubs_are_tracked_apart(receiver: HubReceiver, clock: Clock) -> None:
@@ -443,3 +450,38 @@ def test_fuzz_arbitrary_json(value: Any) -> None:
 @given(CLICK_FIELDS)
 def test_fuzz_hub_shaped_bodies(value: dict[str, Any]) -> None:
     _answer(json.dumps(value).encode())
+
+
+MODULE_BODIES = st.fixed_dictionaries(
+    {
+        "type": st.just("click"),
+        "bdaddr": st.lists(st.integers(0, 255), min_size=6, max_size=6).map(
+            lambda octets: ":".join(f"{o:02x}" for o in octets)
+        ),
+        "click": st.sampled_from(["single", "double", "hold"]),
+        "event_id": st.from_regex(
+            r"[A-Za-z0-9._-]{1,40}-[0-9a-z]{1,16}-[0-9]{1,9}", fullmatch=True
+        ),
+        "name": st.none() | st.text(min_size=1, max_size=100),
+        "battery": st.none() | st.integers(0, 100),
+        "pressed_at": st.integers(0, 10 * 86400 * 1000).map(
+            lambda back_ms: (
+                (T0 - timedelta(milliseconds=back_ms)).isoformat().replace("+00:00", "Z")
+            )
+        ),
+        "queued": st.booleans(),
+        "queued_s": st.integers(0, 30 * 86400) | st.floats(0, 30 * 86400),
+        "hub_id": st.text(min_size=1, max_size=64).filter(
+            lambda s: not any(ord(c) < 32 or ord(c) == 127 for c in s)
+        ),
+        "serial": st.none() | st.text(max_size=64),
+    }
+)
+
+
+@FUZZ
+@given(MODULE_BODIES)
+def test_every_body_the_module_can_send_is_accepted(value: dict[str, Any]) -> None:
+    status, answer = _answer(json.dumps(value).encode())
+    assert status == 202, answer
+    assert answer["event_id"] == value["event_id"]
