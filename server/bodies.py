@@ -27,32 +27,46 @@ class ParsedBody:
 
 def parse_body(raw: bytes, content_type: str = "") -> ParsedBody:
     """Turn raw bytes into a payload, guided by the content type but tolerant of a wrong one."""
-    if not raw.strip():
-        raise BodyError("the body is empty: send JSON or the Flic key lines")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BodyError(f"the body is not UTF-8 text (bad byte at offset {exc.start})") from exc
     if "\x00" in text:
         raise BodyError("the body contains a NUL character")
-    media = content_type.split(";", 1)[0].strip().lower()
     stripped = text.strip()
+    if not stripped:
+        raise BodyError("the body is empty: send JSON, form fields or the Flic key lines")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media.startswith("multipart/"):
+        raise BodyError("multipart bodies are not supported: send JSON, form fields or key lines")
     # Sniff before trusting the media type: `curl -d '{...}'` labels JSON as a form.
-    if media == "application/x-www-form-urlencoded" and stripped[0] not in '{["\u201c':
-        return ParsedBody(parse_form(stripped), "form")
+    looks_structured = stripped[0] in '{["\u201c'
+    if media == "application/x-www-form-urlencoded" and not looks_structured:
+        return ParsedBody(_first_of(stripped, parse_form, parse_key_lines), "form")
     if stripped[0] in "{[" or media.endswith("json"):
-        try:
-            return ParsedBody(parse_json(stripped), "json")
-        except BodyError as json_error:
-            try:
-                return ParsedBody(parse_key_lines(stripped), "flic-text")
-            except BodyError:
-                raise json_error from None
-    if stripped.startswith(('"', "\u201c")):
+        return ParsedBody(_first_of(stripped, parse_json, parse_key_lines), "json")
+    if looks_structured:
         return ParsedBody(parse_key_lines(stripped), "flic-text")
     if "=" in stripped and ":" not in stripped.split("=", 1)[0]:
-        return ParsedBody(parse_form(stripped), "form")
-    return ParsedBody(parse_key_lines(stripped), "flic-text")
+        return ParsedBody(_first_of(stripped, parse_form, parse_key_lines), "form")
+    try:
+        return ParsedBody(parse_key_lines(stripped), "flic-text")
+    except BodyError as exc:
+        raise BodyError(f"{exc}; {_EXPECTED}") from None
+
+
+_EXPECTED = 'send JSON, form fields, or Flic key lines like "flic_state": "On",'
+
+
+def _first_of(text: str, first: Any, second: Any) -> Any:
+    """`first(text)`, else `second(text)`; when both fail, the first error is the one reported."""
+    try:
+        return first(text)
+    except BodyError as first_error:
+        try:
+            return second(text)
+        except BodyError:
+            raise first_error from None
 
 
 def parse_json(text: str) -> dict[str, Any] | list[Any]:

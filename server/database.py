@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,11 +34,14 @@ def open_database(
     The connection is in autocommit mode: writers use explicit `BEGIN IMMEDIATE ... COMMIT`,
     and with `synchronous=FULL` a COMMIT returns only once the WAL is on disk.
     """
+    path = data_dir / DB_FILENAME
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            data_dir / DB_FILENAME, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        created = not path.exists()
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        if created:
+            # Tokens live here: owner only (SQLite gives -wal and -shm the same mode).
+            os.chmod(path, 0o600)
     except (OSError, sqlite3.Error) as exc:
         raise DatabaseError(f"cannot open the database in {data_dir}: {exc}") from exc
     try:
