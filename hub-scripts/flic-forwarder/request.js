@@ -12,6 +12,9 @@ function requestOnce(http, timers, options, timeoutMs, callback) {
     if (watchdog !== null) {
       timers.clearTimeout(watchdog);
     }
+    if (!err && !res) {
+      err = new Error("no response");
+    }
     callback(err || null, res || null);
   }
 

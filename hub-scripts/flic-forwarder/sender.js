@@ -3,6 +3,8 @@
 var backoff = require("./backoff");
 var request = require("./request");
 
+var MAX_REPORTED = 50;
+
 // d: {http, timers, queue, random, log, retryMinMs, retryMaxMs, timeoutMs}
 function createSender(d) {
   var busy = null;
@@ -38,6 +40,9 @@ function createSender(d) {
       }
       if (verdict === "reject") {
         rejected.push({event_id: item.eventId, status: res.statusCode});
+        if (rejected.length > MAX_REPORTED) {
+          rejected.splice(0, rejected.length - MAX_REPORTED);
+        }
         d.log("flic-forwarder: " + item.eventId + " refused for good (" + describe(err, res) + ")");
       }
       failures = 0;
@@ -82,6 +87,9 @@ function createSender(d) {
 
   function returnRejects(list) {
     rejected = list.concat(rejected);
+    if (rejected.length > MAX_REPORTED) {
+      rejected.splice(0, rejected.length - MAX_REPORTED);
+    }
   }
 
   return {

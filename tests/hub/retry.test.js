@@ -131,3 +131,15 @@ test('a press the bridge refuses for good does not hold up the ones behind it', 
   const beat = hub.http.open().find((r) => r.body.type === 'heartbeat');
   assert.deepEqual(beat.body.rejected, [{ event_id: bad.body.event_id, status: 422 }]);
 });
+
+test('a callback with neither error nor answer counts as a failure, not a crash', () => {
+  const hub = startHub({ buttons: [FRONT], random: NO_JITTER });
+  answerHeartbeats(hub);
+  hub.buttons.press(FRONT.bdaddr, 'hold');
+  const [req] = openClicks(hub);
+  req.answerRaw(null, undefined);
+  hub.clock.advance(1000);
+  const retry = openClicks(hub);
+  assert.equal(retry.length, 1);
+  assert.equal(retry[0].body.event_id, req.body.event_id);
+});

@@ -52,6 +52,7 @@ class ScriptedHttp {
       get answered() { return answered; },
       respond: (status, content = '{}') => answer(null, response(status, content)),
       fail: (message = 'ECONNREFUSED') => answer(new Error(message), undefined),
+      answerRaw: (err, res) => answer(err, res),
     };
     this.requests.push(req);
   }
