@@ -38,3 +38,26 @@ test('the ES5 check refuses what old hub firmware cannot run', () => {
     assert.throws(() => parseEs5(source), SyntaxError, source);
   }
 });
+
+test('the simulated hub offers the ES5 library only, so newer calls fail there as on old firmware', () => {
+  const { loadHubModule } = require('./sim/loader');
+  const { FakeClock } = require('./sim/clock');
+  const { SimButtons } = require('./sim/buttons');
+  const { ScriptedHttp } = require('./sim/http');
+  const os = require('node:os');
+  for (const source of [
+    'var a = Object.assign({}, {b: 1});', 'var b = "abc".startsWith("a");',
+    'var c = [1].includes(1);', 'var d = new Map();', 'var e = Promise.resolve(1);',
+  ]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-es5-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'main.js'), source);
+      assert.doesNotThrow(() => parseEs5(source), 'the syntax alone is ES5');
+      assert.throws(() => loadHubModule({
+        buttons: new SimButtons(), http: new ScriptedHttp(), clock: new FakeClock(), dir,
+      }), /is not a function|is not defined|is not a constructor/, source);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});

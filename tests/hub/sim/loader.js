@@ -9,6 +9,31 @@ const vm = require('node:vm');
 
 const MODULE_DIR = path.resolve(__dirname, '../../../hub-scripts/flic-forwarder');
 
+// Old hub firmware has the ES5 library only: the module must not lean on anything newer.
+const ES5_LIBRARY_ONLY = `(function () {
+  var gone = {
+    Object: ['assign', 'entries', 'values', 'fromEntries', 'is', 'setPrototypeOf',
+      'getOwnPropertySymbols'],
+    Array: ['from', 'of'],
+    'Array.prototype': ['find', 'findIndex', 'findLast', 'findLastIndex', 'includes', 'fill',
+      'copyWithin', 'entries', 'keys', 'values', 'flat', 'flatMap', 'at'],
+    String: ['fromCodePoint', 'raw'],
+    'String.prototype': ['startsWith', 'endsWith', 'includes', 'repeat', 'padStart', 'padEnd',
+      'trimStart', 'trimEnd', 'codePointAt', 'normalize', 'at', 'replaceAll', 'matchAll'],
+    Number: ['isFinite', 'isNaN', 'isInteger', 'isSafeInteger', 'parseFloat', 'parseInt'],
+    Math: ['trunc', 'sign', 'log10', 'log2', 'cbrt', 'hypot', 'fround', 'imul', 'clz32'],
+  };
+  var owners = {
+    Object: Object, Array: Array, 'Array.prototype': Array.prototype, String: String,
+    'String.prototype': String.prototype, Number: Number, Math: Math,
+  };
+  Object.keys(gone).forEach(function (owner) {
+    gone[owner].forEach(function (name) { delete owners[owner][name]; });
+  });
+  ['Promise', 'Map', 'Set', 'WeakMap', 'WeakSet', 'Symbol', 'Proxy', 'Reflect',
+    'queueMicrotask', 'structuredClone'].forEach(function (name) { delete globalThis[name]; });
+})();`;
+
 function hubContext({ clock, logLines, random }) {
   const log = (...args) => logLines.push(args.map(String).join(' '));
   const context = vm.createContext({
@@ -28,6 +53,7 @@ function hubContext({ clock, logLines, random }) {
     globalThis.Date = HubDate;
     if (randomFn) { Math.random = randomFn; }
   })`, context)(() => clock.now(), random || null);
+  vm.runInContext(ES5_LIBRARY_ONLY, context);
   return context;
 }
 
