@@ -58,6 +58,7 @@ class HubState:
     rejected_total: int = 0
     pending: int | None = None
     uptime_s: float | None = None
+    heartbeat_s: float | None = None  # the interval the hub says it keeps
 
 
 def authorized(authorization: str | None, token: str) -> bool:
@@ -71,10 +72,12 @@ def authorized(authorization: str | None, token: str) -> bool:
 
 
 def hub_online(state: HubState, now: datetime, offline_after_s: float) -> bool:
-    """A hub is online while its last heartbeat is younger than `offline_after_s`."""
+    """Online while the last heartbeat is younger than `offline_after_s`, or than three of the
+    hub's own intervals when it says it beats more slowly."""
     if state.last_heartbeat_at is None:
         return False
-    return (now - state.last_heartbeat_at).total_seconds() <= offline_after_s
+    limit_s = max(offline_after_s, 3 * (state.heartbeat_s or 0.0))
+    return (now - state.last_heartbeat_at).total_seconds() <= limit_s
 
 
 def _summary(hub: dict[str, Any]) -> str:
@@ -240,6 +243,7 @@ class HubReceiver:
                 rejected_total=state.rejected_total + len(body.rejected),
                 pending=body.pending,
                 uptime_s=body.uptime_s,
+                heartbeat_s=body.heartbeat_s,
             )
         )
         for button in buttons:

@@ -90,6 +90,7 @@ class HeartbeatBody(_Body):
     rejected: Annotated[list[RejectedReport], Field(max_length=1000)] = []
     pending: Count | None = None
     uptime_s: Seconds | None = None
+    heartbeat_s: Annotated[StrictInt | StrictFloat, Field(gt=0, le=86400)] | None = None
 
 
 class BodyError(ValueError):

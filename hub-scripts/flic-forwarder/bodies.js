@@ -107,7 +107,8 @@ function buttonSummary(button) {
   };
 }
 
-function heartbeatBody(hubId, buttons, drops, rejects, pending, uptimeS) {
+// r: {drops: {count, ids}, rejects, pending, uptimeS, heartbeatS}
+function heartbeatBody(hubId, buttons, r) {
   var list = [];
   var i;
   for (i = 0; i < buttons.length; i++) {
@@ -117,10 +118,11 @@ function heartbeatBody(hubId, buttons, drops, rejects, pending, uptimeS) {
     type: "heartbeat",
     hub_id: shortText(hubId, 64),
     buttons: list,
-    dropped: {count: drops.count, event_ids: drops.ids},
-    rejected: rejects,
-    pending: pending,
-    uptime_s: uptimeS
+    dropped: {count: r.drops.count, event_ids: r.drops.ids},
+    rejected: r.rejects,
+    pending: r.pending,
+    uptime_s: r.uptimeS,
+    heartbeat_s: r.heartbeatS
   };
 }
 

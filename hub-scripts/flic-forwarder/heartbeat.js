@@ -28,8 +28,13 @@ function startHeartbeats(d) {
     inFlight = true;
     drops = d.queue.takeDrops();
     rejects = d.sender.takeRejects();
-    body = bodies.heartbeatBody(s.hubId, knownButtons(), drops, rejects, d.queue.size(),
-      Math.round((d.nowMs() - startedMs) / 1000));
+    body = bodies.heartbeatBody(s.hubId, knownButtons(), {
+      drops: drops,
+      rejects: rejects,
+      pending: d.queue.size(),
+      uptimeS: Math.round((d.nowMs() - startedMs) / 1000),
+      heartbeatS: s.heartbeatMs / 1000
+    });
     request.requestOnce(d.http, d.timers, bodies.jsonPost(s.hubUrl, s.token, body, null),
       s.timeoutMs, function (err, res) {
         inFlight = false;

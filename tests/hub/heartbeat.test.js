@@ -30,6 +30,7 @@ test('a heartbeat goes out at start and every heartbeatSeconds with the known bu
     { name: 'back-door', bdaddr: '80:e4:da:71:99:01', battery: 12, connected: false });
   assert.deepEqual(last.body.dropped, { count: 0, event_ids: [] });
   assert.equal(last.body.uptime_s, 90);
+  assert.equal(last.body.heartbeat_s, 30);
 });
 
 test('a full queue drops the oldest press and the next heartbeat reports it', () => {

@@ -283,6 +283,7 @@ BAD_BODIES: list[tuple[bytes, int, str]] = [
     (heartbeat(dropped=-1), 422, "dropped"),
     (heartbeat(dropped={"count": "two"}), 422, "dropped"),
     (heartbeat(pending=-3), 422, "pending"),
+    (heartbeat(heartbeat_s=0), 422, "heartbeat_s"),
     (b"[" * 30_000, 400, "JSON"),
     (b"{" + b'"a": 1,' * 10_000 + b'"type": "click"}', 413, "larger"),
 ]
@@ -340,6 +341,16 @@ async def test_heartbeats_show_the_hub_its_buttons_and_when_it_goes_offline(
 
     await receiver.handle(heartbeat())
     assert receiver.status()["hubs"][0]["online"] is True
+
+
+async def test_a_hub_with_a_slow_heartbeat_stays_online_between_beats(
+    receiver: HubReceiver, clock: Clock
+) -> None:
+    await receiver.handle(heartbeat(heartbeat_s=300))
+    clock.advance(899)
+    assert receiver.status()["hubs"][0]["online"] is True
+    clock.advance(2)
+    assert receiver.status()["hubs"][0]["online"] is False
 
 
 async def test_drops_the_hub_reports_add_up_on_the_status(receiver: HubReceiver) -> None:
