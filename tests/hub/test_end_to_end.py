@@ -3,6 +3,7 @@ the real `flic-bridge`, which forwards to the real `alert-server`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import selectors
 import shutil
@@ -72,32 +73,58 @@ class HubDriver:
 
 @dataclass
 class Site:
+    """An alert server with a flic integration, a bridge config forwarding to it, and a hub."""
+
+    tmp_path: Path
+    stack: contextlib.ExitStack
     server_url: str
     bridge_url: str
+    bridge_config: Path
     integration_id: int
-    hub: HubDriver
+    hub: HubDriver | None = None
+
+    def start_bridge(self) -> None:
+        bridge = Proc(
+            python_module("bridge", "run", "--config", str(self.bridge_config)),
+            log_path=self.tmp_path / "bridge.log",
+        )
+        self.stack.enter_context(running(bridge))
+        wait_http_ok(f"{self.bridge_url}/healthz", proc=bridge)
+
+    def start_hub(self) -> HubDriver:
+        hub = HubDriver(
+            {
+                "config": {
+                    "bridgeUrl": self.bridge_url,
+                    "token": BRIDGE_TOKEN,
+                    "hubId": "Empfang (Hub LR)",
+                    "heartbeatSeconds": 60,
+                },
+                "buttons": [FRONT, LOBBY],
+            },
+            self.tmp_path / "hub.log",
+        )
+        self.stack.callback(hub.close)
+        hub.call("settle")
+        self.hub = hub
+        return hub
+
+    def _admin_get(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        got = httpx.get(
+            f"{self.server_url}{path}",
+            params={"integration_id": self.integration_id, **params},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=5,
+        )
+        got.raise_for_status()
+        items: list[dict[str, Any]] = got.json()["items"]
+        return items
 
     def alerts(self) -> list[dict[str, Any]]:
-        got = httpx.get(
-            f"{self.server_url}/api/v1/alerts",
-            params={"integration_id": self.integration_id},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=5,
-        )
-        got.raise_for_status()
-        items: list[dict[str, Any]] = got.json()["items"]
-        return items
+        return self._admin_get("/api/v1/alerts")
 
     def inbound(self) -> list[dict[str, Any]]:
-        got = httpx.get(
-            f"{self.server_url}/api/v1/inbound",
-            params={"integration_id": self.integration_id, "limit": 100},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=5,
-        )
-        got.raise_for_status()
-        items: list[dict[str, Any]] = got.json()["items"]
-        return items
+        return self._admin_get("/api/v1/inbound", limit=100)
 
     def bridge_status(self) -> dict[str, Any]:
         got = httpx.get(f"{self.bridge_url}/api/status", timeout=5)
@@ -106,12 +133,14 @@ class Site:
         return status
 
     def press(self, button: dict[str, Any], kind: str) -> None:
+        assert self.hub is not None
         self.hub.call("press", bdaddr=button["bdaddr"], kind=kind)
         self.hub.call("settle")
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def parts(tmp_path: Path) -> Iterator[Site]:
+    """The alert server running; the bridge and the hub are started by the test or `site`."""
     server_port, bridge_port = free_port(), free_port()
     server_dir = tmp_path / "server"
     made = subprocess.run(
@@ -157,33 +186,26 @@ enabled = true
         log_path=tmp_path / "server.log",
         env={"ALERT_SERVER_ADMIN_TOKEN": ADMIN_TOKEN},
     )
-    with running(server):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(running(server))
         server_url = f"http://127.0.0.1:{server_port}"
         wait_http_ok(f"{server_url}/healthz", proc=server)
-        bridge = Proc(
-            python_module("bridge", "run", "--config", str(config)),
-            log_path=tmp_path / "bridge.log",
+        yield Site(
+            tmp_path=tmp_path,
+            stack=stack,
+            server_url=server_url,
+            bridge_url=f"http://127.0.0.1:{bridge_port}",
+            bridge_config=config,
+            integration_id=int(integration["id"]),
         )
-        with running(bridge):
-            bridge_url = f"http://127.0.0.1:{bridge_port}"
-            wait_http_ok(f"{bridge_url}/healthz", proc=bridge)
-            hub = HubDriver(
-                {
-                    "config": {
-                        "bridgeUrl": bridge_url,
-                        "token": BRIDGE_TOKEN,
-                        "hubId": "Empfang (Hub LR)",
-                        "heartbeatSeconds": 60,
-                    },
-                    "buttons": [FRONT, LOBBY],
-                },
-                tmp_path / "hub.log",
-            )
-            try:
-                hub.call("settle")
-                yield Site(server_url, bridge_url, int(integration["id"]), hub)
-            finally:
-                hub.close()
+
+
+@pytest.fixture
+def site(parts: Site) -> Site:
+    """Server, bridge and hub all up, in that order."""
+    parts.start_bridge()
+    parts.start_hub()
+    return parts
 
 
 def test_hub_single_click_opens_the_alert_and_double_click_closes_it(site: Site) -> None:
@@ -237,3 +259,30 @@ def test_a_retried_hub_event_makes_one_alert(site: Site) -> None:
     ]
     assert [m["source_name"] for m in site.inbound()] == ["lobby"]
     assert site.bridge_status()["outbox"]["delivered"] == 1
+
+
+def test_presses_made_while_the_bridge_is_down_arrive_in_order_once_it_is_up(
+    parts: Site,
+) -> None:
+    hub = parts.start_hub()  # the bridge is not running yet
+    parts.press(FRONT, "single")
+    parts.press(FRONT, "double")
+    failed = [r for r in hub.call("log")["requests"] if r["error"]]
+    assert failed, "the bridge was down: the first attempts failed"
+
+    parts.start_bridge()
+
+    def alert_closed() -> list[dict[str, Any]]:
+        hub.call("advance", ms=5000)  # hub time: the retry backoff runs out
+        hub.call("settle")
+        return [a for a in parts.alerts() if a["status"] == "closed"]
+
+    closed = wait_until(alert_closed, interval=0.2, what="the queued presses to arrive")
+    assert [a["source_name"] for a in closed] == ["front-desk"]
+    assert len(parts.alerts()) == 1
+    # Oldest first in the log: opened by the single click, then closed by the double.
+    actions = [m["action"] for m in reversed(parts.inbound())]
+    assert actions == ["open", "close"]
+    clicks = [r for r in hub.call("log")["requests"] if r["body"]["type"] == "click"]
+    delivered = [r["body"]["click"] for r in clicks if r["status"] == 202]
+    assert delivered == ["single", "double"]
