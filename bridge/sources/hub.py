@@ -8,7 +8,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -80,6 +80,11 @@ def hub_online(state: HubState, now: datetime, offline_after_s: float) -> bool:
     return (now - state.last_heartbeat_at).total_seconds() <= limit_s
 
 
+def _last_contact(state: HubState) -> datetime:
+    times = [t for t in (state.last_heartbeat_at, state.last_click_at) if t is not None]
+    return max(times, default=datetime.min.replace(tzinfo=UTC))
+
+
 def _summary(hub: dict[str, Any]) -> str:
     """One line for the status page: "hub-1 online, heartbeat 12 s ago, 2 buttons"."""
     age = hub["last_heartbeat_age_s"]
@@ -108,7 +113,7 @@ class HubReceiver:
         self._observe = observe
         self._now = now
         self.offline_after_s = offline_after_s
-        self._hubs: OrderedDict[str, HubState] = OrderedDict()
+        self._hubs: dict[str, HubState] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
 
     async def handle(self, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -270,9 +275,8 @@ class HubReceiver:
 
     def _put(self, state: HubState) -> None:
         self._hubs[state.hub_id] = state
-        self._hubs.move_to_end(state.hub_id)
-        while len(self._hubs) > MAX_HUBS:
-            self._hubs.popitem(last=False)
+        if len(self._hubs) > MAX_HUBS:  # forget the hub heard from longest ago
+            del self._hubs[min(self._hubs.values(), key=_last_contact).hub_id]
 
     def _remember(self, event_id: str) -> None:
         self._recent[event_id] = None

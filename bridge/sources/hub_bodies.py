@@ -128,12 +128,24 @@ def queued_info(
     return False, 0.0
 
 
+_PATTERN_HINTS = {
+    "bdaddr": "must look like 80:e4:da:71:23:45",
+    "event_id": "must be text without spaces or control characters",
+    "event_ids": "must be text without spaces or control characters",
+    "hub_id": "must be text without control characters",
+}
+
+
 def problems_of(exc: ValidationError) -> list[str]:
-    """One "field: problem" line per validation error."""
+    """One "field: problem" line per validation error, in words a hub author understands."""
     out = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "body"
-        out.append(f"{where}: {err['msg']}")
+        message = err["msg"]
+        if err["type"] == "string_pattern_mismatch":
+            names = [part for part in err["loc"] if isinstance(part, str)]
+            message = _PATTERN_HINTS.get(names[-1] if names else "", message)
+        out.append(f"{where}: {message}")
     return out
 
 

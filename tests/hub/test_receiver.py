@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bridge.models import ButtonSeen, ClickType, RawClick
 from bridge.sources.base import Accepted
-from bridge.sources.hub import HubReceiver, authorized
+from bridge.sources.hub import MAX_HUBS, HubReceiver, authorized
 
 T0 = datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)
 ADDRESS = "80:e4:da:71:23:45"
@@ -249,13 +249,13 @@ BAD_BODIES: list[tuple[bytes, int, str]] = [
     (b'{"type": "press"}', 422, "type"),
     (b'{"type": 1}', 422, "type"),
     (click(bdaddr=...), 422, "bdaddr"),
-    (click(bdaddr="80:e4:da:71:23"), 422, "bdaddr"),
+    (click(bdaddr="80:e4:da:71:23"), 422, "bdaddr: must look like 80:e4:da:71:23:45"),
     (click(bdaddr=12), 422, "bdaddr"),
     (click(click="triple"), 422, "click"),
     (click(click=...), 422, "click"),
     (click(event_id=""), 422, "event_id"),
     (click(event_id=...), 422, "event_id"),
-    (click(event_id="a b"), 422, "event_id"),
+    (click(event_id="a b"), 422, "event_id: must be text without spaces"),
     (click(event_id="x" * 129), 422, "event_id"),
     (click(battery=101), 422, "battery"),
     (click(battery=True), 422, "battery"),
@@ -374,6 +374,23 @@ async def test_two_hubs_are_tracked_apart(receiver: HubReceiver, clock: Clock) -
     assert hubs["downstairs"]["online"] is True
     assert hubs["downstairs"]["buttons"] == []
     assert receiver.status()["state"] == "online"
+
+
+async def test_hubs_keep_their_order_and_the_longest_silent_is_forgotten_past_the_limit(
+    receiver: HubReceiver, clock: Clock
+) -> None:
+    for i in range(MAX_HUBS):
+        await receiver.handle(heartbeat(hub_id=f"hub-{i:03d}", buttons=[]))
+        clock.advance(1)
+    await receiver.handle(heartbeat(hub_id="hub-000", buttons=[]))
+    names = [h["hub_id"] for h in receiver.status()["hubs"]]
+    assert names == [f"hub-{i:03d}" for i in range(MAX_HUBS)]
+    await receiver.handle(heartbeat(hub_id="newcomer", buttons=[]))
+    names = [h["hub_id"] for h in receiver.status()["hubs"]]
+    assert len(names) == MAX_HUBS
+    assert "hub-001" not in names
+    assert names[0] == "hub-000"
+    assert names[-1] == "newcomer"
 
 
 async def test_a_click_records_when_its_hub_last_sent_one(
