@@ -68,10 +68,12 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # Also when COMMIT itself failed (disk full): never leave a transaction open.
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         return next(iter(self.db.query(sql, params)), None)
@@ -369,6 +371,14 @@ class Store:
         if row is None:
             raise NotFoundError(f"inbound message {message_id} does not exist")
         return _with_datetime(row)
+
+    def purge_inbound(self, older_than: datetime) -> int:
+        """Delete inbound log rows received before `older_than`; returns how many."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM inbound_messages WHERE received_at < ?", [iso(older_than)]
+            )
+        return int(cursor.rowcount)
 
     def inbound_counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, COUNT(*) AS n FROM inbound_messages GROUP BY status")
