@@ -14,7 +14,7 @@ from server.app import close_app, create_app
 from server.config import Config, ServerSection
 
 ADMIN_TOKEN = "fuzz-admin-token-0123456789"
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 40
 
 
 @pytest.fixture
