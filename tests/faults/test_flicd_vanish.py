@@ -58,6 +58,7 @@ def test_flicd_flapping_loses_and_doubles_nothing(tmp_path: Path, flicd: SimThre
             flicd.start(port)
             wait_until(lambda: source_state(bridge) == "up", what="the bridge to reconnect")
             flicd.stop()
+            wait_until(lambda: source_state(bridge) == "down", what="the bridge to see it go")
         flicd.start(port)
         wait_until(lambda: channels(flicd, HALL) == channels(flicd, DOOR) == 1, what="channels")
 
