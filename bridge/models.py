@@ -45,6 +45,7 @@ class ButtonSeen:
     seen_at: datetime
     connected: bool | None = None
     battery: int | None = None  # percent
+    name_hint: str | None = None  # the sender's name for the button (hub), used if unconfigured
 
 
 @dataclass(frozen=True, slots=True)

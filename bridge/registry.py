@@ -57,7 +57,7 @@ class ButtonRegistry:
         )
 
     def seen(self, news: ButtonSeen) -> None:
-        self.resolve(news.address)
+        self.resolve(news.address, news.name_hint)
         state = self._by_address[news.address.lower()]
         self._by_address[news.address.lower()] = replace(
             state,

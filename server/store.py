@@ -76,7 +76,10 @@ class Store:
             raise
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        return next(iter(self.db.query(sql, params)), None)
+        try:
+            return next(iter(self.db.query(sql, params)), None)
+        except OverflowError:
+            return None  # an id beyond SQLite's 64-bit range names no row (404, not 500)
 
     # ---- integrations ---------------------------------------------------------------------
 

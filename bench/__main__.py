@@ -1,0 +1,61 @@
+"""`python -m bench`: run every benchmark, one JSON object per line on stdout.
+
+BENCH_QUICK=1 shortens every run (under two minutes in all); each line says what it ran.
+Benchmarks report; they never fail on a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.e2e import bench_e2e
+from bench.ingest import bench_ingest
+from bench.outbox import bench_outbox
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "name": "machine",
+        "nproc": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def emit(line: dict[str, Any]) -> None:
+    print(json.dumps(line), flush=True)
+
+
+def main() -> int:
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    emit({**machine(), "quick": quick})
+    with tempfile.TemporaryDirectory(prefix="flic-bench-") as tmp:
+        work = Path(tmp)
+        ingest, server_rss = bench_ingest(work / "ingest", REPO, duration_s=5 if quick else 20)
+        emit({**ingest, "quick": quick})
+        presses = 200 if quick else 1000
+        e2e, bridge_rss = bench_e2e(work / "e2e", REPO, presses=presses)
+        emit({**e2e, "quick": quick})
+        emit({**bench_outbox(work / "outbox", presses=10_000), "quick": quick})
+        emit({"name": "rss_mb", **server_rss, **bridge_rss, "quick": quick})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
