@@ -25,6 +25,7 @@ from server.api import alerts, health, inbound, inbound_log, integrations
 from server.config import Config
 from server.context import AppContext, Clock, system_clock
 from server.database import DbThread, open_database
+from server.escalation_runtime import escalation_plugin
 from server.events import AlertEvents
 from server.metrics import Metrics, Sample
 from server.migrations import Migration
@@ -67,7 +68,7 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin,)
+    return (core_plugin, escalation_plugin)
 
 
 def create_app(

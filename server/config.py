@@ -20,7 +20,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from server.errors import ConfigError
 
@@ -37,6 +44,7 @@ ENV_ALIASES: Mapping[str, tuple[str, str]] = {
     "ALERT_SERVER_ADMIN_TOKEN": ("server", "admin_token"),
     "ALERT_SERVER_HOST": ("server", "host"),
     "ALERT_SERVER_PORT": ("server", "port"),
+    "ALERT_SERVER_SMTP_FROM": ("smtp", "from_addr"),  # `from` is a Python keyword
 }
 
 
@@ -71,10 +79,47 @@ class ServerSection(BaseModel):
         return value
 
 
+class SmtpSection(BaseModel):
+    """`[smtp]`: where pages by email are handed over (env `ALERT_SERVER_SMTP_HOST`, ...)."""
+
+    model_config = SECTION_MODEL_CONFIG
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    from_addr: str = Field(
+        default="alert-server@localhost", validation_alias=AliasChoices("from", "from_addr")
+    )
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    ssl: bool = False
+    timeout_s: float = Field(default=15.0, gt=0)
+
+
+class EscalationSection(BaseModel):
+    """`[escalation]`: scheduler pace, delivery retries, throttling and link lifetime."""
+
+    model_config = SECTION_MODEL_CONFIG
+
+    tick_s: float = Field(default=1.0, gt=0, le=60)
+    retry_base_s: float = Field(default=30.0, gt=0)
+    retry_max_s: float = Field(default=600.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    throttle_max: int = Field(default=5, ge=1)
+    throttle_window_s: float = Field(default=600.0, gt=0)
+    link_ttl_s: float = Field(default=7 * 86400.0, gt=0)
+    link_secret: str | None = Field(default=None, min_length=16)
+    send_timeout_s: float = Field(default=60.0, gt=0)
+    # Tests only: read "now" from this file (ISO 8601) instead of the system clock.
+    test_clock_file: str | None = None
+
+
 T = TypeVar("T", bound=BaseModel)
 
 SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "server": ServerSection,
+    "smtp": SmtpSection,
+    "escalation": EscalationSection,
 }
 
 

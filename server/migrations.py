@@ -136,7 +136,9 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 
 def default_migrations() -> tuple[Migration, ...]:
     """Every step the server knows, in order (append other modules' tuples here)."""
-    return _ordered(CORE_MIGRATIONS)
+    from server.escalation_store import ESCALATION_MIGRATIONS  # its module imports this one
+
+    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS)
 
 
 def _ordered(*groups: Iterable[Migration]) -> tuple[Migration, ...]:

@@ -77,7 +77,7 @@ def test_a_broken_file_is_named(tmp_path: Path) -> None:
 
 
 def test_migrations_run_once_and_later_steps_append(tmp_path: Path) -> None:
-    db = open_database(tmp_path)
+    db = open_database(tmp_path, CORE_MIGRATIONS)
     extra = sql_step(100, "widgets", "CREATE TABLE widgets (id INTEGER PRIMARY KEY)")
     try:
         assert migrate(db, CORE_MIGRATIONS) == []

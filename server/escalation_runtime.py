@@ -1,0 +1,151 @@
+"""Wires escalation into the server: config, store, channels, the scheduler task, AlertChange."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+
+from server.config import Config, EscalationSection, SmtpSection
+from server.context import AppContext
+from server.escalation_store import AlertsTable, EscalationStore
+from server.events import AlertChange
+from server.notify.apprise_channel import AppriseChannel
+from server.notify.base import Channel
+from server.notify.email import EmailChannel, SmtpSettings
+from server.scheduler import Clock, EscalationSettings, FileClock, Scheduler
+from server.store import NotFoundError
+
+log = logging.getLogger(__name__)
+
+LINK_SECRET_FILE = "link-secret"
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRuntime:
+    """What the people and link routes need: the store, the scheduler and link signing."""
+
+    store: EscalationStore
+    scheduler: Scheduler
+    clock: Clock
+    link_secret: bytes
+    public_base_url: str
+
+
+def public_base_url(config: Config) -> str:
+    """`[server] public_url`, else the address the server listens on."""
+    if config.server.public_url:
+        return config.server.public_url.rstrip("/")
+    host = config.server.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{config.server.port}"
+
+
+def link_secret(config: Config, section: EscalationSection) -> bytes:
+    """The key that signs links: from config, else a file in the data dir made on first start."""
+    if section.link_secret:
+        return section.link_secret.encode()
+    path = config.data_dir / LINK_SECRET_FILE
+    if not path.exists():
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip().encode()
+
+
+def settings_of(section: EscalationSection) -> EscalationSettings:
+    """The scheduler's settings from `[escalation]`."""
+    return EscalationSettings(
+        tick_s=section.tick_s,
+        retry_base_s=section.retry_base_s,
+        retry_max_s=section.retry_max_s,
+        max_attempts=section.max_attempts,
+        throttle_max=section.throttle_max,
+        throttle_window_s=section.throttle_window_s,
+        link_ttl_s=section.link_ttl_s,
+        send_timeout_s=section.send_timeout_s,
+    )
+
+
+def smtp_settings(section: SmtpSection) -> SmtpSettings:
+    """The email channel's settings from `[smtp]`."""
+    return SmtpSettings(
+        host=section.host,
+        port=section.port,
+        from_addr=section.from_addr,
+        username=section.username,
+        password=section.password,
+        starttls=section.starttls,
+        ssl=section.ssl,
+        timeout_s=section.timeout_s,
+    )
+
+
+def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
+    """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
+    from server.api import people  # the routes import this module for `runtime()`
+
+    section = ctx.config.section("escalation", EscalationSection)
+    conn = ctx.store.db.conn
+    store = EscalationStore(conn)
+    clock: Clock = (
+        FileClock(Path(section.test_clock_file)) if section.test_clock_file else ctx.clock
+    )
+    channels: dict[str, Channel] = {
+        "email": EmailChannel(smtp_settings(ctx.config.section("smtp", SmtpSection))),
+        "apprise": AppriseChannel(),
+    }
+    base_url = public_base_url(ctx.config)
+    secret = link_secret(ctx.config, section)
+    ctx.metrics.counter(
+        "alert_server_notifications_total",
+        "Delivery attempts by outcome (sent, retrying, gave_up) and contact kind.",
+    )
+
+    def count(outcome: str, kind: str) -> None:
+        ctx.metrics.inc("alert_server_notifications_total", outcome=outcome, kind=kind)
+
+    scheduler = Scheduler(
+        store,
+        AlertsTable(conn),
+        channels,
+        clock,
+        ctx.db.run,
+        link_secret=secret,
+        public_base_url=base_url,
+        settings=settings_of(section),
+        on_outcome=count,
+    )
+
+    async def on_change(change: AlertChange) -> None:
+        if change.kind == "open":
+
+            def policy_id() -> int | None:
+                try:
+                    return ctx.store.get_integration(change.integration_id).escalation_policy_id
+                except NotFoundError:
+                    return None
+
+            await scheduler.on_open(change.alert_id, await ctx.db.run(policy_id))
+        elif change.kind == "acknowledge":
+            await scheduler.on_stop(change.alert_id, "acknowledged")
+        elif change.kind == "close":
+            await scheduler.on_stop(change.alert_id, "closed")
+        # "append" (a repeat press of an open alert) never pages again.
+
+    ctx.events.subscribe("escalation", on_change)
+    ctx.add_task("escalation-scheduler", scheduler.run)
+    app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)
+    app.include_router(people.router)
+    app.include_router(people.links_router)
+
+
+def runtime(request: Request) -> EscalationRuntime:
+    """The app's escalation runtime (FastAPI dependency)."""
+    found: EscalationRuntime = request.app.state.escalation
+    return found

@@ -1,0 +1,1 @@
+"""Notification channels: email through SMTP, everything else through Apprise URLs."""

@@ -1,0 +1,266 @@
+"""The scheduler on a real SQLite file, a real SMTP server and real HTTP receivers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from server.escalation import Policy, Step, Target
+from server.escalation_store import AlertView, EscalationStore
+from server.links import verify
+from server.notify.apprise_channel import AppriseChannel
+from server.notify.email import EmailChannel, SmtpSettings
+from server.people_store import User
+from server.scheduler import EscalationSettings, Scheduler, retry_delay_s
+from tests.escalation.receivers import HttpInbox, Mailbox, http_receiver, smtp_server
+
+T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+SECRET = b"k" * 32
+R = TypeVar("R")
+
+
+async def inline(fn: Callable[[], R]) -> R:
+    """Run a database function right here (the server runs it on its database thread)."""
+    return fn()
+
+
+@dataclass
+class ManualClock:
+    at: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@dataclass
+class Alerts:
+    """Stand-in for the alert store's side of the seam: status and timeline."""
+
+    status: dict[int, str] = field(default_factory=dict)
+    timeline: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def alert(self, alert_id: int) -> AlertView | None:
+        if alert_id not in self.status:
+            return None
+        return AlertView(alert_id, self.status[alert_id], "front-desk pressed", "Front desk")
+
+    def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
+        self.timeline.append((alert_id, kind, detail))
+
+    def kinds(self, alert_id: int) -> list[str]:
+        return [k for a, k, _ in self.timeline if a == alert_id]
+
+
+@dataclass
+class World:
+    db_path: Path
+    box: Mailbox
+    smtp_port: int
+    web: HttpInbox
+    web_port: int
+    clock: ManualClock = field(default_factory=ManualClock)
+    alerts: Alerts = field(default_factory=Alerts)
+    settings: EscalationSettings = field(
+        default_factory=lambda: EscalationSettings(retry_base_s=10, retry_max_s=60)
+    )
+
+    def store(self) -> EscalationStore:
+        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
+        store = EscalationStore(conn)
+        store.migrate()
+        return store
+
+    def scheduler(self, store: EscalationStore) -> Scheduler:
+        channels = {
+            "email": EmailChannel(SmtpSettings(port=self.smtp_port, timeout_s=5)),
+            "apprise": AppriseChannel(),
+        }
+        return Scheduler(
+            store,
+            self.alerts,
+            channels,
+            self.clock,
+            inline,
+            link_secret=SECRET,
+            public_base_url="http://alerts.local:8380",
+            settings=self.settings,
+        )
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with smtp_server() as (box, smtp_port), http_receiver() as (web, web_port):
+        yield World(tmp_path / "server.db", box, smtp_port, web, web_port)
+
+
+def two_people(store: EscalationStore) -> tuple[int, int, int]:
+    alice = store.add_user(User(0, "Alice", "alice@example.org", None, ()), T0)
+    bob = store.add_user(User(0, "Bob", "bob@example.org", None, ()), T0)
+    policy = store.add_policy(
+        "desk",
+        Policy((Step(0, (Target("user", alice),)), Step(300, (Target("user", bob),)))),
+        T0,
+    )
+    return alice, bob, policy
+
+
+async def settle(scheduler: Scheduler) -> None:
+    await scheduler.tick()
+    await scheduler.drain()
+
+
+async def test_step_one_pages_at_once_and_step_two_after_its_delay(world: World) -> None:
+    store = world.store()
+    _, _, policy = two_people(store)
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
+    world.clock.advance(299)
+    await settle(scheduler)
+    assert world.box.count() == 1
+    world.clock.advance(1)
+    await settle(scheduler)
+    assert [m["To"] for m in world.box.messages] == ["alice@example.org", "bob@example.org"]
+    assert world.alerts.kinds(1) == [
+        "escalation_started",
+        "escalation_step",
+        "notification_sent",
+        "escalation_step",
+        "escalation_finished",
+        "notification_sent",
+    ]
+
+
+async def test_the_email_carries_a_signed_acknowledge_link(world: World) -> None:
+    store = world.store()
+    _, _, policy = two_people(store)
+    scheduler = world.scheduler(store)
+    world.alerts.status[5] = "open"
+    await scheduler.on_open(5, policy)
+    await settle(scheduler)
+    body = world.box.messages[0].get_content()
+    ack = next(line for line in body.splitlines() if line.startswith("Acknowledge: "))
+    token = ack.removeprefix("Acknowledge: http://alerts.local:8380/l/")
+    claim = verify(SECRET, token, world.clock())
+    assert (claim.action, claim.alert_id) == ("acknowledge", 5)
+
+
+async def test_acknowledging_stops_everything(world: World) -> None:
+    store = world.store()
+    _, _, policy = two_people(store)
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    world.alerts.status[1] = "acknowledged"
+    await scheduler.on_stop(1, "acknowledged")
+    world.clock.advance(3600)
+    await settle(scheduler)
+    assert world.box.count() == 1
+    assert world.alerts.kinds(1)[-1] == "escalation_stopped"
+
+
+async def test_opening_twice_pages_once(world: World) -> None:
+    store = world.store()
+    _, _, policy = two_people(store)
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    await settle(scheduler)
+    assert world.box.count() == 1
+
+
+async def test_a_restart_between_steps_delivers_step_two_exactly_once(world: World) -> None:
+    store = world.store()
+    _, _, policy = two_people(store)
+    first = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await first.on_open(1, policy)
+    await settle(first)
+    # A new process: a fresh connection and scheduler on the same database file.
+    second = world.scheduler(world.store())
+    world.clock.advance(300)
+    await settle(second)
+    await settle(second)
+    world.clock.advance(3600)
+    await settle(second)
+    assert [m["To"] for m in world.box.messages] == ["alice@example.org", "bob@example.org"]
+
+
+async def test_a_failing_contact_is_retried_with_backoff_then_falls_through(world: World) -> None:
+    store = world.store()
+    world.web.status = 500  # the SMS gateway is broken
+    sms = f"smseagle://tok@127.0.0.1:{world.web_port}/+15551234567"
+    push = f"json://127.0.0.1:{world.web_port}/push"
+    carol = store.add_user(User(0, "Carol", None, None, ((sms, None), (push, None))), T0)
+    policy = store.add_policy("sms", Policy((Step(0, (Target("user", carol),), via=("sms",)),)), T0)
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    assert len(world.web.on("/jsonrpc/sms")) == 1
+    for delay_s in (retry_delay_s(1, 10, 60), retry_delay_s(2, 10, 60)):
+        world.clock.advance(delay_s - 1)
+        await settle(scheduler)
+        world.clock.advance(1)
+        await settle(scheduler)
+    assert len(world.web.on("/jsonrpc/sms")) == 3
+    assert world.web.on("/push") == []
+    world.web.status = 200
+    await settle(scheduler)
+    assert len(world.web.on("/push")) == 1
+    kinds = world.alerts.kinds(1)
+    assert kinds.count("notification_failed") == 2
+    assert kinds[-3:] == ["notification_gave_up", "notification_fallthrough", "notification_sent"]
+
+
+async def test_a_flapping_button_is_throttled_per_contact(world: World) -> None:
+    store = world.store()
+    _, _, _ = two_people(store)
+    only_alice = store.add_policy("alice", Policy((Step(0, (Target("user", 1),)),)), T0)
+    world.settings = EscalationSettings(throttle_max=2, throttle_window_s=600)
+    scheduler = world.scheduler(store)
+    for alert_id in (1, 2, 3):
+        world.alerts.status[alert_id] = "open"
+        await scheduler.on_open(alert_id, only_alice)
+        await settle(scheduler)
+    assert world.box.count() == 2
+    assert "notification_throttled" in world.alerts.kinds(3)
+    world.clock.advance(601)
+    world.alerts.status[4] = "open"
+    await scheduler.on_open(4, only_alice)
+    await settle(scheduler)
+    assert world.box.count() == 3
+
+
+async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> None:
+    from server.schedules import Schedule
+
+    store = world.store()
+    alice, _, _ = two_people(store)
+    empty = store.add_schedule("nobody", Schedule("Europe/Berlin"), T0)
+    policy = store.add_policy(
+        "p",
+        Policy((Step(0, (Target("schedule", empty),)), Step(900, (Target("user", alice),)))),
+        T0,
+    )
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    await settle(scheduler)
+    assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
+    assert world.alerts.kinds(1)[1] == "escalation_step_skipped"
