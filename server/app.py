@@ -22,6 +22,7 @@ from server import __version__
 from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
+from server.api.extras import extras_plugin
 from server.config import Config
 from server.context import AppContext, Clock, system_clock
 from server.database import DbThread, open_database
@@ -68,7 +69,7 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin)
+    return (core_plugin, escalation_plugin, extras_plugin)
 
 
 def create_app(

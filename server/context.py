@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 TaskFactory = Callable[[], Coroutine[Any, Any, None]]
+# A kind's own inbound handler: (ctx, integration, raw body, content type, Idempotency-Key).
+InboundHandler = Callable[["AppContext", Integration, bytes, str, str | None], Awaitable[Any]]
+# Whether an integration is in a maintenance window at an instant (runs on the database thread).
+MaintenanceCheck = Callable[[int, datetime], bool]
 
 MAPPING_CACHE_SIZE = 256
 TASK_RESTART_S = 1.0
@@ -53,6 +57,8 @@ class AppContext:
     clock: Clock = system_clock
     task_factories: dict[str, TaskFactory] = field(default_factory=dict)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
+    maintenance_checks: list[MaintenanceCheck] = field(default_factory=list)
     _mappings: OrderedDict[tuple[int, str], CompiledMapping] = field(default_factory=OrderedDict)
 
     def add_task(self, name: str, factory: TaskFactory) -> None:

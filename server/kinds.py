@@ -13,24 +13,37 @@ KINDS = ("flic", "generic", "pagerduty", "alertmanager")
 
 _DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
     "flic": (FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA),
-    # Prometheus Alertmanager webhook: one alert per group, firing opens, resolved closes.
+    # Prometheus Alertmanager webhook v4: each entry of alerts[] is its own alert, keyed by
+    # fingerprint (server/kinds_alertmanager.py splits the body); firing opens, resolved closes.
     "alertmanager": (
         {
-            "source_name": {"field": "groupKey"},
+            "source_name": {"field": "fingerprint"},
             "status": {"field": "status"},
             "open_when": {"equals": "firing"},
             "close_when": {"equals": "resolved"},
-            "title": "{{ commonLabels.alertname or groupKey }}",
-            "description": "{{ commonAnnotations.summary or commonAnnotations.description }}",
+            "title": (
+                "{{ (labels or {}).alertname or fingerprint }}"
+                "{% if (annotations or {}).summary %}: {{ annotations.summary }}{% endif %}"
+            ),
+            "description": "{{ (annotations or {}).description or '' }}",
             "filters": [],
         },
         {
             "version": "4",
             "groupKey": '{}:{alertname="DiskFull"}',
             "status": "firing",
+            "receiver": "flic-edge",
             "commonLabels": {"alertname": "DiskFull"},
             "commonAnnotations": {"summary": "Disk is full"},
-            "alerts": [],
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": "DiskFull", "instance": "db1"},
+                    "annotations": {"summary": "Disk is full"},
+                    "startsAt": "2026-11-26T07:00:00Z",
+                    "fingerprint": "c2a1b0d3e4f50617",
+                }
+            ],
         },
     ),
     # PagerDuty Events API v2: dedup_key names the alert; trigger opens, resolve closes.
@@ -40,10 +53,12 @@ _DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
             "status": {"field": "event_action"},
             "open_when": {"equals": "trigger"},
             "close_when": {"equals": "resolve"},
-            "title": (
-                "{{ payload.summary if payload is mapping and payload.summary else dedup_key }}"
+            # `payload` in a template is the whole body, so PagerDuty's payload is payload.payload.
+            "title": "{{ (payload.payload or {}).summary or dedup_key }}",
+            "description": (
+                "{{ (payload.payload or {}).severity or '' }} on "
+                "{{ (payload.payload or {}).source or '?' }}"
             ),
-            "description": "{{ payload.source if payload is mapping else '' }}",
             "filters": [],
         },
         {
