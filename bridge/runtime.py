@@ -145,7 +145,8 @@ class Runtime:
             queued_s=raw.queued_s,
         )
         state = state_for(spec, raw.click_type)
-        body = None if state is None else forward_body(event, spec, state, self.config.bridge.name)
+        name = self.config.bridge.name
+        body = None if state is None else forward_body(event, spec, state, name, self.clock())
         targets = [sink.name for sink in self.sinks]
         if not self.outbox.enqueue(event, body, targets, now):
             log.info(
