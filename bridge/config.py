@@ -75,6 +75,24 @@ class MqttSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthThresholds:
+    """When a button counts as unhealthy; None turns that check off."""
+
+    battery_below: int | None = 15  # percent
+    unseen_after_s: float | None = 86400.0  # no connection, no press, no battery report
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """`[health]`: the bridge's own alerts about its buttons and sources (on by default)."""
+
+    enabled: bool = True
+    defaults: HealthThresholds = field(default_factory=HealthThresholds)
+    source_down_after_s: float | None = 300.0
+    check_every_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonSpec:
     """One button's name and click-type mapping (configured, or the default for strangers)."""
 
@@ -84,6 +102,7 @@ class ButtonSpec:
     off: frozenset[ClickType]
     info: str
     configured: bool = True
+    health: HealthThresholds | None = None  # None: the `[health]` defaults
 
     @property
     def click_types(self) -> frozenset[ClickType]:
@@ -114,6 +133,7 @@ class Config:
     buttons: tuple[ButtonSpec, ...]
     source_path: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     @property
     def listen_url(self) -> str:
@@ -181,12 +201,31 @@ class _MqttIn(_Section):
     password: str | None = None
 
 
+class _HealthIn(_Section):
+    """`[health]`; a threshold of 0 turns that check off."""
+
+    enabled: bool = True
+    battery_below: int = Field(default=15, ge=0, le=100)
+    unseen_after_s: float = Field(default=86400.0, ge=0)
+    source_down_after_s: float = Field(default=300.0, ge=0)
+    check_every_s: float = Field(default=30.0, gt=0, le=3600)
+
+
+class _ButtonHealthIn(_Section):
+    """`health = {...}` on a `[[button]]`: its own thresholds over `[health]` (0: off)."""
+
+    enabled: bool = True
+    battery_below: int | None = Field(default=None, ge=0, le=100)
+    unseen_after_s: float | None = Field(default=None, ge=0)
+
+
 class _ButtonIn(_Section):
     address: str
     name: str = Field(min_length=1)
     on: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_ON))
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
+    health: _ButtonHealthIn | None = None
 
     @field_validator("address")
     @classmethod
@@ -205,6 +244,7 @@ class _ConfigIn(_Section):
     hub: _HubIn = Field(default_factory=_HubIn)
     mqtt: _MqttIn = Field(default_factory=_MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
+    health: _HealthIn = Field(default_factory=_HealthIn)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -314,12 +354,37 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 on=frozenset(b.on),
                 off=frozenset(b.off),
                 info=b.info,
+                health=_button_health(b.health, parsed.health),
             )
             for b in parsed.button
         ),
         source_path=source_path,
         raw=data,
+        health=HealthSettings(
+            enabled=parsed.health.enabled,
+            defaults=HealthThresholds(
+                _on(parsed.health.battery_below), _on(parsed.health.unseen_after_s)
+            ),
+            source_down_after_s=_on(parsed.health.source_down_after_s),
+            check_every_s=parsed.health.check_every_s,
+        ),
     )
+
+
+def _on(value: float) -> Any:
+    """A threshold, or None when 0 turns the check off."""
+    return None if value == 0 else value
+
+
+def _button_health(given: _ButtonHealthIn | None, defaults: _HealthIn) -> HealthThresholds | None:
+    """A button's own thresholds over the `[health]` ones; `enabled = false` turns both off."""
+    if given is None:
+        return None
+    if not given.enabled:
+        return HealthThresholds(None, None)
+    battery = defaults.battery_below if given.battery_below is None else given.battery_below
+    unseen = defaults.unseen_after_s if given.unseen_after_s is None else given.unseen_after_s
+    return HealthThresholds(_on(battery), _on(unseen))
 
 
 def _message(msg: str, kind: str) -> str:
