@@ -15,6 +15,14 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.errors import ConfigError
+from bridge.health_config import (
+    ButtonHealthIn,
+    HealthIn,
+    HealthSettings,
+    HealthThresholds,
+    button_health,
+    threshold_or_none,
+)
 from bridge.models import ClickType
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
@@ -72,24 +80,6 @@ class MqttSettings:
     discovery_prefix: str
     username: str | None
     password: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class HealthThresholds:
-    """When a button counts as unhealthy; None turns that check off."""
-
-    battery_below: int | None = 15  # percent
-    unseen_after_s: float | None = 86400.0  # no connection, no press, no battery report
-
-
-@dataclass(frozen=True, slots=True)
-class HealthSettings:
-    """`[health]`: the bridge's own alerts about its buttons and sources (on by default)."""
-
-    enabled: bool = True
-    defaults: HealthThresholds = field(default_factory=HealthThresholds)
-    source_down_after_s: float | None = 300.0
-    check_every_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,31 +191,13 @@ class _MqttIn(_Section):
     password: str | None = None
 
 
-class _HealthIn(_Section):
-    """`[health]`; a threshold of 0 turns that check off."""
-
-    enabled: bool = True
-    battery_below: int = Field(default=15, ge=0, le=100)
-    unseen_after_s: float = Field(default=86400.0, ge=0)
-    source_down_after_s: float = Field(default=300.0, ge=0)
-    check_every_s: float = Field(default=30.0, gt=0, le=3600)
-
-
-class _ButtonHealthIn(_Section):
-    """`health = {...}` on a `[[button]]`: its own thresholds over `[health]` (0: off)."""
-
-    enabled: bool = True
-    battery_below: int | None = Field(default=None, ge=0, le=100)
-    unseen_after_s: float | None = Field(default=None, ge=0)
-
-
 class _ButtonIn(_Section):
     address: str
     name: str = Field(min_length=1)
     on: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_ON))
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
-    health: _ButtonHealthIn | None = None
+    health: ButtonHealthIn | None = None
 
     @field_validator("address")
     @classmethod
@@ -244,7 +216,7 @@ class _ConfigIn(_Section):
     hub: _HubIn = Field(default_factory=_HubIn)
     mqtt: _MqttIn = Field(default_factory=_MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
-    health: _HealthIn = Field(default_factory=_HealthIn)
+    health: HealthIn = Field(default_factory=HealthIn)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -354,7 +326,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 on=frozenset(b.on),
                 off=frozenset(b.off),
                 info=b.info,
-                health=_button_health(b.health, parsed.health),
+                health=button_health(b.health, parsed.health),
             )
             for b in parsed.button
         ),
@@ -363,28 +335,13 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
         health=HealthSettings(
             enabled=parsed.health.enabled,
             defaults=HealthThresholds(
-                _on(parsed.health.battery_below), _on(parsed.health.unseen_after_s)
+                threshold_or_none(parsed.health.battery_below),
+                threshold_or_none(parsed.health.unseen_after_s),
             ),
-            source_down_after_s=_on(parsed.health.source_down_after_s),
+            source_down_after_s=threshold_or_none(parsed.health.source_down_after_s),
             check_every_s=parsed.health.check_every_s,
         ),
     )
-
-
-def _on(value: float) -> Any:
-    """A threshold, or None when 0 turns the check off."""
-    return None if value == 0 else value
-
-
-def _button_health(given: _ButtonHealthIn | None, defaults: _HealthIn) -> HealthThresholds | None:
-    """A button's own thresholds over the `[health]` ones; `enabled = false` turns both off."""
-    if given is None:
-        return None
-    if not given.enabled:
-        return HealthThresholds(None, None)
-    battery = defaults.battery_below if given.battery_below is None else given.battery_below
-    unseen = defaults.unseen_after_s if given.unseen_after_s is None else given.unseen_after_s
-    return HealthThresholds(_on(battery), _on(unseen))
 
 
 def _message(msg: str, kind: str) -> str:

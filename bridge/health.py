@@ -22,14 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from bridge.clicks import iso_utc
-from bridge.config import HealthSettings, HealthThresholds
+from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
 from bridge.outbox import Outbox
 from bridge.registry import ButtonState
 
 log = logging.getLogger(__name__)
 
-UP_STATES = frozenset({"up", "connected", "listening", "ok", "ready"})
+# Source states that are not "down": up, or with nothing to watch yet (a hub receiver that
+# no hub has ever talked to is `waiting`, not broken).
+UP_STATES = frozenset({"up", "connected", "listening", "ok", "ready", "online", "waiting"})
 STATE_FILE = "health.json"
 
 
@@ -263,21 +265,21 @@ class HealthMonitor:
 def health_monitor(runtime: Any) -> HealthMonitor:
     """The monitor of a running bridge (`bridge.runtime.Runtime`): its buttons, sources, sinks."""
 
+    hub_down_since: list[datetime | None] = [None]
+
     def sources() -> list[SourceView]:
         found = [SourceView(s.name, s.state, s.since) for s in runtime.supervisors]
         if runtime.hub is not None:
             try:
-                hub = dict(runtime.hub.status())
+                state = str(dict(runtime.hub.status()).get("state", "listening"))
             except Exception:  # a failing hub status must not stop the health check
-                hub = {"state": "unknown"}
-            since = hub.get("since")
-            found.append(
-                SourceView(
-                    "hub",
-                    str(hub.get("state", "listening")),
-                    since if isinstance(since, datetime) else None,
-                )
-            )
+                state = "unknown"
+            # The hub status has no "since": the first check that saw it down stands in.
+            if state in UP_STATES:
+                hub_down_since[0] = None
+            elif hub_down_since[0] is None:
+                hub_down_since[0] = runtime.clock()
+            found.append(SourceView("hub", state, hub_down_since[0]))
         return found
 
     def wake() -> None:

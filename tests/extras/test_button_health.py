@@ -207,3 +207,49 @@ def test_bad_health_settings_are_reported_together() -> None:
     assert "health.battery_below" in text
     assert "health.check_every_s" in text
     assert "button[1].health.unseen_after_s" in text
+
+
+class HubStatus:
+    """What a hub receiver reports on the status page (the hub module's heartbeats)."""
+
+    def __init__(self) -> None:
+        self.state = "waiting"
+
+    def status(self) -> dict[str, Any]:
+        return {"state": self.state, "detail": ""}
+
+
+def test_the_runtime_watches_hub_heartbeats_and_sends_to_every_target(tmp_path: Path) -> None:
+    from bridge.runtime import Runtime
+
+    now = [T0]
+    cfg = parse_config(
+        {
+            "bridge": {"name": "bridge-1", "state_dir": str(tmp_path), "token": "t" * 12},
+            "forward": [
+                {"url": "http://127.0.0.1:9/a", "name": "a"},
+                {"url": "http://127.0.0.1:9/b", "name": "b"},
+            ],
+            "flicd": {"enabled": False},
+            "hub": {"enabled": False},
+        }
+    )
+    runtime = Runtime(cfg, clock=lambda: now[0], sources=[])
+    hub = HubStatus()
+    runtime.hub = hub
+    try:
+        runtime.health.check()  # no hub has ever talked to us: nothing is down
+        hub.state = "offline"
+        now[0] = T0 + timedelta(seconds=10)
+        runtime.health.check()  # down from here on
+        now[0] = T0 + timedelta(seconds=309)
+        runtime.health.check()
+        assert runtime.outbox.due("a", now[0]) == []
+        now[0] = T0 + timedelta(seconds=310)
+        runtime.health.check()
+        for target in ("a", "b"):
+            (row,) = runtime.outbox.due(target, now[0])
+            assert (row.body["flic_nameId"], row.body["flic_state"]) == ("bridge-1-hub-down", "On")
+        assert [h["alert"] for h in runtime.status()["health"]] == ["bridge-1-hub-down"]
+    finally:
+        runtime.outbox.close()
