@@ -142,6 +142,10 @@ async def handle_pagerduty(
     else:
         decision = decide(parsed.payload, mapping)
     outcome = await record(ctx, integration, raw, content_type, decision, key=key)
+    dedup_key = parsed.dedup_key
+    if outcome.replayed and parsed.key_generated and outcome.alert_id is not None:
+        # A repeated Idempotency-Key: answer the key generated the first time.
+        dedup_key = (await ctx.db.run(ctx.store.get_alert, outcome.alert_id)).source_name
     log.info(
         "pagerduty %s dedup_key=%s integration=%d status=%s alert=%s",
         parsed.action,
@@ -150,7 +154,7 @@ async def handle_pagerduty(
         outcome.status,
         outcome.alert_id,
     )
-    return success(parsed.dedup_key, outcome)
+    return success(dedup_key, outcome)
 
 
 async def _acknowledge(

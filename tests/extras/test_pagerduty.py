@@ -160,3 +160,15 @@ async def test_enqueue_refuses_unknown_routing_keys_and_non_json(app: InProcess)
 def test_acknowledge_and_resolve_need_a_dedup_key() -> None:
     found = parse_event({"routing_key": "k", "event_action": "resolve"}, "new")
     assert found == ["'dedup_key' is required for event_action resolve"]
+
+
+async def test_a_repeated_idempotency_key_answers_the_first_generated_key(app: InProcess) -> None:
+    pd = await app.add("pd", kind="pagerduty")
+    body = keyed(TRIGGER, pd["token"])
+    del body["dedup_key"]
+    headers = {"Idempotency-Key": "retry-1"}
+    first = await app.client.post("/v2/enqueue", json=body, headers=headers)
+    again = await app.client.post("/v2/enqueue", json=body, headers=headers)
+    assert again.json()["dedup_key"] == first.json()["dedup_key"]
+    assert again.json()["alert_id"] == first.json()["alert_id"]
+    assert len(await alerts(app, pd["id"])) == 1
