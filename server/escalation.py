@@ -114,9 +114,9 @@ def step_ran(
     step, cycle = state.step + 1, state.cycle
     if step >= len(policy.steps):
         if not paged_in_cycle:
-            return _finish(state, "nobody to page in any step")
+            return finish(state, "nobody to page in any step")
         if cycle >= policy.repeat:
-            return _finish(state, "policy exhausted")
+            return finish(state, "policy exhausted")
         step, cycle, paged_in_cycle = 0, cycle + 1, False
     delay_s = policy.steps[step].after_s if paged else 0.0
     return replace(
@@ -135,7 +135,8 @@ def stop(state: EscalationState, reason: str) -> EscalationState:
     return replace(state, status="stopped", next_at=None, reason=reason)
 
 
-def _finish(state: EscalationState, reason: str) -> EscalationState:
+def finish(state: EscalationState, reason: str) -> EscalationState:
+    """End an escalation that has nothing left to run."""
     return replace(state, status="finished", next_at=None, reason=reason)
 
 

@@ -12,12 +12,13 @@ from fastapi import FastAPI, Request
 
 from server.config import Config, EscalationSection, SmtpSection
 from server.context import AppContext
+from server.delivery import Clock, EscalationSettings
 from server.escalation_store import AlertsTable, EscalationStore
 from server.events import AlertChange
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
-from server.scheduler import Clock, EscalationSettings, FileClock, Scheduler
+from server.scheduler import FileClock, Scheduler
 from server.store import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def smtp_settings(section: SmtpSection) -> SmtpSettings:
 
 def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
-    from server.api import people  # the routes import this module for `runtime()`
+    from server.api import links, people  # the routes import this module for `runtime()`
 
     section = ctx.config.section("escalation", EscalationSection)
     conn = ctx.store.db.conn
@@ -142,7 +143,7 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     ctx.add_task("escalation-scheduler", scheduler.run)
     app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)
     app.include_router(people.router)
-    app.include_router(people.links_router)
+    app.include_router(links.router)
 
 
 def runtime(request: Request) -> EscalationRuntime:

@@ -142,6 +142,15 @@ class EscalationStore(PeopleStore):
         )
         return [_escalation(r) for r in rows]
 
+    def integrations_using(self, policy_id: int) -> list[int]:
+        """Live integrations that name this escalation policy."""
+        rows = self._rows(
+            "SELECT id FROM integrations WHERE escalation_policy_id=? AND deleted_at IS NULL"
+            " ORDER BY id",
+            (policy_id,),
+        )
+        return [r["id"] for r in rows]
+
     # --- notification attempts ----------------------------------------------------------
 
     def add_notification(
@@ -286,3 +295,14 @@ class AlertsTable:
             "INSERT INTO alert_events (alert_id, at, kind, detail) VALUES (?,?,?,?)",
             (alert_id, at.astimezone(UTC).isoformat(), kind, detail),
         )
+
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        """Open alerts whose integration has a policy but that have no escalation yet."""
+        rows = self._conn.execute(
+            "SELECT a.id, i.escalation_policy_id, a.opened_at FROM alerts a"
+            " JOIN integrations i ON i.id = a.integration_id"
+            " LEFT JOIN escalations e ON e.alert_id = a.id"
+            " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"
+            " AND e.alert_id IS NULL ORDER BY a.id"
+        ).fetchall()
+        return [(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]

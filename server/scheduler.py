@@ -1,8 +1,7 @@
-"""Drives escalations and deliveries with an injected clock; all state lives in the database.
+"""Drives escalations with an injected clock; all state lives in the database.
 
 A step is claimed (state advanced, pages queued) in one transaction, so a restart neither
-loses nor repeats a step. Deliveries are retried with backoff, fall through to the person's
-next contact when one keeps failing, and are throttled per contact.
+loses nor repeats a step. Queued pages are handed to `server.delivery`, one task each.
 """
 
 from __future__ import annotations
@@ -11,37 +10,28 @@ import asyncio
 import functools
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
 
+from server.delivery import AlertBook, Clock, DbRunner, Delivery, EscalationSettings
 from server.escalation import (
+    Idle,
+    Policy,
     RunStep,
+    finish,
     next_action,
     resolve_targets,
     start,
     step_ran,
     stop,
 )
-from server.escalation_store import AlertView, EscalationStore, Notification
-from server.links import LinkAction, LinkClaim, link_url, sign
-from server.notify.base import Channel, DeliveryError, Page
-from server.notify.contacts import contacts_of, fallback, select
+from server.escalation_store import EscalationStore
+from server.notify.base import Channel
+from server.notify.contacts import contacts_of, select
 
 log = logging.getLogger(__name__)
-
-R = TypeVar("R")
-Clock = Callable[[], datetime]
-
-
-class DbRunner(Protocol):
-    """Runs a database function where the database lives (the server's one writer thread)."""
-
-    def __call__(self, fn: Callable[[], R]) -> Awaitable[R]:
-        """`fn()` on the database thread."""
-        ...
 
 
 class FileClock:
@@ -57,37 +47,6 @@ class FileClock:
         except FileNotFoundError:
             return datetime.now(UTC)
         return datetime.fromisoformat(text).astimezone(UTC)
-
-
-class AlertBook(Protocol):
-    """The alert store, as the scheduler sees it."""
-
-    def alert(self, alert_id: int) -> AlertView | None:
-        """One alert or None."""
-        ...
-
-    def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
-        """Append an entry to the alert's timeline."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationSettings:
-    """The `[escalation]` config section."""
-
-    tick_s: float = 1.0
-    retry_base_s: float = 30.0
-    retry_max_s: float = 600.0
-    max_attempts: int = 3
-    throttle_max: int = 5
-    throttle_window_s: float = 600.0
-    link_ttl_s: float = 7 * 86400.0
-    send_timeout_s: float = 60.0
-
-
-def retry_delay_s(attempt: int, base_s: float, max_s: float) -> float:
-    """Exponential backoff after failed attempt number `attempt` (1-based)."""
-    return float(min(max_s, base_s * 2 ** max(0, attempt - 1)))
 
 
 class Scheduler:
@@ -108,13 +67,21 @@ class Scheduler:
     ) -> None:
         self._store = store
         self._alerts = alerts
-        self._channels = channels
         self._clock = clock
         self._db = db
-        self._secret = link_secret
-        self._base_url = public_base_url
         self._settings = settings
-        self._on_outcome = on_outcome or (lambda outcome, kind: None)
+        self._delivery = Delivery(
+            store,
+            alerts,
+            channels,
+            clock,
+            db,
+            link_secret=link_secret,
+            public_base_url=public_base_url,
+            settings=settings,
+            stop_alert=self.alert_stopped,
+            on_outcome=on_outcome,
+        )
         self._wake = asyncio.Event()
         self._sending: dict[int, asyncio.Task[None]] = {}
         self.ticks = 0
@@ -130,25 +97,38 @@ class Scheduler:
         """An alert was acknowledged or closed: stop paging for it."""
         await self._db(lambda: self.alert_stopped(alert_id, reason))
 
-    def alert_opened(self, alert_id: int, policy_id: int | None) -> None:
+    def alert_opened(
+        self, alert_id: int, policy_id: int | None, opened_at: datetime | None = None
+    ) -> None:
         """Start escalating a newly opened alert (once: a second call changes nothing)."""
         now = self._clock()
         if policy_id is None:  # the integration pages nobody: nothing to record
             log.debug("alert %s: integration has no escalation policy", alert_id)
             return
+        since = now if opened_at is None else min(opened_at, now)
         stored = self._store.policy(policy_id)
-        if stored is None:
-            self._alerts.add_timeline(
-                alert_id, now, "escalation_none", f"escalation policy {policy_id} not found"
-            )
-            return
         with self._store.transaction() as db:
             if self._store.escalation(alert_id) is not None:
                 return
-            self._store.save_escalation(db, start(alert_id, policy_id, stored.policy, now), now)
-        self._alerts.add_timeline(
-            alert_id, now, "escalation_started", f"policy {stored.name!r} (#{policy_id})"
-        )
+            if stored is None:
+                state = start(alert_id, policy_id, Policy(()), since)
+                state = replace(state, reason=f"escalation policy {policy_id} not found")
+                kind, detail = "escalation_none", state.reason or ""
+            else:
+                state = start(alert_id, policy_id, stored.policy, since)
+                kind, detail = "escalation_started", f"policy {stored.name!r} (#{policy_id})"
+            self._store.save_escalation(db, state, now)
+        self._alerts.add_timeline(alert_id, now, kind, detail)
+
+    def recover(self) -> int:
+        """Start escalations for open alerts whose open event was lost (a crash right after it)."""
+        missed = self._alerts.unescalated()
+        for alert_id, policy_id, opened_at in missed:
+            log.warning(
+                "alert %s: open event was not handled before a restart; escalating", alert_id
+            )
+            self.alert_opened(alert_id, policy_id, opened_at)
+        return len(missed)
 
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""
@@ -172,7 +152,8 @@ class Scheduler:
     # --- the loop -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Tick until cancelled; one failing tick is logged and the next one runs."""
+        """Recover missed opens, then tick until cancelled; a failing tick is logged."""
+        await self._db(self.recover)
         try:
             while True:
                 try:
@@ -197,7 +178,7 @@ class Scheduler:
         due_pages = await self._db(lambda: self._store.due_notifications(now))
         for n in due_pages:
             if n.id not in self._sending:
-                task = asyncio.create_task(self._deliver(n, now), name=f"page-{n.id}")
+                task = asyncio.create_task(self._delivery.deliver(n, now), name=f"page-{n.id}")
                 self._sending[n.id] = task
                 task.add_done_callback(functools.partial(self._sent, n.id))
         self.ticks += 1
@@ -243,6 +224,10 @@ class Scheduler:
                 self._store.save_escalation(db, after, now)
                 if after.status == "finished":
                     timeline.append(("escalation_finished", after.reason or ""))
+            elif isinstance(action, Idle) and state.status == "active":
+                # The policy was edited down to fewer steps than this escalation had reached.
+                self._store.save_escalation(db, finish(state, action.reason or "done"), now)
+                timeline.append(("escalation_finished", action.reason or ""))
         for kind, detail in timeline:
             self._alerts.add_timeline(alert_id, now, kind, detail)
 
@@ -274,125 +259,3 @@ class Scheduler:
             if chosen:
                 paged.append(user.name)
         return paged
-
-    # --- delivery -----------------------------------------------------------------------
-
-    def _page(self, alert: AlertView) -> Page:
-        expires_at = self._clock() + timedelta(seconds=self._settings.link_ttl_s)
-
-        def url(action: LinkAction) -> str:
-            claim = LinkClaim(action, alert.id, expires_at)
-            return link_url(self._base_url, sign(self._secret, claim))
-
-        return Page(alert.id, alert.title, alert.description, url("acknowledge"), url("close"))
-
-    def _prepare(self, n: Notification, now: datetime) -> tuple[Page, str] | None:
-        """The page to send and who it is for; None when the alert or a throttle stops it."""
-        alert = self._alerts.alert(n.alert_id)
-        if alert is None or alert.status != "open":
-            self.alert_stopped(n.alert_id, f"alert {'deleted' if alert is None else alert.status}")
-            return None
-        contact = n.contact
-        who = self._store.user(n.user_id)
-        target = f"{contact.kind} {_redact(contact.address)} ({who.name if who else n.user_id})"
-        s = self._settings
-        since = now - timedelta(seconds=s.throttle_window_s)
-        if self._store.sent_to_since(contact.address, since) >= s.throttle_max:
-            with self._store.transaction() as db:
-                self._store.update_notification(
-                    db, n, status="throttled", attempt=n.attempt, next_attempt_at=None,
-                    last_error="throttled",
-                )  # fmt: skip
-            detail = f"{target}: throttled, {s.throttle_max} pages in {s.throttle_window_s:g}s"
-            self._alerts.add_timeline(n.alert_id, now, "notification_throttled", detail)
-            return None
-        return self._page(alert), target
-
-    async def _deliver(self, n: Notification, now: datetime) -> None:
-        prepared = await self._db(lambda: self._prepare(n, now))
-        if prepared is None:
-            return
-        page, target = prepared
-        contact = n.contact
-        s = self._settings
-        attempt = n.attempt + 1
-        channel = self._channels.get(contact.channel)
-        try:
-            if channel is None:
-                raise DeliveryError(f"channel {contact.channel} not configured", permanent=True)
-            async with asyncio.timeout(s.send_timeout_s):
-                await channel.send(contact.address, page)
-        except (DeliveryError, TimeoutError) as exc:
-            error = exc if isinstance(exc, DeliveryError) else DeliveryError("timed out")
-            outcome = await self._db(lambda: self._failed(n, attempt, error, target))
-            self._on_outcome(outcome, contact.kind)
-            return
-        await self._db(lambda: self._succeeded(n, attempt, target, now))
-        self._on_outcome("sent", contact.kind)
-
-    def _succeeded(self, n: Notification, attempt: int, target: str, now: datetime) -> None:
-        with self._store.transaction() as db:
-            self._store.update_notification(
-                db, n, status="sent", attempt=attempt, next_attempt_at=None, last_error=None,
-                sent_at=now,
-            )  # fmt: skip
-        detail = f"{target}: sent (attempt {attempt})"
-        self._alerts.add_timeline(n.alert_id, now, "notification_sent", detail)
-        log.info("alert %s: page sent to %s", n.alert_id, target)
-
-    def _failed(self, n: Notification, attempt: int, error: DeliveryError, target: str) -> str:
-        """Record a failed attempt: retry later, or give up and fall through; the outcome."""
-        now = self._clock()
-        s = self._settings
-        entries: list[tuple[str, str]] = []
-        with self._store.transaction() as db:
-            if not error.permanent and attempt < s.max_attempts:
-                delay_s = retry_delay_s(attempt, s.retry_base_s, s.retry_max_s)
-                self._store.update_notification(
-                    db, n, status="pending", attempt=attempt,
-                    next_attempt_at=now + timedelta(seconds=delay_s), last_error=error.reason,
-                )  # fmt: skip
-                entries.append(
-                    (
-                        "notification_failed",
-                        f"{target}: attempt {attempt} failed ({error.reason}); "
-                        f"retrying in {delay_s:g}s",
-                    )
-                )
-            else:
-                self._store.update_notification(
-                    db, n, status="failed", attempt=attempt, next_attempt_at=None,
-                    last_error=error.reason,
-                )  # fmt: skip
-                entries.append(
-                    (
-                        "notification_gave_up",
-                        f"{target}: attempt {attempt} failed ({error.reason}); giving up",
-                    )
-                )
-                index = fallback(n.contacts, n.tried, n.contact_index)
-                if index is not None:
-                    self._store.add_notification(
-                        db, alert_id=n.alert_id, user_id=n.user_id, step=n.step, cycle=n.cycle,
-                        contacts=n.contacts, contact_index=index, tried=n.tried, now=now,
-                    )  # fmt: skip
-                    nxt = n.contacts[index]
-                    entries.append(
-                        (
-                            "notification_fallthrough",
-                            f"trying next contact: {nxt.kind} {_redact(nxt.address)}",
-                        )
-                    )
-        log.warning("alert %s: page to %s failed: %s", n.alert_id, target, error.reason)
-        for kind, detail in entries:
-            self._alerts.add_timeline(n.alert_id, now, kind, detail)
-        return "retrying" if entries[0][0] == "notification_failed" else "gave_up"
-
-
-def _redact(address: str) -> str:
-    """An address fit for the timeline: the scheme and host of a URL, never its secrets."""
-    if "://" not in address:
-        return address
-    scheme, _, rest = address.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    return f"{scheme}://{host}/…"

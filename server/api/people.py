@@ -1,14 +1,12 @@
-"""People and escalation API (admin), who is on call, and the signed acknowledge/close links."""
+"""People and escalation API (admin): users, groups, schedules, policies, who is on call."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import HTMLResponse
 
 from server.api.people_models import (
     GroupIn,
@@ -24,17 +22,14 @@ from server.api.people_models import (
 from server.auth import require_admin
 from server.context import Ctx
 from server.escalation_runtime import EscalationRuntime, runtime
-from server.links import LinkError, verify
 from server.notify.apprise_channel import usable_url
 from server.people_store import iso
 from server.schedules import on_call
-from server.store import ConflictError, NotFoundError
 
 R = TypeVar("R")
 Rt = Annotated[EscalationRuntime, Depends(runtime)]
 
 router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(require_admin)])
-links_router = APIRouter(tags=["links"])
 
 
 async def _db(ctx: Ctx, fn: Callable[[], R]) -> R:
@@ -297,7 +292,18 @@ def _deleter(path: str) -> None:
     table, kind = _TABLES[path]
 
     async def delete(item_id: int, ctx: Ctx, rt: Rt) -> dict[str, Any]:
-        if not await _db(ctx, lambda: rt.store.delete(table, item_id)):
+        def remove() -> bool:
+            if table == "escalation_policies":
+                users = rt.store.integrations_using(item_id)
+                if users:
+                    raise HTTPException(
+                        409,
+                        f"escalation policy {item_id} is used by integration(s) "
+                        f"{', '.join(map(str, users))}: point them elsewhere first",
+                    )
+            return rt.store.delete(table, item_id)
+
+        if not await _db(ctx, remove):
             raise _not_found(kind, item_id)
         return {"deleted": item_id}
 
@@ -341,60 +347,3 @@ async def escalation_of(alert_id: int, ctx: Ctx, rt: Rt) -> dict[str, Any]:
         }
 
     return await _db(ctx, read)
-
-
-# --- signed links (no login: the signature is the credential) ---------------------------
-
-_VERB = {"acknowledge": ("Acknowledge", "acknowledged"), "close": ("Close", "closed")}
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
-        f"<h1>{html.escape(title)}</h1>{body}</body></html>",
-        status_code=status,
-    )
-
-
-@links_router.get("/l/{token}", response_class=HTMLResponse)
-async def link_page(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
-    """Show what the link will do; a POST does it (mail scanners that fetch links do nothing)."""
-    try:
-        claim = verify(rt.link_secret, token, rt.clock())
-        alert = await ctx.db.run(ctx.store.get_alert, claim.alert_id)
-    except LinkError as exc:
-        return _page("Link not valid", f"<p>{html.escape(str(exc))}</p>", 403)
-    except NotFoundError:
-        return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
-    verb, _ = _VERB[claim.action]
-    return _page(
-        f"{verb} alert #{alert.id}",
-        f"<p><b>{html.escape(alert.title)}</b> is <b>{alert.status}</b>.</p>"
-        f"<form method='post'><button style='font-size:2em' type='submit'>{verb}</button></form>",
-    )
-
-
-@links_router.post("/l/{token}", response_class=HTMLResponse)
-async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
-    """Acknowledge or close the alert the link names."""
-    try:
-        claim = verify(rt.link_secret, token, rt.clock())
-    except LinkError as exc:
-        return _page("Link not valid", f"<p>{html.escape(str(exc))}</p>", 403)
-    _, done = _VERB[claim.action]
-    change_fn = (
-        ctx.store.acknowledge_alert if claim.action == "acknowledge" else ctx.store.close_alert
-    )
-    try:
-        change = await ctx.db.run(change_fn, claim.alert_id, ctx.clock(), "link")
-    except NotFoundError:
-        return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
-    except ConflictError:
-        alert = await ctx.db.run(ctx.store.get_alert, claim.alert_id)
-        if alert.status == done or alert.status == "closed":
-            return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing more to do.</p>")
-        return _page(f"Alert #{alert.id} is {alert.status}", "<p>Nothing was changed.</p>", 409)
-    ctx.events.publish(change)
-    return _page(f"Alert #{claim.alert_id} {done}", "<p>Paging has stopped. Thank you.</p>")

@@ -198,6 +198,14 @@ async def test_policies_round_trip_and_refuse_unknown_targets(api: httpx.AsyncCl
         answer = await api.post("/api/v1/escalation-policies", json=bad)
         assert answer.status_code == 422, bad
         assert problem in answer.text
+    integration = await api.post(
+        "/api/v1/integrations",
+        json={"name": "desk", "kind": "flic", "escalation_policy_id": policy["id"]},
+    )
+    assert integration.status_code == 201, integration.text
+    in_use = await api.delete(f"/api/v1/escalation-policies/{policy['id']}")
+    assert in_use.status_code == 409
+    assert f"integration(s) {integration.json()['id']}" in in_use.text
     bad_group = await api.post("/api/v1/groups", json={"name": "g", "members": [a, 77]})
     assert bad_group.status_code == 422
     assert "77" in bad_group.text
@@ -228,3 +236,24 @@ def test_smtp_and_escalation_settings_come_from_the_environment() -> None:
         "mail.example.org", 587, "pager@example.org", "pager", "secret", True,
     )  # fmt: skip
     assert config.section("escalation", EscalationSection).throttle_max == 3
+
+
+def test_smtp_from_reads_as_from_in_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text('[smtp]\nhost = "mail.local"\nfrom = "desk@example.org"\n')
+    smtp = load_config(path, {}).section("smtp", SmtpSection)
+    assert (smtp.host, smtp.from_addr) == ("mail.local", "desk@example.org")
+
+
+def test_links_point_at_the_public_url_and_the_key_stays_private(tmp_path: Path) -> None:
+    from server.escalation_runtime import link_secret, public_base_url
+
+    config = load_config(env={"ALERT_SERVER_DATA_DIR": str(tmp_path / "d")})
+    assert public_base_url(config) == "http://127.0.0.1:8380"
+    public = config.with_server(public_url="https://alerts.example.org/")
+    assert public_base_url(public) == "https://alerts.example.org"
+    section = config.section("escalation", EscalationSection)
+    key = link_secret(config, section)
+    assert link_secret(config, section) == key
+    assert len(key) >= 32
+    assert (tmp_path / "d" / "link-secret").stat().st_mode & 0o777 == 0o600

@@ -11,13 +11,14 @@ from typing import TypeVar
 
 import pytest
 
+from server.delivery import EscalationSettings, retry_delay_s
 from server.escalation import Policy, Step, Target
 from server.escalation_store import AlertView, EscalationStore
 from server.links import verify
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.email import EmailChannel, SmtpSettings
 from server.people_store import User
-from server.scheduler import EscalationSettings, Scheduler, retry_delay_s
+from server.scheduler import Scheduler
 from tests.escalation.receivers import HttpInbox, Mailbox, http_receiver, smtp_server
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -55,6 +56,9 @@ class Alerts:
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         self.timeline.append((alert_id, kind, detail))
+
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        return []
 
     def kinds(self, alert_id: int) -> list[str]:
         return [k for a, k, _ in self.timeline if a == alert_id]
@@ -264,3 +268,99 @@ async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> No
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
     assert world.alerts.kinds(1)[1] == "escalation_step_skipped"
+
+
+async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(world: World) -> None:
+    """The alert committed, then the process died before the AlertChange reached escalation."""
+    from server.database import open_database
+    from server.escalation_store import AlertsTable
+    from server.mapping import Decision
+    from server.models import InboundMessage
+    from server.store import Store
+
+    db = open_database(world.db_path.parent / "server")
+    try:
+        store = EscalationStore(db.conn)
+        _, _, policy = two_people(store)
+        alerts = Store(db)
+        integration = alerts.create_integration(
+            name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
+        )
+        opened = alerts.record_inbound(
+            InboundMessage(integration.id, T0, b"{}", "application/json"),
+            Decision("open", "", source_name="front-desk", title="front-desk pressed"),
+        )
+        alert_id = opened.changes[0].alert_id  # the change is never published: the crash
+        table = AlertsTable(db.conn)
+        scheduler = Scheduler(
+            store, table, {"email": EmailChannel(SmtpSettings(port=world.smtp_port))},
+            world.clock, inline, link_secret=SECRET, public_base_url="http://x",
+            settings=world.settings,
+        )  # fmt: skip
+        assert scheduler.recover() == 1
+        assert scheduler.recover() == 0
+        await settle(scheduler)
+        assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
+        kinds = [e.kind for e in alerts.timeline(alert_id)]
+        assert kinds[-3:] == ["escalation_started", "escalation_step", "notification_sent"]
+    finally:
+        db.conn.close()
+
+
+async def test_steps_reach_groups_and_whoever_is_on_call_through_the_chosen_contacts(
+    world: World,
+) -> None:
+    from datetime import date, time
+
+    from server.people_store import Group
+    from server.schedules import Rotation, Schedule
+
+    store = world.store()
+    push = f"json://127.0.0.1:{world.web_port}/"
+    ids = [
+        store.add_user(
+            User(0, name, f"{name.lower()}@example.org", None, ((push + name, None),)), T0
+        )
+        for name in ("Ann", "Ben", "Cat", "Dan")
+    ]
+    ann, ben, cat, dan = ids
+    # Ben holds today's shift (Ann had yesterday's), handing off at 06:00 Berlin time.
+    rotation = Rotation((ann, ben), date(2026, 11, 25), time(6, 0))
+    desk = store.add_schedule("desk", Schedule("Europe/Berlin", (rotation,)), T0)
+    night = store.add_group(Group(0, "night", (cat, dan)), T0)
+    policy = store.add_policy(
+        "p",
+        Policy(
+            (
+                Step(0, (Target("schedule", desk),), via=("email",)),
+                Step(60, (Target("group", night),), via=("push",)),
+            )
+        ),
+        T0,
+    )
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    assert [m["To"] for m in world.box.messages] == ["ben@example.org"]
+    assert world.web.requests == []
+    world.clock.advance(60)
+    await settle(scheduler)
+    assert sorted(r.path for r in world.web.requests) == ["/Cat", "/Dan"]
+    assert world.box.count() == 1
+
+
+async def test_a_policy_cut_short_while_escalating_ends_the_escalation(world: World) -> None:
+    store = world.store()
+    alice, _, policy = two_people(store)
+    scheduler = world.scheduler(store)
+    world.alerts.status[1] = "open"
+    await scheduler.on_open(1, policy)
+    await settle(scheduler)
+    store.replace_policy(policy, "short", Policy((Step(0, (Target("user", alice),)),)))
+    world.clock.advance(300)
+    await settle(scheduler)
+    state = store.escalation(1)
+    assert state is not None
+    assert (state.status, state.reason) == ("finished", "policy changed")
+    assert world.box.count() == 1

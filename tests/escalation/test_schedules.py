@@ -152,6 +152,74 @@ def test_an_override_replaces_the_person_only_while_it_lasts(
     assert on_call(added, at) == (*regular, extra)
 
 
+def offset_changes(zone: ZoneInfo, year: int) -> list[datetime]:
+    """Every instant in `year` at which `zone`'s UTC offset changes (to the minute)."""
+    found = []
+    day = datetime(year, 1, 1, tzinfo=UTC)
+    while day.year == year:
+        lo, hi = day, day + timedelta(days=1)
+        if lo.astimezone(zone).utcoffset() != hi.astimezone(zone).utcoffset():
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                if mid.astimezone(zone).utcoffset() == lo.astimezone(zone).utcoffset():
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(hi)
+        day += timedelta(days=1)
+    return found
+
+
+@st.composite
+def rotations_at_a_clock_change(draw: st.DrawFn) -> tuple[ZoneInfo, Rotation, int]:
+    """A zone, a daily rotation whose handoff sits within 3 h of a clock change, the shift."""
+    zone = draw(
+        st.sampled_from(
+            ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago",
+             "Asia/Tehran", "Pacific/Chatham", "America/St_Johns", "Europe/London",
+             "Africa/Casablanca", "America/Havana"]
+        ).map(ZoneInfo)
+    )  # fmt: skip
+    changes = offset_changes(zone, draw(st.integers(2000, 2037)))
+    if not changes:
+        return zone, Rotation((1, 2), date(2026, 1, 1), time(9)), 0
+    change = draw(st.sampled_from(changes))
+    before = (change - timedelta(minutes=1)).astimezone(zone).replace(tzinfo=None)
+    handoff_local = before + timedelta(minutes=1 + 15 * draw(st.integers(-12, 12)))
+    days_before = draw(st.integers(1, 10))
+    rotation = Rotation(
+        (1, 2, 3),
+        handoff_local.date() - timedelta(days=days_before),
+        handoff_local.time(),
+    )
+    return zone, rotation, days_before
+
+
+@settings(max_examples=200)
+@given(case=rotations_at_a_clock_change(), around=st.integers(-1, 1))
+def test_handoffs_right_at_clock_changes_stay_in_order_and_on_time(
+    case: tuple[ZoneInfo, Rotation, int], around: int
+) -> None:
+    zone, rotation, k = case
+    k = max(0, k + around)
+    wanted = datetime.combine(rotation.start_date, rotation.handoff_time) + timedelta(days=k)
+    begin, end = handoff_at(rotation, zone, k), handoff_at(rotation, zone, k + 1)
+    assert begin < end
+    if in_gap(wanted, zone):
+        assert wall(begin, zone) > wanted
+        assert wall(begin - timedelta(seconds=1), zone) < wanted
+    else:
+        assert wall(begin, zone) == wanted
+        assert wall(begin - timedelta(minutes=1), zone) < wanted
+    assert rotation_on_call(rotation, zone, begin) == rotation.users[k % 3]
+    assert (
+        rotation_on_call(rotation, zone, end - timedelta(microseconds=1)) == (rotation.users[k % 3])
+    )
+    if not in_gap(wanted, zone) and not in_gap(wanted + timedelta(days=1), zone):
+        change = end.astimezone(zone).utcoffset() - begin.astimezone(zone).utcoffset()  # type: ignore[operator]
+        assert end - begin == timedelta(days=1) - change
+
+
 def daily(users: tuple[int, ...], start: date, handoff: time) -> Rotation:
     return Rotation(users, start, handoff)
 
