@@ -36,6 +36,7 @@ MaintenanceCheck = Callable[[int, datetime], bool]
 
 MAPPING_CACHE_SIZE = 256
 TASK_RESTART_S = 1.0
+STOP_RECANCEL_S = 0.5
 
 
 def system_clock() -> datetime:
@@ -88,6 +89,13 @@ class AppContext:
         for task in self.tasks.values():
             task.cancel()
         for task in self.tasks.values():
+            # Python 3.11's asyncio.wait_for can swallow a cancel that lands as its inner
+            # future completes: cancel again until the task really ends.
+            while not task.done():
+                await asyncio.wait({task}, timeout=STOP_RECANCEL_S)
+                if not task.done():
+                    log.debug("background task %s ignored a cancel; cancelling again", task)
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()

@@ -53,12 +53,9 @@ _DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
             "status": {"field": "event_action"},
             "open_when": {"equals": "trigger"},
             "close_when": {"equals": "resolve"},
-            # `payload` in a template is the whole body, so PagerDuty's payload is payload.payload.
-            "title": "{{ (payload.payload or {}).summary or dedup_key }}",
-            "description": (
-                "{{ (payload.payload or {}).severity or '' }} on "
-                "{{ (payload.payload or {}).source or '?' }}"
-            ),
+            # `payload` is PagerDuty's payload (a body's own keys win in templates).
+            "title": "{{ payload.summary or dedup_key }}",
+            "description": "{{ payload.severity or '' }} on {{ payload.source or '?' }}",
             "filters": [],
         },
         {

@@ -76,6 +76,10 @@ async def test_trigger_duplicate_acknowledge_resolve(app: InProcess, via: str) -
     (alert,) = await alerts(app, pd["id"])
     assert alert["title"] == "Example alert on host1.example.com"
     assert alert["source_name"] == "samplekeyhere"
+    journey = (await app.admin_get(f"/api/v1/alerts/{alert['id']}"))["journey"]
+    assert journey["message_id"] == first["message_id"]
+    assert journey["server_received_at"] is not None
+    assert journey["pressed_at"] is None  # not a bridge: nothing to say about a press
 
     again = await send(TRIGGER)
     assert (again["inbound_status"], again["alert_id"]) == ("mapped_appended", alert["id"])
