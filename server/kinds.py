@@ -28,22 +28,18 @@ _DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
             "description": "{{ (annotations or {}).description or '' }}",
             "filters": [],
         },
+        # The sample is one alert as the mapping sees it: the group's fields under its own.
         {
             "version": "4",
             "groupKey": '{}:{alertname="DiskFull"}',
-            "status": "firing",
             "receiver": "flic-edge",
             "commonLabels": {"alertname": "DiskFull"},
-            "commonAnnotations": {"summary": "Disk is full"},
-            "alerts": [
-                {
-                    "status": "firing",
-                    "labels": {"alertname": "DiskFull", "instance": "db1"},
-                    "annotations": {"summary": "Disk is full"},
-                    "startsAt": "2026-11-26T07:00:00Z",
-                    "fingerprint": "c2a1b0d3e4f50617",
-                }
-            ],
+            "status": "firing",
+            "labels": {"alertname": "DiskFull", "instance": "db1"},
+            "annotations": {"summary": "Disk is full"},
+            "startsAt": "2026-11-26T07:00:00Z",
+            "fingerprint": "c2a1b0d3e4f50617",
+            "alert_index": 0,
         },
     ),
     # PagerDuty Events API v2: dedup_key names the alert; trigger opens, resolve closes.
