@@ -15,6 +15,14 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.errors import ConfigError
+from bridge.health_config import (
+    ButtonHealthIn,
+    HealthIn,
+    HealthSettings,
+    HealthThresholds,
+    button_health,
+    threshold_or_none,
+)
 from bridge.models import ClickType
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
@@ -84,6 +92,7 @@ class ButtonSpec:
     off: frozenset[ClickType]
     info: str
     configured: bool = True
+    health: HealthThresholds | None = None  # None: the `[health]` defaults
 
     @property
     def click_types(self) -> frozenset[ClickType]:
@@ -114,6 +123,7 @@ class Config:
     buttons: tuple[ButtonSpec, ...]
     source_path: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     @property
     def listen_url(self) -> str:
@@ -187,6 +197,7 @@ class _ButtonIn(_Section):
     on: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_ON))
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
+    health: ButtonHealthIn | None = None
 
     @field_validator("address")
     @classmethod
@@ -205,6 +216,7 @@ class _ConfigIn(_Section):
     hub: _HubIn = Field(default_factory=_HubIn)
     mqtt: _MqttIn = Field(default_factory=_MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
+    health: HealthIn = Field(default_factory=HealthIn)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -314,11 +326,21 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 on=frozenset(b.on),
                 off=frozenset(b.off),
                 info=b.info,
+                health=button_health(b.health, parsed.health),
             )
             for b in parsed.button
         ),
         source_path=source_path,
         raw=data,
+        health=HealthSettings(
+            enabled=parsed.health.enabled,
+            defaults=HealthThresholds(
+                threshold_or_none(parsed.health.battery_below),
+                threshold_or_none(parsed.health.unseen_after_s),
+            ),
+            source_down_after_s=threshold_or_none(parsed.health.source_down_after_s),
+            check_every_s=parsed.health.check_every_s,
+        ),
     )
 
 

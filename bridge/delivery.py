@@ -66,7 +66,9 @@ class Dispatcher:
     async def _attempt(self, row: Due) -> None:
         name = self.sink.name
         try:
-            await asyncio.wait_for(self.sink.deliver(row.body), timeout=ATTEMPT_TIMEOUT_S)
+            # `attempt` (1 = first try) beside the stored body, for the press's journey.
+            body = {**row.body, "attempt": row.attempts + 1}
+            await asyncio.wait_for(self.sink.deliver(body), timeout=ATTEMPT_TIMEOUT_S)
         except DeliveryError as exc:
             self._failed(row, str(exc), permanent=exc.permanent)
             return

@@ -21,6 +21,7 @@ from bridge.clicks import forward_body, state_for
 from bridge.config import Config
 from bridge.delivery import Dispatcher
 from bridge.errors import BridgeError
+from bridge.health import health_monitor
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
 from bridge.outbox import Outbox
@@ -99,6 +100,7 @@ class Runtime:
         self.seen_listeners: list[SeenListener] = []
         self.hub: Any = self._hub_receiver()
         self.started_at = clock()
+        self.health = health_monitor(self)
         self._tasks: list[asyncio.Task[None]] = []
 
     def _default_sinks(self) -> list[Sink]:
@@ -145,7 +147,8 @@ class Runtime:
             queued_s=raw.queued_s,
         )
         state = state_for(spec, raw.click_type)
-        body = None if state is None else forward_body(event, spec, state, self.config.bridge.name)
+        name = self.config.bridge.name
+        body = None if state is None else forward_body(event, spec, state, name, self.clock())
         targets = [sink.name for sink in self.sinks]
         if not self.outbox.enqueue(event, body, targets, now):
             log.info(
@@ -255,6 +258,8 @@ class Runtime:
         for supervisor in self.supervisors:
             self._spawn(f"source:{supervisor.name}", supervisor.run)
         self._spawn("housekeeping", self._housekeeping)
+        if self.config.health.enabled:
+            self._spawn("health", self.health.run)
         web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
         log.info(
             "flic-bridge %s running: status %s, %d button(s), %d target(s), sources: %s",
@@ -325,4 +330,8 @@ class Runtime:
                 "dead": stats.dead,
             },
             "targets": targets,
+            "health": [
+                {"alert": c.key, "check": c.check, "info": c.info}
+                for c in self.health.active.values()
+            ],
         }

@@ -24,6 +24,7 @@ from server import __version__
 from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
+from server.api.extras import extras_plugin
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -84,7 +85,7 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin, console_plugin)
+    return (core_plugin, escalation_plugin, extras_plugin, console_plugin)
 
 
 def create_app(

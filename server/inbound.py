@@ -37,6 +37,16 @@ def in_maintenance(integration: Integration, now: datetime) -> bool:
     return integration.maintenance_until is not None and now < integration.maintenance_until
 
 
+async def suppressed_at(ctx: AppContext, integration: Integration, now: datetime) -> bool:
+    """In maintenance: `maintenance_until`, or any registered window check (plugins)."""
+    if in_maintenance(integration, now):
+        return True
+    checks = list(ctx.maintenance_checks)
+    if not checks:
+        return False
+    return await ctx.db.run(lambda: any(check(integration.id, now) for check in checks))
+
+
 async def accept(
     ctx: AppContext,
     integration: Integration,
@@ -49,6 +59,7 @@ async def accept(
     """Judge, store durably (the commit is on disk on return), then publish alert changes."""
     received_at = ctx.clock() if now is None else now
     verdict = judge(ctx, integration, raw, content_type)
+    suppressed = await suppressed_at(ctx, integration, received_at)
     message = InboundMessage(
         integration_id=integration.id,
         received_at=received_at,
@@ -61,7 +72,7 @@ async def accept(
         message,
         verdict.decision,
         http_status=verdict.http_status,
-        suppressed=in_maintenance(integration, received_at),
+        suppressed=suppressed,
     )
     outcome = result.outcome
     if not outcome.replayed:

@@ -292,6 +292,12 @@ class Store:
             return None
         return self._live_alert(integration_id, decision.source_name, decision.source_id)
 
+    def live_alert(
+        self, integration_id: int, source_name: str, source_id: str = ""
+    ) -> Alert | None:
+        """The open or acknowledged alert of this source, if any."""
+        return self._live_alert(integration_id, source_name, source_id)
+
     def _live_alert(self, integration_id: int, source_name: str, source_id: str) -> Alert | None:
         row = self._one(
             """SELECT * FROM alerts WHERE integration_id = ? AND source_name = ?
