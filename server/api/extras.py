@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from starlette.requests import ClientDisconnect
 
+from server.api.fields import RowId, RowIdPath
 from server.api.inbound import read_limited
 from server.auth import require_admin
 from server.context import AppContext, Ctx
@@ -101,7 +102,7 @@ class HeartbeatIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     interval_s: float = Field(gt=0, le=366 * 86400)
     grace_s: float = Field(default=0, ge=0, le=86400)
-    escalation_policy_id: int | None = None
+    escalation_policy_id: RowId | None = None
 
 
 async def _ping(monitor: HeartbeatMonitor, integration: Integration) -> JSONResponse:
@@ -109,7 +110,6 @@ async def _ping(monitor: HeartbeatMonitor, integration: Integration) -> JSONResp
     return JSONResponse({"status": "ok", "closed_alert_id": closed}, status_code=200)
 
 
-@public.api_route("/ping/{token}", methods=["GET", "POST", "HEAD"])
 async def ping(token: str, request: Request, ctx: Ctx) -> JSONResponse:
     """A heartbeat's ping URL (any method a cron job or device can send)."""
     integration = await ctx.db.run(ctx.store.find_integration_by_token, token)
@@ -117,6 +117,13 @@ async def ping(token: str, request: Request, ctx: Ctx) -> JSONResponse:
         return JSONResponse({"detail": "unknown heartbeat token"}, status_code=404)
     _, monitor = extras_of(request)
     return await _ping(monitor, integration)
+
+
+# One route per method, so each has its own OpenAPI operation id.
+for _method in ("GET", "POST", "HEAD"):
+    public.add_api_route(
+        "/ping/{token}", ping, methods=[_method], operation_id=f"ping_{_method.lower()}"
+    )
 
 
 @admin.post("/heartbeats", status_code=201)
@@ -146,7 +153,7 @@ async def list_heartbeats(request: Request, ctx: Ctx) -> dict[str, Any]:
 
 
 @admin.get("/heartbeats/{heartbeat_id}")
-async def get_heartbeat(heartbeat_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+async def get_heartbeat(heartbeat_id: RowIdPath, request: Request, ctx: Ctx) -> dict[str, Any]:
     store, _ = extras_of(request)
     try:
         hb = await ctx.db.run(store.heartbeat, heartbeat_id)
@@ -156,7 +163,7 @@ async def get_heartbeat(heartbeat_id: int, request: Request, ctx: Ctx) -> dict[s
 
 
 @admin.delete("/heartbeats/{heartbeat_id}", status_code=204)
-async def delete_heartbeat(heartbeat_id: int, request: Request, ctx: Ctx) -> Response:
+async def delete_heartbeat(heartbeat_id: RowIdPath, request: Request, ctx: Ctx) -> Response:
     store, _ = extras_of(request)
     try:
         await ctx.db.run(store.heartbeat, heartbeat_id)
@@ -214,7 +221,7 @@ async def _integration(ctx: AppContext, integration_id: int) -> Integration:
 
 @admin.post("/integrations/{integration_id}/maintenance", status_code=201)
 async def add_window(
-    integration_id: int, body: WindowIn, request: Request, ctx: Ctx
+    integration_id: RowIdPath, body: WindowIn, request: Request, ctx: Ctx
 ) -> dict[str, Any]:
     store, _ = extras_of(request)
     await _integration(ctx, integration_id)
@@ -225,7 +232,7 @@ async def add_window(
 
 
 @admin.get("/integrations/{integration_id}/maintenance")
-async def list_windows(integration_id: int, request: Request, ctx: Ctx) -> dict[str, Any]:
+async def list_windows(integration_id: RowIdPath, request: Request, ctx: Ctx) -> dict[str, Any]:
     store, _ = extras_of(request)
     await _integration(ctx, integration_id)
     now = ctx.clock()
@@ -245,7 +252,7 @@ async def all_windows(request: Request, ctx: Ctx, active: bool | None = None) ->
 
 @admin.get("/integrations/{integration_id}/maintenance/{window_id}")
 async def get_window(
-    integration_id: int, window_id: int, request: Request, ctx: Ctx
+    integration_id: RowIdPath, window_id: RowIdPath, request: Request, ctx: Ctx
 ) -> dict[str, Any]:
     store, _ = extras_of(request)
     try:
@@ -257,7 +264,7 @@ async def get_window(
 
 @admin.put("/integrations/{integration_id}/maintenance/{window_id}")
 async def replace_window(
-    integration_id: int, window_id: int, body: WindowIn, request: Request, ctx: Ctx
+    integration_id: RowIdPath, window_id: RowIdPath, body: WindowIn, request: Request, ctx: Ctx
 ) -> dict[str, Any]:
     """Change a window (end one early: `end_at` = now)."""
     store, _ = extras_of(request)
@@ -273,7 +280,7 @@ async def replace_window(
 
 @admin.delete("/integrations/{integration_id}/maintenance/{window_id}", status_code=204)
 async def delete_window(
-    integration_id: int, window_id: int, request: Request, ctx: Ctx
+    integration_id: RowIdPath, window_id: RowIdPath, request: Request, ctx: Ctx
 ) -> Response:
     store, _ = extras_of(request)
     try:
