@@ -195,6 +195,12 @@ class Recorder:
         self._client.disconnect()
         self._client.loop_stop()
 
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 def retained(broker: Mosquitto, topic_filter: str, *, timeout: float = 10.0) -> dict[str, bytes]:
     """Every retained message under `topic_filter` now, as a fresh subscriber would get it."""
