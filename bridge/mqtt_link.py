@@ -30,7 +30,7 @@ ConnectedHook = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class MqttSettings:
+class BrokerSettings:
     """Broker connection and topic layout, as the `[mqtt]` config section gives them."""
 
     host: str = "127.0.0.1"
@@ -130,7 +130,7 @@ class MqttLink:
 
     def __init__(
         self,
-        settings: MqttSettings,
+        settings: BrokerSettings,
         *,
         client_id: str,
         will: Will | None = None,

@@ -20,7 +20,7 @@ from bridge.ha_discovery import (
     status_topic,
 )
 from bridge.models import ButtonSeen
-from bridge.mqtt_link import MqttLink, MqttSettings, Will
+from bridge.mqtt_link import BrokerSettings, MqttLink, Will
 from bridge.mqtt_topics import (
     action_topic,
     bridge_state_topic,
@@ -100,7 +100,7 @@ class MqttSink:
 
     def __init__(
         self,
-        settings: MqttSettings,
+        settings: BrokerSettings,
         *,
         bridge_name: str,
         buttons: Sequence[DiscoveryButton] = (),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bridge.mqtt_link import MqttSettings
+from bridge.mqtt_link import BrokerSettings
 from bridge.sinks.mqtt import MqttSink
 
 
 async def main(host: str, port: int, bridge: str) -> None:
-    sink = MqttSink(MqttSettings(host=host, port=port), bridge_name=bridge)
+    sink = MqttSink(BrokerSettings(host=host, port=port), bridge_name=bridge)
     await sink.start()
     await asyncio.Event().wait()
 

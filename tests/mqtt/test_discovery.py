@@ -19,7 +19,7 @@ from bridge.ha_discovery import (
     removals,
 )
 from bridge.models import ButtonSeen
-from bridge.mqtt_link import MqttSettings
+from bridge.mqtt_link import BrokerSettings
 from bridge.sinks.mqtt import MqttSink
 from tests.mqtt.conftest import eventually
 from tests.support.mosquitto import Mosquitto, Recorder, retained
@@ -84,7 +84,7 @@ def test_removals_empty_exactly_the_documents_no_longer_wanted() -> None:
 
 async def start_sink(broker: Mosquitto, buttons: list[DiscoveryButton], **kw: Any) -> MqttSink:
     sink = MqttSink(
-        MqttSettings(host=broker.host, port=broker.port, publish_timeout_s=5.0, **kw),
+        BrokerSettings(host=broker.host, port=broker.port, publish_timeout_s=5.0, **kw),
         bridge_name="bridge-1",
         buttons=buttons,
         sw_version="0.1.0",

@@ -14,7 +14,7 @@ import pytest
 from bridge.errors import DeliveryError
 from bridge.ha_discovery import DiscoveryButton
 from bridge.models import ButtonSeen
-from bridge.mqtt_link import MqttSettings
+from bridge.mqtt_link import BrokerSettings
 from bridge.sinks.mqtt import MqttSink
 from tests.mqtt.conftest import eventually, make_tls
 from tests.support.mosquitto import Mosquitto, Recorder, retained
@@ -42,8 +42,8 @@ def body(
     }
 
 
-def settings_for(broker: Mosquitto, **kw: Any) -> MqttSettings:
-    return MqttSettings(host=broker.host, port=broker.port, publish_timeout_s=5.0, **kw)
+def settings_for(broker: Mosquitto, **kw: Any) -> BrokerSettings:
+    return BrokerSettings(host=broker.host, port=broker.port, publish_timeout_s=5.0, **kw)
 
 
 @pytest.fixture
@@ -223,7 +223,7 @@ async def test_tls_with_username_and_password(tmp_path: Path, protocol: str) -> 
     broker = Mosquitto(tmp_path / "broker", users={"bridge": "s3cret"}, tls=(cert, key)).start()
     try:
         good = MqttSink(
-            MqttSettings(
+            BrokerSettings(
                 host="127.0.0.1",
                 port=broker.port,
                 tls=True,
@@ -242,7 +242,7 @@ async def test_tls_with_username_and_password(tmp_path: Path, protocol: str) -> 
             await good.close()
 
         bad = MqttSink(
-            MqttSettings(
+            BrokerSettings(
                 host="127.0.0.1",
                 port=broker.port,
                 tls=True,
