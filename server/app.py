@@ -26,6 +26,7 @@ from server.database import DbThread, open_database
 from server.events import AlertEvents
 from server.metrics import Metrics, Sample
 from server.migrations import Migration
+from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
 from server.store import Store
@@ -64,7 +65,7 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin,)
+    return (core_plugin, mqtt_plugin)
 
 
 def create_app(

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.errors import ConfigError
+from server.mqtt_config import MqttSection
 
 ENV_PREFIX = "ALERT_SERVER_"
 ENV_CONFIG = "ALERT_SERVER_CONFIG"
@@ -59,6 +60,7 @@ T = TypeVar("T", bound=BaseModel)
 
 SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "server": ServerSection,
+    "mqtt": MqttSection,
 }
 
 

@@ -126,7 +126,9 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 
 def default_migrations() -> tuple[Migration, ...]:
     """Every step the server knows, in order (append other modules' tuples here)."""
-    return _ordered(CORE_MIGRATIONS)
+    from server.mqtt_queue import MQTT_MIGRATIONS  # here: that module imports this one
+
+    return _ordered(CORE_MIGRATIONS, MQTT_MIGRATIONS)
 
 
 def _ordered(*groups: Iterable[Migration]) -> tuple[Migration, ...]:

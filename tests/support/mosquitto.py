@@ -148,14 +148,20 @@ class Received:
 class Recorder:
     """A paho subscriber that records every message, for tests to poll and inspect."""
 
-    def __init__(self, broker: Mosquitto, *topics: str, client_id: str | None = None) -> None:
+    def __init__(self, broker: Mosquitto, *topics: str, persistent_id: str | None = None) -> None:
+        """`persistent_id`: a persistent session under that client id, so messages published
+        while the broker restarts are queued for this subscriber as for a real one."""
         self._lock = threading.Lock()
         self._messages: list[Received] = []
         self._subscribed = threading.Event()
         self._topics = topics
         self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id or "", protocol=mqtt.MQTTv311
+            CallbackAPIVersion.VERSION2,
+            client_id=persistent_id or "",
+            protocol=mqtt.MQTTv311,
+            clean_session=persistent_id is None,
         )
+        self._client.reconnect_delay_set(0.1, 1)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
