@@ -126,18 +126,24 @@ def test_alert_changes_made_while_the_broker_is_down_arrive_in_order_later(
     broker: Mosquitto, mqtt_server: RunningServer
 ) -> None:
     path = add_integration(mqtt_server.data_dir, "lobby")["inbound_path"]
-    broker.stop()
-    assert mqtt_server.post(path, ON).status_code == 202
-    assert mqtt_server.post(path, OFF).status_code == 202
-    assert mqtt_server.post(path, ON).status_code == 202
-    # and the server itself restarts before the broker is back: the queue is on disk
-    mqtt_server.stop()
-    mqtt_server.start()
-    broker.start()
-    with Recorder(broker, "flic/alerts/#") as rec:
+    # a subscriber with a persistent session, there before, during and after the outage
+    with Recorder(broker, "flic/alerts/#", persistent_id="dashboard") as rec:
+        broker.stop()
+        assert mqtt_server.post(path, ON).status_code == 202
+        assert mqtt_server.post(path, OFF).status_code == 202
+        assert mqtt_server.post(path, ON).status_code == 202
+        wait_until(
+            lambda: "alert_server_mqtt_queue_pending 6\n" in metrics(mqtt_server),
+            what="6 messages queued",
+        )
+        # and the server itself restarts before the broker is back: the queue is on disk
+        mqtt_server.stop()
+        mqtt_server.start()
+        broker.start()
         wait_until(
             lambda: len(rec.messages("flic/alerts/events")) >= 3, timeout=30, what="3 events"
         )
         assert events(rec) == [("opened", "open"), ("closed", "closed"), ("opened", "open")]
+        wait_until(lambda: "alert_server_mqtt_queue_pending 0\n" in metrics(mqtt_server))
     kept = json.loads(retained(broker, "flic/alerts/lobby")["flic/alerts/lobby"])
     assert kept["status"] == "open"
