@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from server.app import close_app, create_app
 from server.config import load_config
+from server.context import AppContext
 from tests.support.procs import Proc, free_port, python_module, wait_http_ok
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("ALERT_SERVER_")}
@@ -109,23 +111,50 @@ class InProcess:
     """An app in this process, reached through httpx.ASGITransport."""
 
     client: httpx.AsyncClient
-    admin_token: str
     app: Any
 
     @property
+    def ctx(self) -> AppContext:
+        ctx: AppContext = self.app.state.ctx
+        return ctx
+
+    @property
     def admin_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_token}"}
+        return {"Authorization": f"Bearer {self.ctx.admin_token}"}
+
+    async def add(self, name: str = "desk", **body: Any) -> dict[str, Any]:
+        """Create an integration through the admin API."""
+        answer = await self.client.post(
+            "/api/v1/integrations", json={"name": name, **body}, headers=self.admin_headers
+        )
+        assert answer.status_code == 201, answer.text
+        created: dict[str, Any] = answer.json()
+        return created
+
+    async def admin_get(self, path: str, **params: Any) -> Any:
+        answer = await self.client.get(path, params=params, headers=self.admin_headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
 
 
-@pytest.fixture
-async def inproc(tmp_path: Path) -> AsyncIterator[InProcess]:
-    """`create_app` on a temp data dir with its lifespan running."""
-    config = load_config(env={"ALERT_SERVER_DATA_DIR": str(tmp_path / "data")})
-    app = create_app(config)
+@contextlib.asynccontextmanager
+async def in_process(
+    data_dir: Path, env: dict[str, str] | None = None, **kwargs: Any
+) -> AsyncIterator[InProcess]:
+    """`create_app` on `data_dir` (plus env-style settings) with its lifespan running."""
+    config = load_config(env={"ALERT_SERVER_DATA_DIR": str(data_dir), **(env or {})})
+    app = create_app(config, **kwargs)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield InProcess(client, app.state.ctx.admin_token, app)
+                yield InProcess(client, app)
     finally:
         close_app(app)
+
+
+@pytest.fixture
+async def inproc(tmp_path: Path) -> AsyncIterator[InProcess]:
+    """The default app in-process on a temp data dir."""
+    async with in_process(tmp_path / "data") as running:
+        yield running
