@@ -226,6 +226,7 @@ class MqttLink:
                     log.info("mqtt: connected to %s as %s", self.broker, self.client_id)
                 failures = 0
                 await self._serve(session)
+                failures = 1  # the loss was logged; a failing reconnect now logs at DEBUG
             except asyncio.CancelledError:
                 raise
             except (OSError, DeliveryError, ssl.SSLError) as exc:
@@ -275,8 +276,6 @@ class MqttLink:
                 )
             else:
                 await asyncio.to_thread(client.connect, s.host, s.port, s.keepalive_s)
-        except (OSError, ssl.SSLError):
-            raise
         except ValueError as exc:
             raise DeliveryError(f"bad MQTT settings: {exc}") from exc
         client.loop_start()
@@ -312,7 +311,6 @@ class MqttLink:
                 await asyncio.wait_for(session.lost.wait(), 0.5)
         level = logging.INFO if self._stopping else logging.WARNING
         log.log(level, "mqtt: connection to %s lost: %s", self.broker, session.lost_reason)
-        raise DeliveryError(session.lost_reason)
 
     async def _teardown(self, session: _Session) -> None:
         session.mark_lost(session.lost_reason or "closed")

@@ -189,17 +189,24 @@ class MqttSink:
             )
 
     async def _announce(self) -> None:
-        """On every (re)connect: availability, known states, discovery (and stale removals)."""
+        """On every (re)connect: availability, known states, discovery (and stale removals).
+
+        Only `online` is essential; the rest is logged and skipped on failure (an ACL that
+        forbids the discovery prefix must not keep clicks from being published).
+        """
         await self.link.publish_now(bridge_state_topic(self.base), b"online", retain=True)
-        if not self._seeded:
-            await self._seed_states()
-            self._seeded = True
-        for button, state in list(self._states.items()):
-            await self.link.publish_now(
-                button_topic(self.base, button), state.payload(), retain=True
-            )
-        if self.settings.discovery_prefix:
-            await self._publish_discovery(remove_stale=True)
+        try:
+            if not self._seeded:
+                await self._seed_states()
+                self._seeded = True
+            for button, state in list(self._states.items()):
+                await self.link.publish_now(
+                    button_topic(self.base, button), state.payload(), retain=True
+                )
+            if self.settings.discovery_prefix:
+                await self._publish_discovery(remove_stale=True)
+        except DeliveryError as exc:
+            log.warning("mqtt: states/discovery not (fully) published on connect: %s", exc)
 
     async def _seed_states(self) -> None:
         """Read back the retained states, so a restart keeps last action and battery."""
