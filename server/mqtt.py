@@ -86,13 +86,13 @@ def broker_options(section: MqttSection) -> BrokerOptions:
         host=section.host,
         port=section.port,
         client_id=section.client_id,
-        username=section.username,
+        username=section.username or None,
         password=section.password,
         protocol=section.protocol,
         tls=section.tls,
-        ca_file=section.ca_file,
-        cert_file=section.cert_file,
-        key_file=section.key_file,
+        ca_file=section.ca_file or None,  # "" (say, from the environment) means "not set"
+        cert_file=section.cert_file or None,
+        key_file=section.key_file or None,
         tls_insecure=section.tls_insecure,
         keepalive_s=section.keepalive_s,
     )
