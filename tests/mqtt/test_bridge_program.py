@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.support.flicd_sim import SimThread
 from tests.support.mosquitto import Mosquitto, Recorder, retained
 from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
 
@@ -32,6 +33,7 @@ class MqttBridge:
     broker: Mosquitto
     buttons: list[tuple[str, str]] = field(default_factory=lambda: [FRONT, BACK])
     accept_press: bool = False
+    flicd_port: int | None = None
     port: int = field(default_factory=free_port)
     proc: Proc | None = None
 
@@ -48,7 +50,7 @@ class MqttBridge:
             f'listen = "127.0.0.1:{self.port}"',
             f'token = "{TOKEN}"',
             "[flicd]",
-            "enabled = false",
+            *(["enabled = false"] if self.flicd_port is None else [f"port = {self.flicd_port}"]),
             "[mqtt]",
             "enabled = true",
             f'host = "{self.broker.host}"',
@@ -100,6 +102,14 @@ def bridge(tmp_path: Path, broker: Mosquitto) -> Iterator[MqttBridge]:
         yield b
     finally:
         b.stop()
+
+
+@pytest.fixture
+def flicd() -> Iterator[SimThread]:
+    sim = SimThread(verified=[FRONT[0], BACK[0]])
+    sim.start()
+    yield sim
+    sim.close()
 
 
 def actions(rec: Recorder, button: str = "front-desk") -> list[str]:
@@ -209,3 +219,25 @@ def publish(broker: Mosquitto, topic: str, payload: bytes) -> None:
     client.publish(topic, payload, qos=1).wait_for_publish(10)
     client.disconnect()
     client.loop_stop()
+
+
+def test_flicd_clicks_and_battery_news_reach_the_button_topics(
+    broker: Mosquitto, recorder: Recorder, flicd: SimThread, tmp_path: Path
+) -> None:
+    flicd.call(flicd.sim.set_battery(FRONT[0], 73))
+    bridge = MqttBridge(tmp_path / "bridge", broker, flicd_port=flicd.sim.port).start()
+    try:
+        wait_until(lambda: flicd.has_channel(FRONT[0]), what="a channel for the front desk")
+        flicd.press(FRONT[0], "hold")
+        flicd.press(FRONT[0], "double", queued_s=40)  # made out of reach, arrives late
+        recorder.wait_for("flic/front-desk/action", 2)
+        assert actions(recorder) == ["hold", "double"]
+
+        def state() -> dict[str, object]:
+            return json.loads(retained(broker, "flic/front-desk")["flic/front-desk"])
+
+        wait_until(lambda: state()["battery"] == 73, what="battery 73 in the retained state")
+        final = state()
+        assert (final["state"], final["action"], final["connected"]) == ("Off", "double", True)
+    finally:
+        bridge.stop()
