@@ -136,7 +136,7 @@ def run(config: Config) -> int:
     from server.app import create_app
 
     logging.basicConfig(
-        level=config.server.log_level.upper(),
+        level=config.server.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     app = create_app(config)
@@ -156,6 +156,7 @@ def run(config: Config) -> int:
             log_config=None,
             lifespan="on",
             server_header=False,
+            timeout_graceful_shutdown=10,
         )
     )
     server.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -133,8 +134,6 @@ async def test_a_generic_integration_maps_nested_fields(inproc: InProcess) -> No
 
     def body(status: str, check: str, env: str = "prod") -> str:
         alert = {"status": status, "labels": {"host": "db1", "check": check}}
-        import json
-
         return json.dumps({"env": env, "alerts": [alert]})
 
     disk = await post(inproc, path, body("firing", "disk"))
@@ -240,3 +239,25 @@ async def test_metrics_count_inbound_messages_by_status(inproc: InProcess) -> No
     assert 'alert_server_inbound_messages_total{status="mapping_failed"} 1' in text
     assert 'alert_server_alerts{status="open"} 1' in text
     assert (await inproc.client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_the_inbound_log_filters_and_pages(inproc: InProcess) -> None:
+    path = (await inproc.add())["inbound_path"]
+    sent = [await post(inproc, path, body) for body in (ON, ON, OFF, OFF, "{}")]
+    alert_id = sent[0]["alert_id"]
+
+    page1 = (await inproc.admin_get("/api/v1/inbound", limit=2))["items"]
+    page2 = (await inproc.admin_get("/api/v1/inbound", limit=2, before=page1[-1]["message_id"]))[
+        "items"
+    ]
+    for_alert = (await inproc.admin_get("/api/v1/inbound", alert_id=alert_id))["items"]
+    ignored = (await inproc.admin_get("/api/v1/inbound", status="mapped_ignored"))["items"]
+
+    newest_first = [m["message_id"] for m in sent[::-1]]
+    assert [m["message_id"] for m in page1 + page2] == newest_first[:4]
+    assert [m["message_id"] for m in for_alert] == [m["message_id"] for m in sent[2::-1]]
+    assert [m["message_id"] for m in ignored] == [sent[3]["message_id"]]
+    bad = await inproc.client.get(
+        "/api/v1/inbound", params={"status": "nope"}, headers=inproc.admin_headers
+    )
+    assert bad.status_code == 422

@@ -6,6 +6,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from tests.server.conftest import RunningServer, add_integration, cli
 
@@ -128,3 +129,24 @@ def test_rotated_token_stops_working_and_no_token_reaches_the_log(server: Runnin
     assert "POST /inbound/…" in log
     assert created["token"] not in log
     assert rotated["token"] not in log
+
+
+@pytest.mark.faults
+def test_every_202_survives_a_power_cut(server: RunningServer) -> None:
+    path = add_integration(server.data_dir, "lobby")["inbound_path"]
+    accepted = []
+    for n in range(20):
+        body = f'"flic_nameId": "button-{n % 4}", "flic_state": "On",'
+        answer = server.post(path, body)
+        assert answer.status_code == 202
+        accepted.append(answer.json()["message_id"])
+    assert server.proc is not None
+    server.proc.kill()
+    server.proc.stop()
+    server.proc = None
+
+    server.start()
+    with server.admin() as admin:
+        logged = [m["message_id"] for m in admin.get("/api/v1/inbound").json()["items"]]
+        assert logged == accepted[::-1]
+        assert len(admin.get("/api/v1/alerts", params={"status": "open"}).json()["items"]) == 4
