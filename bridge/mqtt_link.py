@@ -12,16 +12,14 @@ import contextlib
 import logging
 import random
 import ssl
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from bridge.errors import DeliveryError
+from bridge.mqtt_session import Session, install_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -59,72 +57,6 @@ class Will:
     payload: bytes
 
 
-class _Session:
-    """One paho client from connect to loss; paho callbacks hop to the event loop."""
-
-    def __init__(self, client: mqtt.Client, loop: asyncio.AbstractEventLoop) -> None:
-        self.client = client
-        self.loop = loop
-        self.connack: asyncio.Future[ReasonCode] = loop.create_future()
-        self.lost = asyncio.Event()
-        self.lost_reason = ""
-        self.waiters: dict[int, asyncio.Future[ReasonCode]] = {}
-        self.early: dict[int, ReasonCode] = {}
-        self.thread: threading.Thread | None = None
-
-    def post(self, fn: Callable[..., None], *args: object) -> None:
-        """Run `fn(*args)` on the event loop; called from paho's network thread."""
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
-            self.loop.call_soon_threadsafe(fn, *args)
-
-    def mark_lost(self, reason: str) -> None:
-        if self.lost.is_set():
-            return
-        self.lost_reason = reason
-        self.lost.set()
-        if not self.connack.done():
-            self.connack.set_exception(DeliveryError(reason))
-        for fut in self.waiters.values():
-            if not fut.done():
-                fut.set_exception(DeliveryError(f"MQTT connection lost before the ack: {reason}"))
-        self.waiters.clear()
-
-    def acked(self, mid: int, reason: ReasonCode) -> None:
-        fut = self.waiters.pop(mid, None)
-        if fut is None:
-            self.early[mid] = reason
-        elif not fut.done():
-            fut.set_result(reason)
-
-    def thread_alive(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    async def publish(
-        self, topic: str, payload: bytes, *, qos: int, retain: bool, timeout_s: float
-    ) -> None:
-        """Publish and return once the broker acknowledged (QoS 1) or the packet left (QoS 0)."""
-        if self.lost.is_set():
-            raise DeliveryError(f"MQTT connection lost: {self.lost_reason}")
-        try:
-            info = self.client.publish(topic, payload, qos=qos, retain=retain)
-        except ValueError as exc:  # a topic paho refuses (wildcards, empty, too long)
-            raise DeliveryError(f"cannot publish to {topic!r}: {exc}", permanent=True) from exc
-        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            raise DeliveryError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
-        reason = self.early.pop(info.mid, None)
-        if reason is None:
-            fut: asyncio.Future[ReasonCode] = self.loop.create_future()
-            self.waiters[info.mid] = fut
-            try:
-                reason = await asyncio.wait_for(fut, timeout_s)
-            except TimeoutError:
-                raise DeliveryError(f"no ack from the broker for {topic} in {timeout_s}s") from None
-            finally:
-                self.waiters.pop(info.mid, None)
-        if reason.is_failure:
-            raise DeliveryError(f"broker refused the publish to {topic}: {reason}")
-
-
 class MqttLink:
     """A supervised MQTT connection: reconnects with backoff, resubscribes, runs connect hooks."""
 
@@ -142,7 +74,7 @@ class MqttLink:
         self._connect_wait_s = connect_wait_s
         self._subscriptions: dict[str, MessageHandler] = {}
         self._hooks: list[ConnectedHook] = []
-        self._session: _Session | None = None
+        self._session: Session | None = None
         self._ready = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -186,7 +118,7 @@ class MqttLink:
         await self._publish_on(session, topic, payload, retain=retain, qos=qos)
 
     async def _publish_on(
-        self, session: _Session, topic: str, payload: bytes | str, *, retain: bool, qos: int
+        self, session: Session, topic: str, payload: bytes | str, *, retain: bool, qos: int
     ) -> None:
         data = payload.encode() if isinstance(payload, str) else payload
         await session.publish(
@@ -215,7 +147,7 @@ class MqttLink:
     async def _supervise(self) -> None:
         failures = 0
         while not self._stopping:
-            session: _Session | None = None
+            session: Session | None = None
             try:
                 session = await self._connect()
                 if failures:
@@ -263,11 +195,11 @@ class MqttLink:
             client.will_set(self._will.topic, self._will.payload, qos=1, retain=True)
         return client
 
-    async def _connect(self) -> _Session:
+    async def _connect(self) -> Session:
         loop = asyncio.get_running_loop()
         client = self._new_client()
-        session = _Session(client, loop)
-        _install_callbacks(session, self._dispatch)
+        session = Session(client, loop)
+        install_callbacks(session, self._dispatch)
         s = self.settings
         try:
             if s.protocol == "5":
@@ -294,7 +226,7 @@ class MqttLink:
             raise DeliveryError(f"broker refused the connection: {reason}")
         return session
 
-    async def _serve(self, session: _Session) -> None:
+    async def _serve(self, session: Session) -> None:
         self._session = session
         if self._subscriptions:
             result, _mid = session.client.subscribe([(t, 1) for t in self._subscriptions])
@@ -312,7 +244,7 @@ class MqttLink:
         level = logging.INFO if self._stopping else logging.WARNING
         log.log(level, "mqtt: connection to %s lost: %s", self.broker, session.lost_reason)
 
-    async def _teardown(self, session: _Session) -> None:
+    async def _teardown(self, session: Session) -> None:
         session.mark_lost(session.lost_reason or "closed")
         client = session.client
         with contextlib.suppress(Exception):
@@ -384,58 +316,6 @@ async def _guarded(handler: MessageHandler, topic: str, payload: bytes) -> None:
         await handler(topic, payload)
     except Exception:
         log.exception("mqtt: handler for %s failed", topic)
-
-
-def _install_callbacks(session: _Session, dispatch: Callable[[str, bytes], None]) -> None:
-    """paho callbacks: each guarded, since an exception would end paho's network thread."""
-
-    def on_connect(
-        _c: mqtt.Client,
-        _u: object,
-        _flags: object,
-        reason: ReasonCode,
-        _p: Properties | None = None,
-    ) -> None:
-        try:
-            session.post(_set_connack, session, reason)
-        except Exception:
-            log.exception("mqtt: on_connect failed")
-
-    def on_disconnect(
-        _c: mqtt.Client,
-        _u: object,
-        _flags: object,
-        reason: ReasonCode,
-        _p: Properties | None = None,
-    ) -> None:
-        try:
-            session.post(session.mark_lost, f"disconnected ({reason})")
-        except Exception:
-            log.exception("mqtt: on_disconnect failed")
-
-    def on_publish(
-        _c: mqtt.Client, _u: object, mid: int, reason: ReasonCode, _p: Properties
-    ) -> None:
-        try:
-            session.post(session.acked, mid, reason)
-        except Exception:
-            log.exception("mqtt: on_publish failed")
-
-    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        try:
-            session.post(dispatch, msg.topic, bytes(msg.payload))
-        except Exception:
-            log.exception("mqtt: on_message failed")
-
-    session.client.on_connect = on_connect
-    session.client.on_disconnect = on_disconnect
-    session.client.on_publish = on_publish
-    session.client.on_message = on_message
-
-
-def _set_connack(session: _Session, reason: ReasonCode) -> None:
-    if not session.connack.done():
-        session.connack.set_result(reason)
 
 
 def _backoff_s(failures: int, jitter: float) -> float:
