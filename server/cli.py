@@ -78,7 +78,7 @@ def base_url(config: Config) -> str:
 
 def integration_add(config: Config, args: argparse.Namespace) -> int:
     # Imported here so `admin-token` stays light.
-    from server.api.integrations import parse_mapping_json, resolve_mapping
+    from server.kinds import parse_mapping_json, resolve_mapping
     from server.mapping import MappingSpec
     from server.store import Store
 
@@ -136,7 +136,7 @@ def run(config: Config) -> int:
     from server.app import create_app
 
     logging.basicConfig(
-        level=config.server.log_level,
+        level=config.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     app = create_app(config)
@@ -156,7 +156,6 @@ def run(config: Config) -> int:
             log_config=None,
             lifespan="on",
             server_header=False,
-            timeout_graceful_shutdown=10,
         )
     )
     server.run()

@@ -176,10 +176,11 @@ def migrate(db: sqlite_utils.Database, steps: Sequence[Migration]) -> list[int]:
                 "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 [step.number, step.name, datetime.now(UTC).isoformat()],
             )
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
         log.info("applied migration %d %s", step.number, step.name)
         applied.append(step.number)
     return applied

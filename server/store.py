@@ -68,10 +68,12 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # Also when COMMIT itself failed (disk full): never leave a transaction open.
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         return next(iter(self.db.query(sql, params)), None)
