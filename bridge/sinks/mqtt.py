@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.clicks import iso_utc
 from bridge.errors import DeliveryError
 from bridge.ha_discovery import (
     DiscoveryButton,
@@ -56,11 +57,6 @@ class ButtonState:
         if at is None or (self.last_seen is not None and self.last_seen >= at):
             return self
         return replace(self, last_seen=at)
-
-
-def iso_utc(at: datetime) -> str:
-    """`2026-11-26T07:00:00.123Z`, as in the forwarded webhook body."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_state(payload: bytes) -> ButtonState | None:
