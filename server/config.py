@@ -55,6 +55,7 @@ class ServerSection(BaseModel):
     inbound_max_body_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)
+    inbound_retention_days: float = Field(default=90.0, ge=0)  # 0 keeps the log forever
 
     @field_validator("log_level")
     @classmethod
