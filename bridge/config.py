@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -80,6 +80,15 @@ class MqttSettings:
     discovery_prefix: str
     username: str | None
     password: str | None
+    client_id: str = ""  # "" means flic-bridge-<bridge name>
+    protocol: str = "3.1.1"
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_insecure: bool = False
+    keepalive_s: int = 30
+    accept_press: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +194,19 @@ class _MqttIn(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
-    base_topic: str = Field(default="flic", min_length=1)
-    discovery_prefix: str = "homeassistant"
+    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#]+$")
+    discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^+#]*$")
     username: str | None = None
     password: str | None = None
+    client_id: str = ""
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_insecure: bool = False
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    accept_press: bool = False
 
 
 class _ButtonIn(_Section):
@@ -318,6 +336,15 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             discovery_prefix=parsed.mqtt.discovery_prefix,
             username=parsed.mqtt.username,
             password=parsed.mqtt.password,
+            client_id=parsed.mqtt.client_id,
+            protocol=parsed.mqtt.protocol,
+            tls=parsed.mqtt.tls,
+            ca_file=parsed.mqtt.ca_file,
+            cert_file=parsed.mqtt.cert_file,
+            key_file=parsed.mqtt.key_file,
+            tls_insecure=parsed.mqtt.tls_insecure,
+            keepalive_s=parsed.mqtt.keepalive_s,
+            accept_press=parsed.mqtt.accept_press,
         ),
         buttons=tuple(
             ButtonSpec(

@@ -98,13 +98,24 @@ class Runtime:
         ]
         self.click_listeners: list[ClickListener] = []
         self.seen_listeners: list[SeenListener] = []
+        if self.config.mqtt.enabled:
+            from bridge.mqtt_wiring import attach
+
+            attach(self)
         self.hub: Any = self._hub_receiver()
         self.started_at = clock()
         self.health = health_monitor(self)
         self._tasks: list[asyncio.Task[None]] = []
 
     def _default_sinks(self) -> list[Sink]:
-        return [HttpSink(t.name, t.url, timeout_s=t.timeout_s) for t in self.config.forward]
+        sinks: list[Sink] = [
+            HttpSink(t.name, t.url, timeout_s=t.timeout_s) for t in self.config.forward
+        ]
+        if self.config.mqtt.enabled:
+            from bridge.mqtt_wiring import mqtt_sink
+
+            sinks.append(mqtt_sink(self.config))
+        return sinks
 
     def _default_sources(self) -> list[ClickSource]:
         found: list[ClickSource] = []

@@ -33,6 +33,7 @@ from server.escalation_runtime import escalation_plugin
 from server.events import AlertEvents
 from server.metrics import Metrics, Sample
 from server.migrations import Migration
+from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
 from server.store import Store
@@ -85,7 +86,7 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin, extras_plugin, console_plugin)
+    return (core_plugin, escalation_plugin, extras_plugin, mqtt_plugin, console_plugin)
 
 
 def create_app(

@@ -138,8 +138,9 @@ def default_migrations() -> tuple[Migration, ...]:
     """Every step the server knows, in order (append other modules' tuples here)."""
     from server.escalation_store import ESCALATION_MIGRATIONS  # its module imports this one
     from server.extras_store import EXTRAS_MIGRATIONS
+    from server.mqtt_queue import MQTT_MIGRATIONS
 
-    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS, EXTRAS_MIGRATIONS)
+    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS, MQTT_MIGRATIONS, EXTRAS_MIGRATIONS)
 
 
 def _ordered(*groups: Iterable[Migration]) -> tuple[Migration, ...]:
