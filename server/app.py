@@ -9,15 +9,19 @@ Schema steps go in `server.migrations.default_migrations()`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from server import __version__
-from server.accesslog import AccessLog
+from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.config import Config
@@ -33,6 +37,8 @@ from server.store import Store
 log = logging.getLogger(__name__)
 
 Plugin = Callable[[FastAPI, AppContext], None]
+STORAGE_RETRY_AFTER_S = 5
+RETENTION_EVERY_S = 3600.0
 
 
 def core_plugin(app: FastAPI, ctx: AppContext) -> None:
@@ -60,6 +66,18 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
             yield ("alert_server_alerts", (("status", status),), float(counts.get(status, 0)))
 
     ctx.metrics.add_collector("alert_server_alerts", "Alerts by status.", alerts_by_status)
+    if ctx.config.server.inbound_retention_days > 0:
+        ctx.add_task("inbound-retention", lambda: purge_inbound_forever(ctx))
+
+
+async def purge_inbound_forever(ctx: AppContext) -> None:
+    """Every hour, drop inbound log rows older than `[server] inbound_retention_days`."""
+    keep = timedelta(days=ctx.config.server.inbound_retention_days)
+    while True:
+        removed = await ctx.db.run(ctx.store.purge_inbound, ctx.clock() - keep)
+        if removed:
+            log.info("inbound log: removed %d messages older than %s", removed, keep)
+        await asyncio.sleep(RETENTION_EVERY_S)
 
 
 def default_plugins() -> tuple[Plugin, ...]:
@@ -111,10 +129,21 @@ def create_app(
 
     app = FastAPI(title="alert-server", version=__version__, lifespan=lifespan)
     app.state.ctx = ctx
+    app.add_exception_handler(sqlite3.Error, storage_unavailable)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
     app.add_middleware(AccessLog)
     return app
+
+
+async def storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database failed (disk full, I/O error): nothing was accepted, so ask for a retry."""
+    log.error("storage error on %s %s: %s", request.method, mask_path(request.url.path), exc)
+    return JSONResponse(
+        {"detail": f"storage unavailable, nothing was stored: {exc}"},
+        status_code=503,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+    )
 
 
 def close_app(app: FastAPI) -> None:

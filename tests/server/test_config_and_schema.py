@@ -55,12 +55,16 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[server]\nport = "many"\nbogus = 1\n[smpt]\nhost = "x"\n')
     with pytest.raises(ConfigError) as caught:
-        load_config(path, {"ALERT_SERVER_SERVER_INBOUND_BURST": "-1"})
+        load_config(
+            path,
+            {"ALERT_SERVER_SERVER_INBOUND_BURST": "-1", "ALERT_SERVER_SERVER_LOG_LEVEL": "loud"},
+        )
     text = "\n".join(caught.value.problems)
     assert "[server] port" in text
     assert "[server] bogus" in text
     assert "[smpt]: unknown section" in text
     assert "[server] inbound_burst" in text
+    assert "[server] log_level" in text
 
 
 def test_a_broken_file_is_named(tmp_path: Path) -> None:
