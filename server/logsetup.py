@@ -20,7 +20,7 @@ _STANDARD_ATTRS = frozenset(
 _SECRET_KEY = re.compile(r"token|password|passwd|secret|api_?key|authorization", re.IGNORECASE)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the secret part of an inbound URL: /inbound/<token>
-    (re.compile(r"(/inbound/)[^/\s?#\"'<>]+"), r"\g<1>" + MASK),
+    (re.compile(r"(/inbound/)[^/\s?#\"'<>\\]+"), r"\g<1>" + MASK),
     # Authorization: Bearer <token> / Basic <creds>
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+"), r"\g<1>\g<2>" + MASK),
     # key=value, key: value, "key": "value" for secret-looking keys
@@ -86,7 +86,8 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exc"] = record.exc_text
-        return redact(json.dumps(entry, default=str, ensure_ascii=False))
+        safe = {key: _redact_value(key, value) for key, value in entry.items()}
+        return json.dumps(safe, default=str, ensure_ascii=False)
 
 
 class PlainFormatter(logging.Formatter):
