@@ -47,7 +47,17 @@ class ButtonSeen:
     battery: int | None = None  # percent
 
 
-SourceEvent = RawClick | ButtonSeen
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A source's news about itself: `up` once connected, so the supervisor can log recovery."""
+
+    source: str
+    state: str  # "up" | "down" | ... (free text shown on the status page)
+    at: datetime
+    detail: str = ""
+
+
+SourceEvent = RawClick | ButtonSeen | SourceState
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,358 @@
+"""The bridge's TOML config: validated once at the edge, every problem reported together."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bridge.errors import ConfigError
+from bridge.models import ClickType
+
+ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
+# Where a config is looked for when neither --config nor the environment names one;
+# `var/bridge.toml` is what `make run` writes, so commands run from the repo root find it.
+SEARCH_PATHS = (Path("bridge.toml"), Path("var/bridge.toml"), Path("/etc/flic-bridge/bridge.toml"))
+DEFAULT_ON = (ClickType.SINGLE, ClickType.HOLD)
+DEFAULT_OFF = (ClickType.DOUBLE,)
+_ADDRESS = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+# --- inside: frozen values the rest of the bridge uses -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeSettings:
+    name: str
+    state_dir: Path
+    host: str
+    port: int
+    token: str | None  # None: the runtime keeps a generated token in state_dir/token
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardTarget:
+    name: str  # the outbox target key: stable across runs
+    url: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class FlicdSettings:
+    enabled: bool
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class BleSettings:
+    enabled: bool
+    adapter: str
+
+
+@dataclass(frozen=True, slots=True)
+class HubSettings:
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSettings:
+    enabled: bool
+    host: str
+    port: int
+    base_topic: str
+    discovery_prefix: str
+    username: str | None
+    password: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    """One button's name and click-type mapping (configured, or the default for strangers)."""
+
+    address: str
+    name: str
+    on: frozenset[ClickType]
+    off: frozenset[ClickType]
+    info: str
+    configured: bool = True
+
+    @property
+    def click_types(self) -> frozenset[ClickType]:
+        """Every click type this button forwards."""
+        return self.on | self.off
+
+
+def default_button(address: str, name: str | None = None) -> ButtonSpec:
+    """The mapping for a button nobody configured: single/hold On, double Off."""
+    return ButtonSpec(
+        address=address,
+        name=name or address,
+        on=frozenset(DEFAULT_ON),
+        off=frozenset(DEFAULT_OFF),
+        info="",
+        configured=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    bridge: BridgeSettings
+    forward: tuple[ForwardTarget, ...]
+    flicd: FlicdSettings
+    ble: BleSettings
+    hub: HubSettings
+    mqtt: MqttSettings
+    buttons: tuple[ButtonSpec, ...]
+    source_path: Path | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def listen_url(self) -> str:
+        """The base URL of the bridge's HTTP server."""
+        host = "127.0.0.1" if self.bridge.host in ("0.0.0.0", "::", "") else self.bridge.host
+        return f"http://{host}:{self.bridge.port}"
+
+
+# --- the edge: pydantic models of the TOML file --------------------------------------------
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _BridgeIn(_Section):
+    name: str = Field(default="bridge-1", min_length=1)
+    state_dir: str = "./var/bridge"
+    listen: str = "127.0.0.1:8381"
+    token: str | None = Field(default=None, min_length=8)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        _split_listen(value)
+        return value
+
+
+class _ForwardIn(_Section):
+    url: str
+    name: str | None = Field(default=None, min_length=1)
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class _FlicdIn(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=5551, ge=1, le=65535)
+
+
+class _BleIn(_Section):
+    enabled: bool = False
+    adapter: str = "hci0"
+
+
+class _HubIn(_Section):
+    enabled: bool = True
+
+
+class _MqttIn(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    base_topic: str = Field(default="flic", min_length=1)
+    discovery_prefix: str = "homeassistant"
+    username: str | None = None
+    password: str | None = None
+
+
+class _ButtonIn(_Section):
+    address: str
+    name: str = Field(min_length=1)
+    on: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_ON))
+    off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
+    info: str = ""
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _ADDRESS.match(value):
+            raise ValueError("must look like 80:e4:da:71:23:45")
+        return value
+
+
+class _ConfigIn(_Section):
+    bridge: _BridgeIn = Field(default_factory=_BridgeIn)
+    forward: list[_ForwardIn] = Field(default_factory=list)
+    flicd: _FlicdIn = Field(default_factory=_FlicdIn)
+    ble: _BleIn = Field(default_factory=_BleIn)
+    hub: _HubIn = Field(default_factory=_HubIn)
+    mqtt: _MqttIn = Field(default_factory=_MqttIn)
+    button: list[_ButtonIn] = Field(default_factory=list)
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8381")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(file)"
+
+
+def _cross_checks(data: Mapping[str, Any]) -> list[str]:
+    """Problems between entries, found on the raw document so they join the pydantic ones."""
+    problems: list[str] = []
+    buttons = data.get("button", [])
+    seen_addr: dict[str, int] = {}
+    seen_name: dict[str, int] = {}
+    for i, button in enumerate(buttons if isinstance(buttons, list) else []):
+        if not isinstance(button, Mapping):
+            continue
+        address, name = button.get("address"), button.get("name")
+        if isinstance(address, str):
+            address = address.strip().lower()
+            if address in seen_addr:
+                problems.append(
+                    f"button[{i}].address: {address} is already button[{seen_addr[address]}]"
+                )
+            seen_addr.setdefault(address, i)
+        if isinstance(name, str):
+            if name in seen_name:
+                problems.append(f"button[{i}].name: {name!r} is already button[{seen_name[name]}]")
+            seen_name.setdefault(name, i)
+        on, off = button.get("on", []), button.get("off", [])
+        if isinstance(on, list) and isinstance(off, list):
+            both = sorted({str(x) for x in on} & {str(x) for x in off})
+            if both:
+                problems.append(f"button[{i}]: {', '.join(both)} is in both `on` and `off`")
+    forwards = data.get("forward", [])
+    urls: dict[str, int] = {}
+    for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
+        if isinstance(fwd, Mapping) and isinstance(fwd.get("url"), str):
+            key = str(fwd.get("name") or fwd["url"])
+            if key in urls:
+                problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
+            urls.setdefault(key, i)
+    return problems
+
+
+def _forward_name(fwd: _ForwardIn) -> str:
+    if fwd.name:
+        return fwd.name
+    digest = hashlib.sha256(fwd.url.encode()).hexdigest()[:8]
+    return f"{urlsplit(fwd.url).netloc}-{digest}"
+
+
+def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem."""
+    problems: list[str] = []
+    parsed: _ConfigIn | None = None
+    try:
+        parsed = _ConfigIn.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{_key_path(err['loc'])}: {_message(err['msg'], err['type'])}" for err in exc.errors()
+        ]
+    problems += _cross_checks(data)
+    if problems or parsed is None:
+        raise ConfigError(problems)
+    host, port = _split_listen(parsed.bridge.listen)
+    state_dir = Path(parsed.bridge.state_dir)  # relative paths are relative to the working dir
+    return Config(
+        bridge=BridgeSettings(
+            name=parsed.bridge.name,
+            state_dir=state_dir,
+            host=host,
+            port=port,
+            token=parsed.bridge.token,
+        ),
+        forward=tuple(
+            ForwardTarget(name=_forward_name(f), url=f.url, timeout_s=f.timeout_s)
+            for f in parsed.forward
+        ),
+        flicd=FlicdSettings(parsed.flicd.enabled, parsed.flicd.host, parsed.flicd.port),
+        ble=BleSettings(parsed.ble.enabled, parsed.ble.adapter),
+        hub=HubSettings(parsed.hub.enabled),
+        mqtt=MqttSettings(
+            enabled=parsed.mqtt.enabled,
+            host=parsed.mqtt.host,
+            port=parsed.mqtt.port,
+            base_topic=parsed.mqtt.base_topic,
+            discovery_prefix=parsed.mqtt.discovery_prefix,
+            username=parsed.mqtt.username,
+            password=parsed.mqtt.password,
+        ),
+        buttons=tuple(
+            ButtonSpec(
+                address=b.address,
+                name=b.name,
+                on=frozenset(b.on),
+                off=frozenset(b.off),
+                info=b.info,
+            )
+            for b in parsed.button
+        ),
+        source_path=source_path,
+        raw=data,
+    )
+
+
+def _message(msg: str, kind: str) -> str:
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "enum":
+        return msg.replace("Input should be", "must be one of")
+    return msg.removeprefix("Value error, ")
+
+
+def find_config_path(explicit: str | None) -> Path | None:
+    """The config file to use: --config, then $FLIC_BRIDGE_CONFIG, then the search paths."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env)
+    for candidate in SEARCH_PATHS:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate `path` (None: embedded defaults); ConfigError lists every problem."""
+    if path is None:
+        return parse_config({})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+    return parse_config(data, source_path=path)

@@ -1,0 +1,303 @@
+"""The composition root: config -> outbox, sinks, sources, supervisors, web; and `accept`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import signal
+import socket
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from bridge.clicks import forward_body, state_for
+from bridge.config import Config
+from bridge.delivery import Dispatcher
+from bridge.errors import BridgeError
+from bridge.metrics import Metrics
+from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
+from bridge.outbox import Outbox
+from bridge.registry import ButtonRegistry
+from bridge.sinks.base import Sink
+from bridge.sinks.http import HttpSink
+from bridge.sources.base import Accepted, ClickSource
+from bridge.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+ClickListener = Callable[[ClickEvent, str | None], None]
+SeenListener = Callable[[ButtonSeen], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def bridge_token(config: Config) -> str:
+    """The configured token, or the one kept in `state_dir/token` (created on first use)."""
+    if config.bridge.token:
+        return config.bridge.token
+    path = config.bridge.state_dir / "token"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(token + "\n")
+    return token
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the runtime owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Runtime:
+    """Everything one running bridge is made of, built from its config."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        rand: Callable[[], float] | None = None,
+        sinks: Sequence[Sink] | None = None,
+        sources: Sequence[ClickSource] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.rand = rand or random.Random().random
+        self.token = bridge_token(config)
+        self.metrics = Metrics()
+        self.registry = ButtonRegistry(config.buttons)
+        self.outbox = Outbox.in_state_dir(config.bridge.state_dir)
+        self.sinks: list[Sink] = list(sinks) if sinks is not None else self._default_sinks()
+        self.dispatchers = [
+            Dispatcher(self.outbox, sink, clock=clock, rand=self.rand, metrics=self.metrics)
+            for sink in self.sinks
+        ]
+        chosen = list(sources) if sources is not None else self._default_sources()
+        self.supervisors = [
+            Supervisor(source, self.handle, clock=clock, rand=self.rand) for source in chosen
+        ]
+        self.click_listeners: list[ClickListener] = []
+        self.seen_listeners: list[SeenListener] = []
+        self.hub: Any = self._hub_receiver()
+        self.started_at = clock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _default_sinks(self) -> list[Sink]:
+        return [HttpSink(t.name, t.url, timeout_s=t.timeout_s) for t in self.config.forward]
+
+    def _default_sources(self) -> list[ClickSource]:
+        found: list[ClickSource] = []
+        if self.config.flicd.enabled:
+            from bridge.sources.flicd import FlicdSource
+
+            flicd = self.config.flicd
+            found.append(FlicdSource(flicd.host, flicd.port, self.config.buttons, clock=self.clock))
+        return found
+
+    def _hub_receiver(self) -> Any:
+        if not self.config.hub.enabled:
+            return None
+        try:
+            from bridge.sources.hub import HubReceiver  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            log.debug("hub receiver not available in this build")
+            return None
+        return HubReceiver(self.accept, self.observe, self.clock)
+
+    # --- the seams sources use ---------------------------------------------------------------
+
+    async def accept(self, raw: RawClick) -> Accepted:
+        """Name, id and store a click; returns once it is committed to the outbox."""
+        now = self.clock()
+        spec = self.registry.resolve(raw.address, raw.name_hint)
+        event = ClickEvent(
+            event_id=raw.event_id or uuid.uuid4().hex,
+            button_address=spec.address,
+            button_name=spec.name,
+            click_type=raw.click_type,
+            source=raw.source,
+            pressed_at=raw.pressed_at,
+            received_at=now,
+            queued=raw.queued,
+            queued_s=raw.queued_s,
+        )
+        state = state_for(spec, raw.click_type)
+        body = None if state is None else forward_body(event, spec, state, self.config.bridge.name)
+        targets = [sink.name for sink in self.sinks]
+        if not self.outbox.enqueue(event, body, targets, now):
+            log.info(
+                "click %s from %s already stored: not enqueued again", event.event_id, raw.source
+            )
+            return Accepted(event.event_id, duplicate=True)
+        self.registry.clicked(spec.address, raw.click_type, raw.source, raw.pressed_at)
+        self.metrics.click(raw.source, raw.click_type.value)
+        log.info(
+            "click %s %s from %s%s -> %s (event %s)",
+            spec.name,
+            raw.click_type.value,
+            raw.source,
+            f" queued {raw.queued_s:.0f} s" if raw.queued else "",
+            state or "not forwarded (click type not mapped)",
+            event.event_id,
+        )
+        for dispatcher in self.dispatchers:
+            dispatcher.wake()
+        for listener in self.click_listeners:
+            try:
+                listener(event, state)
+            except Exception:
+                log.exception("click listener failed for %s", event.event_id)
+        return Accepted(event.event_id, duplicate=False)
+
+    def observe(self, news: ButtonSeen) -> None:
+        """Connection/battery news: kept for the status page and passed to listeners."""
+        self.registry.seen(news)
+        for listener in self.seen_listeners:
+            try:
+                listener(news)
+            except Exception:
+                log.exception("button listener failed for %s", news.address)
+
+    async def handle(self, event: SourceEvent) -> None:
+        """What supervisors call for each event a pull source yields."""
+        if isinstance(event, RawClick):
+            await self.accept(event)
+        elif isinstance(event, ButtonSeen):
+            self.observe(event)
+
+    # --- running -----------------------------------------------------------------------------
+
+    def _spawn(self, name: str, coro: Any) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    @staticmethod
+    def _task_done(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed: %r", task.get_name(), task.exception())
+
+    def _listen_socket(self) -> socket.socket:
+        host, port = self.config.bridge.host, self.config.bridge.port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise BridgeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        sock.listen(128)
+        sock.setblocking(False)
+        return sock
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until `stop` is set (or SIGTERM/SIGINT), then shut down cleanly."""
+        from bridge.web import create_app
+
+        stop = stop or asyncio.Event()
+        sock = self._listen_socket()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+        server = _QuietServer(
+            uvicorn.Config(create_app(self), log_level="warning", lifespan="off", access_log=False)
+        )
+        for sink in self.sinks:
+            await sink.start()
+        for dispatcher in self.dispatchers:
+            self._spawn(f"deliver:{dispatcher.sink.name}", dispatcher.run())
+        for supervisor in self.supervisors:
+            self._spawn(f"source:{supervisor.name}", supervisor.run())
+        web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
+        log.info(
+            "flic-bridge %s running: status %s, %d button(s), %d target(s), sources: %s",
+            self.config.bridge.name,
+            self.config.listen_url,
+            len(self.config.buttons),
+            len(self.sinks),
+            ", ".join(s.name for s in self.supervisors) or "push only",
+        )
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        try:
+            await asyncio.wait({web, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            log.info("flic-bridge stopping")
+            server.should_exit = True
+            stopper.cancel()
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(web, 5.0)
+            for sink in self.sinks:
+                with contextlib.suppress(Exception):
+                    await sink.close()
+            self.outbox.close()
+            sock.close()
+
+    def status(self) -> dict[str, Any]:
+        """The body of `GET /api/status`."""
+        now = self.clock()
+        stats = self.outbox.stats(now)
+        sources: list[dict[str, Any]] = [
+            {"name": s.name, "state": s.state, "detail": s.detail, "since": s.since.isoformat()}
+            for s in self.supervisors
+        ]
+        if self.hub is not None:
+            hub_status: dict[str, Any] = {}
+            with contextlib.suppress(Exception):
+                hub_status = dict(self.hub.status())
+            sources.append(
+                {"name": "hub", "state": hub_status.pop("state", "listening"), **hub_status}
+            )
+        targets = []
+        for dispatcher in self.dispatchers:
+            tstats = self.outbox.stats(now, dispatcher.sink.name)
+            targets.append(
+                {
+                    "name": dispatcher.sink.name,
+                    "pending": tstats.pending,
+                    "dead": tstats.dead,
+                    "delivered": tstats.delivered,
+                    "failing_since": None
+                    if dispatcher.failing_since is None
+                    else dispatcher.failing_since.isoformat(),
+                    "last_error": dispatcher.last_error,
+                }
+            )
+        return {
+            "bridge": self.config.bridge.name,
+            "sources": sources,
+            "buttons": [self.registry.as_json(s) for s in self.registry.states()],
+            "outbox": {
+                "pending": stats.pending,
+                "oldest_age_s": None
+                if stats.oldest_age_s is None
+                else round(stats.oldest_age_s, 3),
+                "delivered": stats.delivered,
+                "dead": stats.dead,
+            },
+            "targets": targets,
+        }
+
+
+def state_dir_of(config: Config) -> Path:
+    return config.bridge.state_dir
