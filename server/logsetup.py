@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 MASK = "***"
+LOG_FORMATS = ("plain", "json")
 
 # Attributes every LogRecord has; anything else came from `extra=` and is a context field.
 _STANDARD_ATTRS = frozenset(
@@ -110,7 +111,7 @@ def add_log_arguments(parser: argparse.ArgumentParser) -> None:
     """Add `--log-format plain|json` and `--log-level` to a (sub)command."""
     parser.add_argument(
         "--log-format",
-        choices=("plain", "json"),
+        choices=LOG_FORMATS,
         default="plain",
         help="plain lines, or one JSON object per line (for journald)",
     )
