@@ -1,13 +1,162 @@
-"""Command line of `alert-server` (skeleton: subcommands land with their issues)."""
+"""Command line of `alert-server`: `run`, `integration add`, `admin-token`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from server.admintoken import admin_token_path, resolve_admin_token
+from server.config import Config, load_config
+from server.database import open_database
+from server.errors import AlertServerError, ConfigError
+from server.kinds import KINDS, default_sample
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alert-server", description="On-premises alerting for Flic buttons."
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="TOML config file (env ALERT_SERVER_CONFIG)")
+    common.add_argument("--data-dir", help="data directory (env ALERT_SERVER_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="serve in the foreground")
+    run.add_argument("--host", help="listen address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="listen port (default 8380)")
+
+    integration = sub.add_parser("integration", help="manage integrations offline")
+    isub = integration.add_subparsers(dest="integration_command", required=True)
+    add = isub.add_parser("add", parents=[common], help="create an integration, print its URL")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", choices=KINDS, default="flic")
+    add.add_argument("--mapping", help="mapping JSON, or @file (required for --kind generic)")
+    add.add_argument("--json", action="store_true", help="print a JSON object")
+
+    sub.add_parser("admin-token", parents=[common], help="print the admin token")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand."""
-    parser = argparse.ArgumentParser(prog="alert-server")
-    parser.add_subparsers(dest="command", required=True)
-    parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config).with_server(
+            data_dir=args.data_dir,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+        )
+        if args.command == "run":
+            return run(config)
+        if args.command == "integration":
+            return integration_add(config, args)
+        print(resolve_admin_token(config))
+        return 0
+    except ConfigError as exc:
+        print("alert-server: configuration errors:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except AlertServerError as exc:
+        print(f"alert-server: {exc}", file=sys.stderr)
+        return 1
+
+
+def base_url(config: Config) -> str:
+    if config.server.public_url:
+        return config.server.public_url.rstrip("/")
+    host = config.server.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{config.server.port}"
+
+
+def integration_add(config: Config, args: argparse.Namespace) -> int:
+    # Imported here so `admin-token` stays light.
+    from server.api.integrations import parse_mapping_json, resolve_mapping
+    from server.mapping import MappingSpec
+    from server.store import Store
+
+    mapping_spec: MappingSpec | None = None
+    if args.mapping:
+        text = args.mapping
+        if text.startswith("@"):
+            try:
+                text = Path(text[1:]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise AlertServerError(f"cannot read {text[1:]}: {exc.strerror}") from exc
+        try:
+            mapping_spec = MappingSpec.model_validate(parse_mapping_json(text))
+        except ValueError as exc:
+            raise AlertServerError(f"invalid --mapping: {exc}") from exc
+    try:
+        mapping = resolve_mapping(args.kind, mapping_spec)
+    except ValueError as exc:
+        raise AlertServerError(f"{exc} (give --mapping)") from exc
+    store = Store(open_database(config.data_dir))
+    try:
+        integration = store.create_integration(
+            name=args.name,
+            kind=args.kind,
+            mapping=mapping,
+            now=datetime.now(UTC),
+            sample_data=default_sample(args.kind),
+        )
+    finally:
+        store.close()
+    url = base_url(config) + integration.inbound_path
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": integration.id,
+                    "name": integration.name,
+                    "kind": integration.kind,
+                    "token": integration.token,
+                    "inbound_path": integration.inbound_path,
+                    "inbound_url": url,
+                    "mapping": integration.mapping,
+                }
+            )
+        )
+    else:
+        print(integration.inbound_path)
+        print(f"# full URL when the server runs with these settings: {url}", file=sys.stderr)
+    return 0
+
+
+def run(config: Config) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    logging.basicConfig(
+        level=config.server.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app = create_app(config)
+    token_where = (
+        "ALERT_SERVER_ADMIN_TOKEN / [server] admin_token"
+        if config.server.admin_token
+        else str(admin_token_path(config.data_dir))
+    )
+    log.info("alert-server %s data dir %s", base_url(config), config.data_dir.resolve())
+    log.info("admin token: %s (or `alert-server admin-token`)", token_where)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.server.host,
+            port=config.server.port,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+            server_header=False,
+        )
+    )
+    server.run()
     return 0

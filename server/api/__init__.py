@@ -1,0 +1,1 @@
+"""HTTP routers of the alert server; each module exposes `router`."""

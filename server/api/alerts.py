@@ -1,0 +1,67 @@
+"""Admin API for alerts: list, detail with timeline, acknowledge, close."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from server.auth import require_admin
+from server.context import AppContext, Ctx
+from server.store import Alert, ConflictError, NotFoundError
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[Depends(require_admin)])
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    return asdict(alert)
+
+
+@router.get("")
+async def list_alerts(
+    ctx: Ctx,
+    status: Literal["open", "acknowledged", "closed"] | None = None,
+    integration_id: int | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    items = await ctx.db.run(
+        lambda: ctx.store.list_alerts(status=status, integration_id=integration_id, limit=limit)
+    )
+    return {"items": [alert_json(a) for a in items]}
+
+
+@router.get("/{alert_id}")
+async def get_alert(alert_id: int, ctx: Ctx) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        out = alert_json(ctx.store.get_alert(alert_id))
+        out["timeline"] = [asdict(e) for e in ctx.store.timeline(alert_id)]
+        return out
+
+    try:
+        return await ctx.db.run(read)
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.post("/{alert_id}/acknowledge")
+async def acknowledge(alert_id: int, ctx: Ctx) -> dict[str, Any]:
+    return await _change(ctx, alert_id, "acknowledge")
+
+
+@router.post("/{alert_id}/close")
+async def close(alert_id: int, ctx: Ctx) -> dict[str, Any]:
+    return await _change(ctx, alert_id, "close")
+
+
+async def _change(ctx: AppContext, alert_id: int, what: str) -> dict[str, Any]:
+    method = ctx.store.acknowledge_alert if what == "acknowledge" else ctx.store.close_alert
+    try:
+        change = await ctx.db.run(method, alert_id, ctx.clock())
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ConflictError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    ctx.events.publish(change)
+    alert = await ctx.db.run(ctx.store.get_alert, alert_id)
+    return alert_json(alert)

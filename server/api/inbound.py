@@ -1,0 +1,77 @@
+"""`POST /inbound/{token}`: the secret webhook URL integrations post to (no admin auth)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from server.context import Ctx
+from server.inbound import accept, record_too_large
+from server.ratelimit import retry_after_header
+from server.store import InboundOutcome
+
+router = APIRouter()
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def outcome_body(outcome: InboundOutcome) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": outcome.message_id,
+        "status": outcome.status,
+        "action": outcome.action,
+        "alert_id": outcome.alert_id,
+    }
+    if outcome.http_status != 202 or outcome.status == "mapping_failed":
+        body["detail"] = outcome.reason
+    return body
+
+
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+@router.post("/inbound/{token}", status_code=202, tags=["inbound"])
+async def inbound(token: str, request: Request, ctx: Ctx) -> JSONResponse:
+    """Accept one message; 202 once it is on disk with its status, action and alert."""
+    integration = await ctx.db.run(ctx.store.find_integration_by_token, token)
+    if integration is None:
+        ctx.metrics.inc("alert_server_inbound_rejected_total", reason="unknown_token")
+        return _error(404, "unknown inbound token (wrong, rotated or deleted integration)")
+    wait_s = ctx.limiter.check(integration.id)
+    if wait_s > 0:
+        ctx.metrics.inc("alert_server_inbound_rejected_total", reason="rate_limited")
+        return _error(
+            429,
+            f"too many messages for integration {integration.id}; retry later",
+            {"Retry-After": retry_after_header(wait_s)},
+        )
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+        return _error(400, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+    content_type = request.headers.get("content-type", "")
+    limit = ctx.config.server.inbound_max_body_bytes
+    raw, too_large = await read_limited(request, limit)
+    if too_large:
+        outcome = await record_too_large(ctx, integration, raw, content_type, limit)
+        return JSONResponse(outcome_body(outcome), status_code=413)
+    outcome = await accept(ctx, integration, raw, content_type, idempotency_key=key)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome_body(outcome), status_code=outcome.http_status, headers=headers)
+
+
+async def read_limited(request: Request, limit: int) -> tuple[bytes, bool]:
+    """The body, or its first bytes and True once it passes `limit` (Content-Length first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks), True
+    return b"".join(chunks), False

@@ -1,0 +1,124 @@
+"""`create_app(config)`: the server's composition root (no module-level singletons).
+
+Extending it: write a plugin `def plugin(app: FastAPI, ctx: AppContext) -> None` that calls
+`app.include_router(...)`, `ctx.events.subscribe(name, handler)`, `ctx.add_task(name, factory)`,
+`ctx.metrics.add_collector(...)`; add it to `default_plugins()` (or pass `plugins=`).
+Plugins run in order after the core routers are in place; tasks start with the app's lifespan.
+Schema steps go in `server.migrations.default_migrations()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server import __version__
+from server.accesslog import AccessLog
+from server.admintoken import resolve_admin_token
+from server.api import alerts, health, inbound, inbound_log, integrations
+from server.config import Config
+from server.context import AppContext, Clock, system_clock
+from server.database import DbThread, open_database
+from server.events import AlertEvents
+from server.metrics import Metrics, Sample
+from server.migrations import Migration
+from server.policy import STATUSES
+from server.ratelimit import RateLimiter
+from server.store import Store
+
+log = logging.getLogger(__name__)
+
+Plugin = Callable[[FastAPI, AppContext], None]
+
+
+def core_plugin(app: FastAPI, ctx: AppContext) -> None:
+    """Inbound webhook, admin API, health and metrics."""
+    for router in (
+        health.router,
+        inbound.router,
+        integrations.router,
+        inbound_log.router,
+        alerts.router,
+    ):
+        app.include_router(router)
+    ctx.metrics.counter(
+        "alert_server_inbound_messages_total", "Inbound messages logged, by inbound-log status."
+    )
+    for status in STATUSES:
+        ctx.metrics.inc("alert_server_inbound_messages_total", 0, status=status)
+    ctx.metrics.counter(
+        "alert_server_inbound_rejected_total", "Inbound requests refused before logging, by reason."
+    )
+
+    def alerts_by_status() -> Iterable[Sample]:
+        counts = ctx.store.alert_counts()
+        for status in ("open", "acknowledged", "closed"):
+            yield ("alert_server_alerts", (("status", status),), float(counts.get(status, 0)))
+
+    ctx.metrics.add_collector("alert_server_alerts", "Alerts by status.", alerts_by_status)
+
+
+def default_plugins() -> tuple[Plugin, ...]:
+    """Every plugin a normal server runs, in order (add yours here)."""
+    return (core_plugin,)
+
+
+def create_app(
+    config: Config,
+    *,
+    clock: Clock = system_clock,
+    monotonic: Callable[[], float] = time.monotonic,
+    plugins: Sequence[Plugin] | None = None,
+    migrations: Sequence[Migration] | None = None,
+) -> FastAPI:
+    """Open the data dir's database (migrated), build the context and the FastAPI app.
+
+    The database is open when this returns; call `close_app(app)` (the lifespan does) to
+    release it. `app.state.ctx` is the `AppContext`.
+    """
+    db = open_database(config.data_dir, migrations)
+    store = Store(db)
+    try:
+        ctx = AppContext(
+            config=config,
+            store=store,
+            db=DbThread(),
+            events=AlertEvents(),
+            metrics=Metrics(),
+            limiter=RateLimiter(
+                config.server.inbound_rate_per_s, config.server.inbound_burst, monotonic
+            ),
+            admin_token=resolve_admin_token(config),
+            clock=clock,
+        )
+    except BaseException:
+        store.close()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ctx.start_tasks()
+        try:
+            yield
+        finally:
+            await ctx.stop_tasks()
+            await ctx.events.aclose()
+            close_app(app)
+
+    app = FastAPI(title="alert-server", version=__version__, lifespan=lifespan)
+    app.state.ctx = ctx
+    for plugin in default_plugins() if plugins is None else plugins:
+        plugin(app, ctx)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def close_app(app: FastAPI) -> None:
+    """Stop the database thread and close the database (idempotent)."""
+    ctx: AppContext = app.state.ctx
+    ctx.db.close()
+    ctx.store.close()

@@ -1,0 +1,111 @@
+"""`AppContext`: everything one server instance owns, built by `create_app` and passed down.
+
+Routers reach it with `ctx: Ctx` (or `get_ctx(request)`).
+Database work goes through `await ctx.db.run(ctx.store.method, ...)` so SQLite keeps one writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, Request
+
+from server.config import Config
+from server.database import DbThread
+from server.events import AlertEvents
+from server.mapping import CompiledMapping, compile_mapping
+from server.metrics import Metrics
+from server.ratelimit import RateLimiter
+from server.store import Integration, Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+TaskFactory = Callable[[], Coroutine[Any, Any, None]]
+
+MAPPING_CACHE_SIZE = 256
+TASK_RESTART_S = 1.0
+
+
+def system_clock() -> datetime:
+    """Now, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class AppContext:
+    """The composition root's parts; one per app, never global."""
+
+    config: Config
+    store: Store
+    db: DbThread
+    events: AlertEvents
+    metrics: Metrics
+    limiter: RateLimiter
+    admin_token: str
+    clock: Clock = system_clock
+    task_factories: dict[str, TaskFactory] = field(default_factory=dict)
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _mappings: OrderedDict[tuple[int, str], CompiledMapping] = field(default_factory=OrderedDict)
+
+    def add_task(self, name: str, factory: TaskFactory) -> None:
+        """Run `factory()` as a named task from startup to shutdown (restarted on crash)."""
+        if name in self.task_factories:
+            raise ValueError(f"background task {name!r} is already registered")
+        self.task_factories[name] = factory
+
+    def compiled_mapping(self, integration: Integration) -> CompiledMapping:
+        """The integration's compiled mapping, cached per (id, updated_at)."""
+        key = (integration.id, integration.updated_at.isoformat())
+        found = self._mappings.get(key)
+        if found is None:
+            found = compile_mapping(integration.mapping)
+            self._mappings[key] = found
+            while len(self._mappings) > MAPPING_CACHE_SIZE:
+                self._mappings.popitem(last=False)
+        else:
+            self._mappings.move_to_end(key)
+        return found
+
+    async def start_tasks(self) -> None:
+        for name, factory in self.task_factories.items():
+            self.tasks[name] = asyncio.create_task(self._supervise(name, factory), name=name)
+
+    async def stop_tasks(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        for task in self.tasks.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+
+    async def _supervise(self, name: str, factory: TaskFactory) -> None:
+        failures = 0
+        while True:
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                if failures == 1:
+                    log.exception("background task %s failed; restarting", name)
+                else:
+                    log.debug("background task %s failed again (%d)", name, failures, exc_info=True)
+                await asyncio.sleep(TASK_RESTART_S)
+
+
+def get_ctx(request: Request) -> AppContext:
+    """The request's app context (FastAPI dependency)."""
+    return cast(AppContext, request.app.state.ctx)
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]

@@ -1,0 +1,65 @@
+"""Integration kinds and the default mapping (and sample data) each one starts with."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from server.mapping import FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA
+
+KINDS = ("flic", "generic", "pagerduty", "alertmanager")
+
+_DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
+    "flic": (FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA),
+    # Prometheus Alertmanager webhook: one alert per group, firing opens, resolved closes.
+    "alertmanager": (
+        {
+            "source_name": {"field": "groupKey"},
+            "status": {"field": "status"},
+            "open_when": {"equals": "firing"},
+            "close_when": {"equals": "resolved"},
+            "title": "{{ commonLabels.alertname or groupKey }}",
+            "description": "{{ commonAnnotations.summary or commonAnnotations.description }}",
+            "filters": [],
+        },
+        {
+            "version": "4",
+            "groupKey": '{}:{alertname="DiskFull"}',
+            "status": "firing",
+            "commonLabels": {"alertname": "DiskFull"},
+            "commonAnnotations": {"summary": "Disk is full"},
+            "alerts": [],
+        },
+    ),
+    # PagerDuty Events API v2: dedup_key names the alert; trigger opens, resolve closes.
+    "pagerduty": (
+        {
+            "source_name": {"field": "dedup_key"},
+            "status": {"field": "event_action"},
+            "open_when": {"equals": "trigger"},
+            "close_when": {"equals": "resolve"},
+            "title": (
+                "{{ payload.summary if payload is mapping and payload.summary else dedup_key }}"
+            ),
+            "description": "{{ payload.source if payload is mapping else '' }}",
+            "filters": [],
+        },
+        {
+            "routing_key": "example",
+            "event_action": "trigger",
+            "dedup_key": "disk-full-db1",
+            "payload": {"summary": "Disk full on db1", "source": "db1", "severity": "critical"},
+        },
+    ),
+}
+
+
+def default_mapping(kind: str) -> dict[str, Any] | None:
+    """A fresh copy of the kind's default mapping; None for `generic` (it needs one given)."""
+    found = _DEFAULTS.get(kind)
+    return None if found is None else copy.deepcopy(found[0])
+
+
+def default_sample(kind: str) -> Any:
+    found = _DEFAULTS.get(kind)
+    return None if found is None else copy.deepcopy(found[1])

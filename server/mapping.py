@@ -1,0 +1,346 @@
+"""The mapping engine (pure): a parsed payload and an integration's mapping give a `Decision`.
+
+Fields are addressed with `^`-separated paths (`alerts^0^status`); list items by index.
+Order: filters (drop or keep), then source name and id, then status: `open_when` is checked
+before `close_when`, so a value matching both opens. Conditions are case-sensitive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_TITLE_CHARS = 500
+MAX_DESCRIPTION_CHARS = 10_000
+MAX_PATTERN_CHARS = 500
+
+Verdict = Literal["open", "close", "ignore", "filtered", "failed"]
+
+FLIC_DEFAULT_MAPPING: dict[str, Any] = {
+    "source_name": {"field": "flic_nameId"},
+    "status": {"field": "flic_state"},
+    "open_when": {"contains": "On"},
+    "close_when": {"contains": "Off"},
+    "title": "{{ flic_nameId }} pressed",
+    "description": "{{ info }}",
+    "filters": [],
+}
+
+FLIC_SAMPLE_DATA: dict[str, Any] = {
+    "flic_nameId": "front-desk",
+    "flic_state": "On",
+    "info": "Front desk button",
+}
+
+
+class MappingError(ValueError):
+    """A mapping definition is invalid (bad regex, bad template, missing rule)."""
+
+
+# ---- the edge model (what admins send) -----------------------------------------------------
+
+
+class FieldSpec(BaseModel):
+    """`{"field": "a^b"}` or `{"value": "static text"}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str | None = Field(default=None, min_length=1, max_length=200)
+    value: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> FieldSpec:
+        if (self.field is None) == (self.value is None):
+            raise ValueError('give exactly one of "field" or "value"')
+        return self
+
+
+class ConditionSpec(BaseModel):
+    """`{"contains": s}`, `{"equals": s}` or `{"regex": r}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contains: str | None = Field(default=None, max_length=500)
+    equals: str | None = Field(default=None, max_length=500)
+    regex: str | None = Field(default=None, max_length=MAX_PATTERN_CHARS)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ConditionSpec:
+        given = [v for v in (self.contains, self.equals, self.regex) if v is not None]
+        if len(given) != 1:
+            raise ValueError('give exactly one of "contains", "equals" or "regex"')
+        if self.regex is not None:
+            _compile(self.regex)
+        return self
+
+
+class FilterSpec(BaseModel):
+    """`{"field": F, "regex": R, "keep": true|false}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(min_length=1, max_length=200)
+    regex: str = Field(max_length=MAX_PATTERN_CHARS)
+    keep: bool = True
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, value: str) -> str:
+        _compile(value)
+        return value
+
+
+class MappingSpec(BaseModel):
+    """An integration's mapping as stored and as the admin API accepts it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_name: FieldSpec
+    source_id: FieldSpec | None = None
+    status: FieldSpec
+    open_when: ConditionSpec
+    close_when: ConditionSpec | None = None
+    title: str = Field(default="{{ source_name }}", max_length=2000)
+    description: str = Field(default="", max_length=5000)
+    filters: list[FilterSpec] = Field(default_factory=list, max_length=50)
+
+    @field_validator("title", "description")
+    @classmethod
+    def _valid_template(cls, value: str) -> str:
+        try:
+            _ENV.parse(value)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
+        return value
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+
+
+_ENV = SandboxedEnvironment(autoescape=False)
+
+
+# ---- the compiled form (what the engine runs) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef:
+    path: tuple[str, ...] | None
+    value: str | None
+
+    @property
+    def label(self) -> str:
+        return "^".join(self.path) if self.path is not None else repr(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    op: Literal["contains", "equals", "regex"]
+    operand: str
+    pattern: re.Pattern[str] | None
+
+    def matches(self, text: str) -> bool:
+        if self.op == "contains":
+            return self.operand in text
+        if self.op == "equals":
+            return text == self.operand
+        assert self.pattern is not None
+        return self.pattern.search(text) is not None
+
+    def describe(self) -> str:
+        return f"{self.op} {self.operand!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    path: tuple[str, ...]
+    pattern: re.Pattern[str]
+    keep: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMapping:
+    source_name: FieldRef
+    source_id: FieldRef | None
+    status: FieldRef
+    open_when: Condition
+    close_when: Condition | None
+    title: jinja2.Template
+    description: jinja2.Template
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a message means: `verdict` plus what the store needs to act on it."""
+
+    verdict: Verdict
+    reason: str
+    source_name: str | None = None
+    source_id: str = ""
+    status_value: str | None = None
+    title: str = ""
+    description: str = ""
+
+
+def parse_path(path: str) -> tuple[str, ...]:
+    """`a^0^b` → ("a", "0", "b")."""
+    return tuple(path.split("^"))
+
+
+def compile_mapping(spec: MappingSpec | AbcMapping[str, Any]) -> CompiledMapping:
+    """Validate (when given a dict) and compile a mapping; raises MappingError."""
+    if not isinstance(spec, MappingSpec):
+        try:
+            spec = MappingSpec.model_validate(spec)
+        except ValueError as exc:
+            raise MappingError(str(exc)) from exc
+    return CompiledMapping(
+        source_name=_field_ref(spec.source_name),
+        source_id=_field_ref(spec.source_id) if spec.source_id is not None else None,
+        status=_field_ref(spec.status),
+        open_when=_condition(spec.open_when),
+        close_when=_condition(spec.close_when) if spec.close_when is not None else None,
+        title=_ENV.from_string(spec.title),
+        description=_ENV.from_string(spec.description),
+        filters=tuple(Filter(parse_path(f.field), _compile(f.regex), f.keep) for f in spec.filters),
+    )
+
+
+def _field_ref(spec: FieldSpec) -> FieldRef:
+    if spec.field is not None:
+        return FieldRef(parse_path(spec.field), None)
+    return FieldRef(None, spec.value)
+
+
+def _condition(spec: ConditionSpec) -> Condition:
+    if spec.contains is not None:
+        return Condition("contains", spec.contains, None)
+    if spec.equals is not None:
+        return Condition("equals", spec.equals, None)
+    assert spec.regex is not None
+    return Condition("regex", spec.regex, _compile(spec.regex))
+
+
+_MISSING = object()
+
+
+def lookup(payload: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path`, or `_MISSING`; list items are addressed by index."""
+    node = payload
+    for part in path:
+        if isinstance(node, AbcMapping):
+            if part not in node:
+                return _MISSING
+            node = node[part]
+        elif isinstance(node, list):
+            try:
+                index = int(part)
+            except ValueError:
+                return _MISSING
+            if not -len(node) <= index < len(node):
+                return _MISSING
+            node = node[index]
+        else:
+            return _MISSING
+    return node
+
+
+def as_text(value: Any) -> str | None:
+    """A field value as the text conditions see; None when missing or null."""
+    if value is _MISSING or value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def resolve(ref: FieldRef, payload: Any) -> str | None:
+    """The text a field reference names in `payload`."""
+    if ref.path is None:
+        return ref.value
+    return as_text(lookup(payload, ref.path))
+
+
+def decide(payload: Any, mapping: CompiledMapping) -> Decision:
+    """Apply filters, source, status and templates to one parsed payload."""
+    for flt in mapping.filters:
+        text = as_text(lookup(payload, flt.path))
+        hit = text is not None and flt.pattern.search(text) is not None
+        label = "^".join(flt.path)
+        if flt.keep and not hit:
+            return Decision(
+                "filtered", f"keep filter {label} ~ {flt.pattern.pattern!r} not matched"
+            )
+        if not flt.keep and hit:
+            return Decision("filtered", f"drop filter {label} ~ {flt.pattern.pattern!r} matched")
+    source_name = resolve(mapping.source_name, payload)
+    if not source_name:
+        return Decision("failed", f"source name field {mapping.source_name.label} is missing")
+    source_id = ""
+    if mapping.source_id is not None:
+        found = resolve(mapping.source_id, payload)
+        if not found:
+            return Decision(
+                "failed", f"source id field {mapping.source_id.label} is missing", source_name
+            )
+        source_id = found
+    status = resolve(mapping.status, payload)
+    if status is None:
+        return Decision(
+            "failed", f"status field {mapping.status.label} is missing", source_name, source_id
+        )
+    if mapping.open_when.matches(status):
+        title, description, note = render(mapping, payload, source_name, source_id, status)
+        reason = f"status {status!r} {mapping.open_when.describe()}{note}"
+        return Decision("open", reason, source_name, source_id, status, title, description)
+    if mapping.close_when is not None and mapping.close_when.matches(status):
+        reason = f"status {status!r} {mapping.close_when.describe()}"
+        return Decision("close", reason, source_name, source_id, status)
+    wanted = f"open: {mapping.open_when.describe()}"
+    if mapping.close_when is not None:
+        wanted += f", close: {mapping.close_when.describe()}"
+    return Decision(
+        "ignore",
+        f"status {status!r} is neither open nor close ({wanted})",
+        source_name,
+        source_id,
+        status,
+    )
+
+
+def render(
+    mapping: CompiledMapping, payload: Any, source_name: str, source_id: str, status: str
+) -> tuple[str, str, str]:
+    """Title, description and a note naming any template that failed (its fallback is used)."""
+    context: dict[str, Any] = dict(payload) if isinstance(payload, AbcMapping) else {}
+    context.update(
+        payload=payload, source_name=source_name, source_id=source_id, status_value=status
+    )
+    note = ""
+    try:
+        title = mapping.title.render(context).strip()
+    except Exception as exc:  # sandbox violations and any template runtime error
+        title, note = "", f"; title template failed: {type(exc).__name__}"
+    try:
+        description = mapping.description.render(context).strip()
+    except Exception as exc:
+        description, note = "", note + f"; description template failed: {type(exc).__name__}"
+    if not title:
+        title = f"{source_name} alert"
+    return title[:MAX_TITLE_CHARS], description[:MAX_DESCRIPTION_CHARS], note

@@ -1,0 +1,540 @@
+"""The only SQL for integrations, the inbound log, alerts and their timelines.
+
+Every method is synchronous and runs on the database thread (`DbThread.run`) or in the
+offline CLI. Each write is one `BEGIN IMMEDIATE ... COMMIT`; with synchronous=FULL the
+commit is on disk when the method returns. Methods that change an alert return the
+`AlertChange`s to publish once the caller holds the committed result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from server.errors import AlertServerError
+from server.events import AlertChange, ChangeKind
+from server.mapping import Decision
+from server.policy import Outcome, classify
+
+TOKEN_BYTES = 24  # 192 bits
+_CHANGE_KINDS: dict[str, ChangeKind] = {"open": "open", "append": "append", "close": "close"}
+
+
+class NotFoundError(AlertServerError):
+    """No such row."""
+
+
+class ConflictError(AlertServerError):
+    """The change is not possible in the row's current state."""
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def parse_at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def new_token() -> str:
+    """An unguessable inbound token (192 bits, URL-safe)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    id: int
+    name: str
+    kind: str
+    token: str
+    mapping: dict[str, Any]
+    sample_data: Any
+    escalation_policy_id: int | None
+    maintenance_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def inbound_path(self) -> str:
+        return f"/inbound/{self.token}"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """What arrived, before it is judged."""
+
+    integration_id: int
+    received_at: datetime
+    raw_body: bytes
+    content_type: str
+    idempotency_key: str | None = None
+    body_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InboundOutcome:
+    """The stored answer to one message (replayed verbatim for a repeated Idempotency-Key)."""
+
+    message_id: str
+    status: str
+    action: str
+    alert_id: int | None
+    reason: str
+    http_status: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    outcome: InboundOutcome
+    changes: tuple[AlertChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    integration_id: int
+    source_name: str
+    source_id: str
+    status: str
+    title: str
+    description: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    append_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    detail: str
+    message_id: str | None
+
+
+class Store:
+    """Typed access to the inbound pipeline's tables over one sqlite-utils Database."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One durable write transaction (BEGIN IMMEDIATE ... COMMIT)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        return next(iter(self.db.query(sql, params)), None)
+
+    # ---- integrations ---------------------------------------------------------------------
+
+    def create_integration(
+        self,
+        *,
+        name: str,
+        kind: str,
+        mapping: dict[str, Any],
+        now: datetime,
+        sample_data: Any = None,
+        escalation_policy_id: int | None = None,
+    ) -> Integration:
+        token = new_token()
+        with self.transaction():
+            cursor = self.db.execute(
+                """INSERT INTO integrations (name, kind, token, token_hash, mapping, sample_data,
+                   escalation_policy_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)""",
+                [
+                    name,
+                    kind,
+                    token,
+                    token_hash(token),
+                    json.dumps(mapping),
+                    None if sample_data is None else json.dumps(sample_data),
+                    escalation_policy_id,
+                    iso(now),
+                    iso(now),
+                ],
+            )
+        return self.get_integration(int(cursor.lastrowid or 0))
+
+    def get_integration(self, integration_id: int) -> Integration:
+        row = self._one(
+            "SELECT * FROM integrations WHERE id = ? AND deleted_at IS NULL", [integration_id]
+        )
+        if row is None:
+            raise NotFoundError(f"integration {integration_id} does not exist")
+        return _integration(row)
+
+    def list_integrations(self) -> list[Integration]:
+        rows = self.db.query("SELECT * FROM integrations WHERE deleted_at IS NULL ORDER BY id")
+        return [_integration(r) for r in rows]
+
+    def find_integration_by_token(self, token: str) -> Integration | None:
+        """The live integration whose token this is; compared in constant time."""
+        row = self._one(
+            "SELECT * FROM integrations WHERE token_hash = ? AND deleted_at IS NULL",
+            [token_hash(token)],
+        )
+        if row is None or not hmac.compare_digest(
+            str(row["token"]).encode(), token.encode("utf-8", "surrogatepass")
+        ):
+            return None
+        return _integration(row)
+
+    def update_integration(
+        self, integration_id: int, changes: dict[str, Any], now: datetime
+    ) -> Integration:
+        """Set some of name, mapping, sample_data, escalation_policy_id, maintenance_until."""
+        allowed = {"name", "mapping", "sample_data", "escalation_policy_id", "maintenance_until"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key in ("mapping", "sample_data"):
+                value = None if value is None else json.dumps(value)
+            elif key == "maintenance_until":
+                value = None if value is None else iso(value)
+            values[key] = value
+        values["updated_at"] = iso(now)
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        with self.transaction():
+            self.get_integration(integration_id)
+            self.db.execute(
+                f"UPDATE integrations SET {assignments} WHERE id = :id",
+                {**values, "id": integration_id},
+            )
+        return self.get_integration(integration_id)
+
+    def rotate_token(self, integration_id: int, now: datetime) -> Integration:
+        """A new token; the old one answers 404 from now on."""
+        token = new_token()
+        with self.transaction():
+            self.get_integration(integration_id)
+            self.db.execute(
+                "UPDATE integrations SET token = ?, token_hash = ?, updated_at = ? WHERE id = ?",
+                [token, token_hash(token), iso(now), integration_id],
+            )
+        return self.get_integration(integration_id)
+
+    def delete_integration(self, integration_id: int, now: datetime) -> None:
+        """Retire it: its token stops working; its log and alerts stay readable."""
+        with self.transaction():
+            self.get_integration(integration_id)
+            self.db.execute(
+                "UPDATE integrations SET deleted_at = ?, token_hash = ? WHERE id = ?",
+                [iso(now), f"deleted:{integration_id}:{uuid.uuid4().hex}", integration_id],
+            )
+
+    # ---- inbound --------------------------------------------------------------------------
+
+    def replay(self, integration_id: int, key: str) -> InboundOutcome | None:
+        """The stored answer for an Idempotency-Key already seen on this integration."""
+        row = self._one(
+            """SELECT message_id, status, action, alert_id, reason, http_status
+               FROM inbound_messages WHERE integration_id = ? AND idempotency_key = ?""",
+            [integration_id, key],
+        )
+        if row is None:
+            return None
+        return InboundOutcome(
+            row["message_id"],
+            row["status"],
+            row["action"],
+            row["alert_id"],
+            row["reason"],
+            row["http_status"],
+            replayed=True,
+        )
+
+    def record_inbound(
+        self,
+        message: InboundMessage,
+        decision: Decision,
+        *,
+        http_status: int = 202,
+        suppressed: bool = False,
+    ) -> InboundResult:
+        """Act on one judged message and log it, in one durable transaction."""
+        try:
+            return self._record(message, decision, http_status, suppressed)
+        except sqlite3.IntegrityError:
+            # A unique index fired: the same Idempotency-Key was stored first (replay it), or
+            # another writer opened this source's alert first (run again: it now appends).
+            if message.idempotency_key is not None:
+                found = self.replay(message.integration_id, message.idempotency_key)
+                if found is not None:
+                    return InboundResult(found, ())
+            return self._record(message, decision, http_status, suppressed)
+
+    def _record(
+        self, message: InboundMessage, decision: Decision, http_status: int, suppressed: bool
+    ) -> InboundResult:
+        message_id = uuid.uuid4().hex
+        now = message.received_at
+        changes: list[AlertChange] = []
+        with self.transaction():
+            if message.idempotency_key is not None:
+                found = self.replay(message.integration_id, message.idempotency_key)
+                if found is not None:
+                    return InboundResult(found, ())
+            live = self._live_for(message.integration_id, decision)
+            decided = classify(decision, None if live is None else live.id, suppressed=suppressed)
+            status, action, reason = decided.status, decided.action, decided.reason
+            alert_id: int | None = None
+            if decided.change == "open":
+                alert_id = self._open_alert(message, decision, message_id)
+            elif live is not None and decided.change == "append":
+                alert_id = live.id
+                self.db.execute(
+                    """UPDATE alerts SET append_count = append_count + 1, updated_at = ?
+                       WHERE id = ?""",
+                    [iso(now), alert_id],
+                )
+            elif live is not None and decided.change == "close":
+                alert_id = live.id
+                self.db.execute(
+                    """UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ?
+                       WHERE id = ?""",
+                    [iso(now), iso(now), alert_id],
+                )
+            if alert_id is not None:
+                kind = _CHANGE_KINDS[decided.change]
+                self._timeline(alert_id, now, kind, reason, message_id)
+                changes.append(self._change(alert_id, kind, now, message_id))
+            self.db.execute(
+                """INSERT INTO inbound_messages (message_id, integration_id, received_at, status,
+                   action, alert_id, source_name, source_id, reason, content_type, raw_body,
+                   body_truncated, idempotency_key, http_status)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                [
+                    message_id,
+                    message.integration_id,
+                    iso(now),
+                    status,
+                    action,
+                    alert_id,
+                    decision.source_name,
+                    decision.source_id or None,
+                    reason,
+                    message.content_type[:200],
+                    message.raw_body,
+                    int(message.body_truncated),
+                    message.idempotency_key,
+                    http_status,
+                ],
+            )
+        outcome = InboundOutcome(message_id, status, action, alert_id, reason, http_status)
+        return InboundResult(outcome, tuple(changes))
+
+    def preview(self, integration_id: int, decision: Decision, *, suppressed: bool) -> Outcome:
+        """What `record_inbound` would do now, changing nothing (the test endpoint's dry run)."""
+        live = self._live_for(integration_id, decision)
+        return classify(decision, None if live is None else live.id, suppressed=suppressed)
+
+    def _live_for(self, integration_id: int, decision: Decision) -> Alert | None:
+        if decision.verdict not in ("open", "close") or decision.source_name is None:
+            return None
+        return self._live_alert(integration_id, decision.source_name, decision.source_id)
+
+    def _live_alert(self, integration_id: int, source_name: str, source_id: str) -> Alert | None:
+        row = self._one(
+            """SELECT * FROM alerts WHERE integration_id = ? AND source_name = ?
+               AND source_id = ? AND status IN ('open', 'acknowledged')""",
+            [integration_id, source_name, source_id],
+        )
+        return None if row is None else _alert(row)
+
+    def _open_alert(self, message: InboundMessage, decision: Decision, message_id: str) -> int:
+        assert decision.source_name is not None
+        cursor = self.db.execute(
+            """INSERT INTO alerts (integration_id, source_name, source_id, status, title,
+               description, opened_at, updated_at) VALUES (?,?,?,'open',?,?,?,?)""",
+            [
+                message.integration_id,
+                decision.source_name,
+                decision.source_id,
+                decision.title,
+                decision.description,
+                iso(message.received_at),
+                iso(message.received_at),
+            ],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _timeline(
+        self, alert_id: int, at: datetime, kind: str, detail: str, message_id: str | None
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO alert_events (alert_id, at, kind, detail, message_id) VALUES (?,?,?,?,?)",
+            [alert_id, iso(at), kind, detail, message_id],
+        )
+
+    def _change(
+        self, alert_id: int, kind: ChangeKind, at: datetime, message_id: str | None
+    ) -> AlertChange:
+        alert = self.get_alert(alert_id)
+        return AlertChange(
+            kind=kind,
+            alert_id=alert.id,
+            integration_id=alert.integration_id,
+            source_name=alert.source_name,
+            status=alert.status,
+            title=alert.title,
+            at=at,
+            message_id=message_id,
+        )
+
+    def list_inbound(
+        self, *, integration_id: int | None = None, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Newest first, without raw bodies."""
+        where, params = _filters(integration_id=integration_id, status=status)
+        rows = self.db.query(
+            f"""SELECT message_id, integration_id, received_at, status, action, alert_id,
+                source_name, source_id, reason, content_type, http_status, idempotency_key
+                FROM inbound_messages {where} ORDER BY seq DESC LIMIT ?""",
+            [*params, limit],
+        )
+        return list(rows)
+
+    def get_inbound(self, message_id: str) -> dict[str, Any]:
+        """One logged message including `raw_body` (bytes) and `body_truncated`."""
+        row = self._one(
+            """SELECT message_id, integration_id, received_at, status, action, alert_id,
+               source_name, source_id, reason, content_type, http_status, idempotency_key,
+               raw_body, body_truncated FROM inbound_messages WHERE message_id = ?""",
+            [message_id],
+        )
+        if row is None:
+            raise NotFoundError(f"inbound message {message_id} does not exist")
+        return row
+
+    def inbound_counts(self) -> dict[str, int]:
+        rows = self.db.query("SELECT status, COUNT(*) AS n FROM inbound_messages GROUP BY status")
+        return {r["status"]: int(r["n"]) for r in rows}
+
+    # ---- alerts ---------------------------------------------------------------------------
+
+    def get_alert(self, alert_id: int) -> Alert:
+        row = self._one("SELECT * FROM alerts WHERE id = ?", [alert_id])
+        if row is None:
+            raise NotFoundError(f"alert {alert_id} does not exist")
+        return _alert(row)
+
+    def list_alerts(
+        self, *, status: str | None = None, integration_id: int | None = None, limit: int = 100
+    ) -> list[Alert]:
+        """Newest first."""
+        where, params = _filters(integration_id=integration_id, status=status)
+        rows = self.db.query(
+            f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_alert(r) for r in rows]
+
+    def timeline(self, alert_id: int) -> list[TimelineEntry]:
+        rows = self.db.query(
+            "SELECT at, kind, detail, message_id FROM alert_events WHERE alert_id = ? ORDER BY id",
+            [alert_id],
+        )
+        return [TimelineEntry(_at(r["at"]), r["kind"], r["detail"], r["message_id"]) for r in rows]
+
+    def alert_counts(self) -> dict[str, int]:
+        rows = self.db.query("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status")
+        return {r["status"]: int(r["n"]) for r in rows}
+
+    def acknowledge_alert(self, alert_id: int, now: datetime, by: str = "admin") -> AlertChange:
+        """Open → acknowledged; it stays matched (repeats append, the close message closes)."""
+        with self.transaction():
+            alert = self.get_alert(alert_id)
+            if alert.status != "open":
+                raise ConflictError(
+                    f"alert {alert_id} is {alert.status}, only an open alert can be acknowledged"
+                )
+            self.db.execute(
+                """UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, updated_at = ?
+                   WHERE id = ?""",
+                [iso(now), iso(now), alert_id],
+            )
+            self._timeline(alert_id, now, "acknowledge", f"acknowledged by {by}", None)
+            return self._change(alert_id, "acknowledge", now, None)
+
+    def close_alert(self, alert_id: int, now: datetime, by: str = "admin") -> AlertChange:
+        """Open or acknowledged → closed."""
+        with self.transaction():
+            alert = self.get_alert(alert_id)
+            if alert.status == "closed":
+                raise ConflictError(f"alert {alert_id} is already closed")
+            self.db.execute(
+                "UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
+                [iso(now), iso(now), alert_id],
+            )
+            self._timeline(alert_id, now, "close", f"closed by {by}", None)
+            return self._change(alert_id, "close", now, None)
+
+
+def _filters(**values: Any) -> tuple[str, list[Any]]:
+    parts = [f"{k} = ?" for k, v in values.items() if v is not None]
+    params = [v for v in values.values() if v is not None]
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _integration(row: dict[str, Any]) -> Integration:
+    return Integration(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        token=row["token"],
+        mapping=json.loads(row["mapping"]),
+        sample_data=None if row["sample_data"] is None else json.loads(row["sample_data"]),
+        escalation_policy_id=row["escalation_policy_id"],
+        maintenance_until=parse_at(row["maintenance_until"]),
+        created_at=_at(row["created_at"]),
+        updated_at=_at(row["updated_at"]),
+    )
+
+
+def _alert(row: dict[str, Any]) -> Alert:
+    return Alert(
+        id=row["id"],
+        integration_id=row["integration_id"],
+        source_name=row["source_name"],
+        source_id=row["source_id"],
+        status=row["status"],
+        title=row["title"],
+        description=row["description"],
+        opened_at=_at(row["opened_at"]),
+        acknowledged_at=parse_at(row["acknowledged_at"]),
+        closed_at=parse_at(row["closed_at"]),
+        append_count=row["append_count"],
+    )
