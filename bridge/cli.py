@@ -297,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand."""
     args = _parser().parse_args(argv)
     configure_logging(args.log_format, getattr(logging, str(args.log_level).upper(), logging.INFO))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per attempt is noise
     try:
         return _COMMANDS[args.command](args)
     except ConfigError as exc:

@@ -207,6 +207,11 @@ class FlicdSim:
             await self._send(client, b"".join(packets))
         return len(targets)
 
+    async def send_raw(self, data: bytes) -> None:
+        """Send bytes as they are to every client (events the client may not expect)."""
+        for client in list(self._clients):
+            await self._send(client, data)
+
     async def set_battery(self, address: str, percentage: int) -> None:
         self.battery[address.lower()] = percentage
         for client in list(self._clients):

@@ -1,0 +1,67 @@
+"""Click to state, and the forwarded body exactly as the contract shows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.clicks import forward_body, state_for
+from bridge.config import ButtonSpec, default_button
+from bridge.models import ClickType
+
+from .factories import T0, click
+
+FRONT_DESK = ButtonSpec(
+    address="80:e4:da:71:23:45",
+    name="front-desk",
+    on=frozenset({ClickType.SINGLE, ClickType.HOLD}),
+    off=frozenset({ClickType.DOUBLE}),
+    info="Front desk",
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [
+        (ClickType.SINGLE, "On"),
+        (ClickType.HOLD, "On"),
+        (ClickType.DOUBLE, "Off"),
+        (ClickType.CLICK, None),
+        (ClickType.DOWN, None),
+        (ClickType.UP, None),
+    ],
+)
+def test_configured_mapping_decides_the_state(kind: ClickType, state: str | None) -> None:
+    assert state_for(FRONT_DESK, kind) == state
+
+
+def test_a_stranger_gets_single_and_hold_on_double_off() -> None:
+    stranger = default_button("80:e4:da:00:00:09")
+    assert stranger.name == "80:e4:da:00:00:09"
+    assert not stranger.configured
+    assert [state_for(stranger, k) for k in ClickType] == ["On", "Off", "On", None, None, None]
+
+
+def test_forward_body_is_the_contract_body() -> None:
+    event = click(event_id="e-1", at=T0)
+    body = forward_body(event, FRONT_DESK, "On", "bridge-1")
+    assert body == {
+        "flic_nameId": "front-desk",
+        "flic_state": "On",
+        "info": "Front desk",
+        "click_type": "single",
+        "button_address": "80:e4:da:71:23:45",
+        "source": "flicd",
+        "event_id": "e-1",
+        "pressed_at": "2026-11-26T07:00:00.000Z",
+        "queued": False,
+        "queued_seconds": 0,
+        "bridge": "bridge-1",
+    }
+    assert list(body)[:3] == ["flic_nameId", "flic_state", "info"]
+
+
+def test_a_queued_press_carries_its_real_press_time_and_age() -> None:
+    body = forward_body(click(at=T0, queued_s=90), FRONT_DESK, "On", "bridge-1")
+    assert body["queued"] is True
+    assert body["queued_seconds"] == 90
+    assert body["pressed_at"] == "2026-11-26T06:58:30.000Z"
