@@ -8,10 +8,12 @@
 #
 # Options: --with-flicd (also install and enable flicd.service), --no-start (enable only).
 # Environment: DESTDIR (stage into a throwaway root: no systemctl, no users, no chown),
-# PYTHON (default python3), FLIC_EDGE_PIP_ARGS (extra pip arguments, e.g. --no-index).
+# PYTHON (default python3), FLIC_EDGE_PIP_ARGS (extra pip arguments, e.g. --no-index),
+# FLIC_EDGE_PACKAGE (what pip installs: default this checkout; a built wheel works too).
 set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PACKAGE="${FLIC_EDGE_PACKAGE:-$SRC}"
 DESTDIR="${DESTDIR:-}"
 DESTDIR="${DESTDIR%/}"
 PYTHON="${PYTHON:-python3}"
@@ -148,8 +150,9 @@ install_program() {
   local before after
   before="$(cat "$DESTDIR$PREFIX/VERSION" 2>/dev/null || echo none)"
   # shellcheck disable=SC2086  # FLIC_EDGE_PIP_ARGS is a list of words on purpose
-  "$DESTDIR$VENV/bin/pip" install --quiet --upgrade ${FLIC_EDGE_PIP_ARGS:-} "$SRC"
-  after="$("$DESTDIR$VENV/bin/pip" show flic-edge 2>/dev/null | sed -n 's/^Version: //p')"
+  "$DESTDIR$VENV/bin/pip" install --quiet --upgrade ${FLIC_EDGE_PIP_ARGS:-} "$PACKAGE"
+  after="$("$DESTDIR$VENV/bin/python" -c \
+    'import importlib.metadata as m; print(m.version("flic-edge"))')"
   echo "$after" >"$DESTDIR$PREFIX/VERSION"
   say "flic-edge $before -> $after in $VENV"
   for prog in alert-server flic-bridge; do

@@ -16,19 +16,20 @@ LOG_FORMATS = ("plain", "json")
 # Attributes every LogRecord has; anything else came from `extra=` and is a context field.
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None)).keys()
-    | {"message", "asctime", "taskName"}
+    | {"message", "asctime", "taskName", "color_message"}  # uvicorn's ANSI copy of the message
 )
 _SECRET_KEY = re.compile(r"token|password|passwd|secret|api_?key|authorization", re.IGNORECASE)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the secret part of an inbound URL: /inbound/<token>
-    (re.compile(r"(/inbound/)[^/\s?#\"'<>\\]+"), r"\g<1>" + MASK),
+    # (left alone when already masked, as the server's access log does with "…")
+    (re.compile(r"(/inbound/)(?!…|\*\*\*)[^/\s?#\"'<>\\]+"), r"\g<1>" + MASK),
     # Authorization: Bearer <token> / Basic <creds>
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+"), r"\g<1>\g<2>" + MASK),
-    # key=value, key: value, "key": "value" for secret-looking keys
+    # key=value, key: value, "key": "value" for secret-looking keys (a /path is where, not what)
     (
         re.compile(
             r"(?i)([\"']?[\w-]*(?:token|password|passwd|secret|api_?key)[\"']?\s*[:=]\s*[\"']?)"
-            r"[^\"'\s,&;}]+"
+            r"(?!/)[^\"'\s,&;}]+"
         ),
         r"\g<1>" + MASK,
     ),

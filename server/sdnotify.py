@@ -54,6 +54,7 @@ class Notifier:
         payload = "\n".join(fields).encode()
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.setblocking(False)  # a full queue must never stall the event loop
                 sock.sendto(payload, address)
         except OSError as exc:
             if not self._warned:

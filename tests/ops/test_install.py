@@ -8,17 +8,33 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "install-pi.sh"
 
 
-def run_script(destdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout built once as a wheel, so each install below skips the build."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("flic_edge-*.whl")
+    return built
+
+
+def run_script(destdir: Path, wheel: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DESTDIR": str(destdir),
         "PYTHON": sys.executable,
-        # The project itself is built and installed by the script; its dependencies come
-        # from this test environment (below), which keeps the test fast and offline.
+        "FLIC_EDGE_PACKAGE": str(wheel),
+        # The script installs the project; its dependencies come from this test environment
+        # (the .pth file below), which keeps the test fast and offline.
         "FLIC_EDGE_PIP_ARGS": "--no-deps",
     }
     out = subprocess.run(
@@ -37,9 +53,11 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(tmp_path: Path) -> None:
+def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(
+    tmp_path: Path, wheel: Path
+) -> None:
     root = tmp_path / "root"
-    out = run_script(root)
+    out = run_script(root, wheel)
     assert "skipped: systemctl enable alert-server.service flic-bridge.service" in out.stdout
     assert "skipped: systemctl start alert-server.service flic-bridge.service" in out.stdout
 
@@ -82,31 +100,32 @@ def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(tmp_path: Path)
     before = snapshot(root)
 
     # ...a second run (an upgrade from the same checkout) changes nothing of theirs.
-    out = run_script(root, "upgrade")
+    out = run_script(root, wheel, "upgrade")
     assert "skipped: systemctl restart alert-server.service flic-bridge.service" in out.stdout
     assert "wrote" not in out.stdout
     assert snapshot(root) == before
 
+    # flicd can be added to an existing install
+    out = run_script(root, wheel, "--with-flicd", "--no-start")
+    assert (units / "flicd.service").read_text() == (ROOT / "systemd/flicd.service").read_text()
+    assert "skipped: systemctl enable flicd.service alert-server.service" in out.stdout
+    assert "skipped: systemctl start" not in out.stdout
+
     # uninstall removes the program and units, keeps config and data
-    run_script(root, "uninstall")
+    run_script(root, wheel, "uninstall")
     assert not (root / "opt/flic-edge").exists()
     assert not (units / "alert-server.service").exists()
+    assert not (units / "flicd.service").exists()
     assert not (root / "usr/local/bin/flic-bridge").is_symlink()
     assert "cupboard-pi" in config.read_text()
     assert data.read_bytes() == b"precious"
     assert outbox.read_bytes() == b"queued clicks"
 
-    # installing again picks the kept config up unchanged
-    run_script(root, "--with-flicd", "--no-start")
-    assert "cupboard-pi" in config.read_text()
-    assert (units / "flicd.service").exists()
-
-    # uninstall --purge deletes config and data too
-    run_script(root, "uninstall", "--purge")
+    # uninstall --purge (even after a plain uninstall) deletes config and data too
+    run_script(root, wheel, "uninstall", "--purge")
     assert not (root / "etc/flic-edge").exists()
     assert not data.exists()
     assert not outbox.exists()
-    assert not (units / "flicd.service").exists()
 
 
 def test_bad_arguments_are_refused_with_a_reason(tmp_path: Path) -> None:

@@ -138,3 +138,14 @@ def test_a_vanished_socket_is_reported_once_not_raised(
     assert notifier.watchdog() is False
     warnings = [r for r in caplog.records if "sd_notify" in r.getMessage()]
     assert len(warnings) == 1
+
+
+@BOTH
+def test_a_receiver_that_never_reads_cannot_block_the_sender(
+    mod: ModuleType, notify_socket: NotifySocket, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifier = mod.Notifier(notify_socket.path)
+    sent = [notifier.watchdog() for _ in range(5000)]  # far beyond any socket queue
+    assert sent[0] is True
+    assert sent[-1] is False
+    assert len([r for r in caplog.records if "sd_notify" in r.getMessage()]) == 1
