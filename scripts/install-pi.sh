@@ -107,6 +107,9 @@ discovery_prefix = "homeassistant"
 TOML
   cat >"$tmp/alert-server.env" <<'ENV'
 # Environment for alert-server.service (KEY=value lines; restart the unit after a change).
+# ALERT_SERVER_HOST=0.0.0.0
+# ALERT_SERVER_PORT=8380
+# ALERT_SERVER_CONFIG=/etc/flic-edge/alert-server.toml
 # ALERT_SERVER_ADMIN_TOKEN=choose-a-long-random-string
 ENV
   cat >"$tmp/flic-bridge.env" <<'ENV'

@@ -89,6 +89,14 @@ def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(
         assert helped.returncode == 0, helped.stderr
         assert prog in helped.stdout
 
+    checked = subprocess.run(
+        [str(venv / "bin/flic-bridge"), "check-config", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # the example config is valid
+
     # The site edits its config and the programs write data...
     config.write_text(config.read_text().replace("bridge-1", "cupboard-pi"))
     data = root / "var/lib/private/alert-server/alert-server.db"
