@@ -10,14 +10,16 @@ Schema steps go in `server.migrations.default_migrations()`.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from server import __version__
-from server.accesslog import AccessLog
+from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.config import Config
@@ -33,6 +35,7 @@ from server.store import Store
 log = logging.getLogger(__name__)
 
 Plugin = Callable[[FastAPI, AppContext], None]
+STORAGE_RETRY_AFTER_S = 5
 
 
 def core_plugin(app: FastAPI, ctx: AppContext) -> None:
@@ -111,10 +114,21 @@ def create_app(
 
     app = FastAPI(title="alert-server", version=__version__, lifespan=lifespan)
     app.state.ctx = ctx
+    app.add_exception_handler(sqlite3.Error, storage_unavailable)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
     app.add_middleware(AccessLog)
     return app
+
+
+async def storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database failed (disk full, I/O error): nothing was accepted, so ask for a retry."""
+    log.error("storage error on %s %s: %s", request.method, mask_path(request.url.path), exc)
+    return JSONResponse(
+        {"detail": f"storage unavailable, nothing was stored: {exc}"},
+        status_code=503,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+    )
 
 
 def close_app(app: FastAPI) -> None:

@@ -27,18 +27,18 @@ class ParsedBody:
 
 def parse_body(raw: bytes, content_type: str = "") -> ParsedBody:
     """Turn raw bytes into a payload, guided by the content type but tolerant of a wrong one."""
-    if not raw.strip():
-        raise BodyError("the body is empty: send JSON or the Flic key lines")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BodyError(f"the body is not UTF-8 text (bad byte at offset {exc.start})") from exc
     if "\x00" in text:
         raise BodyError("the body contains a NUL character")
+    stripped = text.strip()
+    if not stripped:
+        raise BodyError("the body is empty: send JSON, form fields or the Flic key lines")
     media = content_type.split(";", 1)[0].strip().lower()
     if media.startswith("multipart/"):
         raise BodyError("multipart bodies are not supported: send JSON, form fields or key lines")
-    stripped = text.strip()
     # Sniff before trusting the media type: `curl -d '{...}'` labels JSON as a form.
     looks_structured = stripped[0] in '{["\u201c'
     if media == "application/x-www-form-urlencoded" and not looks_structured:

@@ -98,7 +98,7 @@ def base_url(config: Config) -> str:
 
 def integration_add(config: Config, args: argparse.Namespace) -> int:
     # Imported here so `admin-token` stays light.
-    from server.api.integrations import parse_mapping_json, resolve_mapping
+    from server.kinds import parse_mapping_json, resolve_mapping
     from server.mapping import MappingSpec
     from server.store import Store
 

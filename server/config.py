@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,8 +48,8 @@ class ServerSection(BaseModel):
     port: int = Field(default=8380, ge=0, le=65535)
     data_dir: str = DEFAULT_DATA_DIR
     admin_token: str | None = Field(default=None, min_length=16)
-    public_url: str | None = None
-    log_level: str = "INFO"
+    public_url: str | None = Field(default=None, pattern=r"^https?://")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     inbound_max_body_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)

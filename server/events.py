@@ -64,7 +64,7 @@ class AlertEvents:
         return unsubscribe
 
     def publish(self, change: AlertChange) -> None:
-        """Queue `change` for every subscriber; never raises, never waits."""
+        """Queue `change` for every subscriber (call on the event loop, after the commit)."""
         for sub in list(self._subs):
             try:
                 sub.queue.put_nowait(change)

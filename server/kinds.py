@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from server.mapping import FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA
+from pydantic import ValidationError
+
+from server.mapping import FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA, MappingSpec
 
 KINDS = ("flic", "generic", "pagerduty", "alertmanager")
 
@@ -63,3 +65,23 @@ def default_mapping(kind: str) -> dict[str, Any] | None:
 def default_sample(kind: str) -> Any:
     found = _DEFAULTS.get(kind)
     return None if found is None else copy.deepcopy(found[1])
+
+
+def resolve_mapping(kind: str, mapping: MappingSpec | None) -> dict[str, Any]:
+    """The mapping to store: the given one, else the kind's default; raises ValueError."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if mapping is not None:
+        return mapping.model_dump(exclude_none=True)
+    found = default_mapping(kind)
+    if found is None:
+        raise ValueError(f"kind {kind!r} needs a mapping")
+    return found
+
+
+def parse_mapping_json(text: str) -> dict[str, Any]:
+    """A mapping given as JSON text (the CLI's `--mapping`); raises ValueError naming problems."""
+    try:
+        return MappingSpec.model_validate_json(text).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from exc

@@ -1,10 +1,20 @@
 """Numbered schema migrations, applied in order and recorded in `schema_migrations`.
 
-Adding steps: define a tuple of `Migration` in your own module and add it to
-`default_migrations()`. Number ranges keep branches from colliding:
-core (this module) 1-99, escalation 100-199, notifications 200-299, mqtt 300-399, console 400-499.
-A step runs once, inside one transaction with its record; a recorded number whose name
-differs from the code's is refused (two branches picked the same number).
+Adding steps: define a tuple of `Migration` in your own module, e.g.
+
+    # server/escalation_store.py
+    ESCALATION_MIGRATIONS = (sql_step(100, "users", "CREATE TABLE users (...)"), ...)
+
+and add it to `default_migrations()` with an import inside the function (no import cycle):
+
+    from server.escalation_store import ESCALATION_MIGRATIONS
+    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS)
+
+Number ranges keep branches from colliding: core (this module) 1-99, escalation 100-199,
+notifications 200-299, mqtt 300-399, console 400-499. A step runs once, inside one
+transaction with its record; never edit a released step, add a new one. A recorded number
+whose name differs from the code's is refused (two branches picked the same number).
+Every opener of the database (`alert-server run` and the offline CLI) applies them.
 """
 
 from __future__ import annotations
@@ -164,10 +174,11 @@ def migrate(db: sqlite_utils.Database, steps: Sequence[Migration]) -> list[int]:
                 "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 [step.number, step.name, datetime.now(UTC).isoformat()],
             )
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
         log.info("applied migration %d %s", step.number, step.name)
         applied.append(step.number)
     return applied

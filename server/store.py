@@ -8,124 +8,49 @@ commit is on disk when the method returns. Methods that change an alert return t
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from server.errors import AlertServerError
 from server.events import AlertChange, ChangeKind
 from server.mapping import Decision
+from server.models import (
+    Alert,
+    ConflictError,
+    InboundMessage,
+    InboundOutcome,
+    InboundResult,
+    Integration,
+    NotFoundError,
+    TimelineEntry,
+    alert_from_row,
+    integration_from_row,
+    iso,
+    new_token,
+    token_hash,
+)
 from server.policy import Outcome, classify
 
-TOKEN_BYTES = 24  # 192 bits
 _CHANGE_KINDS: dict[str, ChangeKind] = {"open": "open", "append": "append", "close": "close"}
 
-
-class NotFoundError(AlertServerError):
-    """No such row."""
-
-
-class ConflictError(AlertServerError):
-    """The change is not possible in the row's current state."""
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
-
-
-def parse_at(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def new_token() -> str:
-    """An unguessable inbound token (192 bits, URL-safe)."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Integration:
-    id: int
-    name: str
-    kind: str
-    token: str
-    mapping: dict[str, Any]
-    sample_data: Any
-    escalation_policy_id: int | None
-    maintenance_until: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def inbound_path(self) -> str:
-        return f"/inbound/{self.token}"
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """What arrived, before it is judged."""
-
-    integration_id: int
-    received_at: datetime
-    raw_body: bytes
-    content_type: str
-    idempotency_key: str | None = None
-    body_truncated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class InboundOutcome:
-    """The stored answer to one message (replayed verbatim for a repeated Idempotency-Key)."""
-
-    message_id: str
-    status: str
-    action: str
-    alert_id: int | None
-    reason: str
-    http_status: int
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    outcome: InboundOutcome
-    changes: tuple[AlertChange, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    id: int
-    integration_id: int
-    source_name: str
-    source_id: str
-    status: str
-    title: str
-    description: str
-    opened_at: datetime
-    acknowledged_at: datetime | None
-    closed_at: datetime | None
-    append_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    at: datetime
-    kind: str
-    detail: str
-    message_id: str | None
+__all__ = [
+    "Alert",
+    "ConflictError",
+    "InboundMessage",
+    "InboundOutcome",
+    "InboundResult",
+    "Integration",
+    "NotFoundError",
+    "Store",
+    "TimelineEntry",
+]
 
 
 class Store:
@@ -143,10 +68,12 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # Also when COMMIT itself failed (disk full): never leave a transaction open.
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         return next(iter(self.db.query(sql, params)), None)
@@ -188,11 +115,11 @@ class Store:
         )
         if row is None:
             raise NotFoundError(f"integration {integration_id} does not exist")
-        return _integration(row)
+        return integration_from_row(row)
 
     def list_integrations(self) -> list[Integration]:
         rows = self.db.query("SELECT * FROM integrations WHERE deleted_at IS NULL ORDER BY id")
-        return [_integration(r) for r in rows]
+        return [integration_from_row(r) for r in rows]
 
     def find_integration_by_token(self, token: str) -> Integration | None:
         """The live integration whose token this is; compared in constant time."""
@@ -204,7 +131,7 @@ class Store:
             str(row["token"]).encode(), token.encode("utf-8", "surrogatepass")
         ):
             return None
-        return _integration(row)
+        return integration_from_row(row)
 
     def update_integration(
         self, integration_id: int, changes: dict[str, Any], now: datetime
@@ -368,7 +295,7 @@ class Store:
                AND source_id = ? AND status IN ('open', 'acknowledged')""",
             [integration_id, source_name, source_id],
         )
-        return None if row is None else _alert(row)
+        return None if row is None else alert_from_row(row)
 
     def _open_alert(self, message: InboundMessage, decision: Decision, message_id: str) -> int:
         assert decision.source_name is not None
@@ -411,17 +338,27 @@ class Store:
         )
 
     def list_inbound(
-        self, *, integration_id: int | None = None, status: str | None = None, limit: int = 100
+        self,
+        *,
+        integration_id: int | None = None,
+        status: str | None = None,
+        alert_id: int | None = None,
+        before: str | None = None,
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Newest first, without raw bodies."""
-        where, params = _filters(integration_id=integration_id, status=status)
+        """Newest first, without raw bodies; `before` (a message id) pages back."""
+        where, params = _filters(integration_id=integration_id, status=status, alert_id=alert_id)
+        if before is not None:
+            where += " AND " if where else "WHERE "
+            where += "seq < (SELECT seq FROM inbound_messages WHERE message_id = ?)"
+            params.append(before)
         rows = self.db.query(
             f"""SELECT message_id, integration_id, received_at, status, action, alert_id,
                 source_name, source_id, reason, content_type, http_status, idempotency_key
                 FROM inbound_messages {where} ORDER BY seq DESC LIMIT ?""",
             [*params, limit],
         )
-        return list(rows)
+        return [_with_datetime(r) for r in rows]
 
     def get_inbound(self, message_id: str) -> dict[str, Any]:
         """One logged message including `raw_body` (bytes) and `body_truncated`."""
@@ -433,7 +370,7 @@ class Store:
         )
         if row is None:
             raise NotFoundError(f"inbound message {message_id} does not exist")
-        return row
+        return _with_datetime(row)
 
     def inbound_counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, COUNT(*) AS n FROM inbound_messages GROUP BY status")
@@ -445,7 +382,7 @@ class Store:
         row = self._one("SELECT * FROM alerts WHERE id = ?", [alert_id])
         if row is None:
             raise NotFoundError(f"alert {alert_id} does not exist")
-        return _alert(row)
+        return alert_from_row(row)
 
     def list_alerts(
         self, *, status: str | None = None, integration_id: int | None = None, limit: int = 100
@@ -456,14 +393,17 @@ class Store:
             f"SELECT * FROM alerts {where} ORDER BY id DESC LIMIT ?",
             [*params, limit],
         )
-        return [_alert(r) for r in rows]
+        return [alert_from_row(r) for r in rows]
 
     def timeline(self, alert_id: int) -> list[TimelineEntry]:
         rows = self.db.query(
             "SELECT at, kind, detail, message_id FROM alert_events WHERE alert_id = ? ORDER BY id",
             [alert_id],
         )
-        return [TimelineEntry(_at(r["at"]), r["kind"], r["detail"], r["message_id"]) for r in rows]
+        return [
+            TimelineEntry(datetime.fromisoformat(r["at"]), r["kind"], r["detail"], r["message_id"])
+            for r in rows
+        ]
 
     def alert_counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status")
@@ -505,36 +445,6 @@ def _filters(**values: Any) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(parts) if parts else ""), params
 
 
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _integration(row: dict[str, Any]) -> Integration:
-    return Integration(
-        id=row["id"],
-        name=row["name"],
-        kind=row["kind"],
-        token=row["token"],
-        mapping=json.loads(row["mapping"]),
-        sample_data=None if row["sample_data"] is None else json.loads(row["sample_data"]),
-        escalation_policy_id=row["escalation_policy_id"],
-        maintenance_until=parse_at(row["maintenance_until"]),
-        created_at=_at(row["created_at"]),
-        updated_at=_at(row["updated_at"]),
-    )
-
-
-def _alert(row: dict[str, Any]) -> Alert:
-    return Alert(
-        id=row["id"],
-        integration_id=row["integration_id"],
-        source_name=row["source_name"],
-        source_id=row["source_id"],
-        status=row["status"],
-        title=row["title"],
-        description=row["description"],
-        opened_at=_at(row["opened_at"]),
-        acknowledged_at=parse_at(row["acknowledged_at"]),
-        closed_at=parse_at(row["closed_at"]),
-        append_count=row["append_count"],
-    )
+def _with_datetime(row: dict[str, Any]) -> dict[str, Any]:
+    row["received_at"] = datetime.fromisoformat(row["received_at"])
+    return row

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from server.alert_actions import acknowledge_alert, close_alert
 from server.auth import require_admin
 from server.context import AppContext, Ctx
 from server.store import Alert, ConflictError, NotFoundError
@@ -46,22 +48,21 @@ async def get_alert(alert_id: int, ctx: Ctx) -> dict[str, Any]:
 
 @router.post("/{alert_id}/acknowledge")
 async def acknowledge(alert_id: int, ctx: Ctx) -> dict[str, Any]:
-    return await _change(ctx, alert_id, "acknowledge")
+    return await _act(acknowledge_alert, ctx, alert_id)
 
 
 @router.post("/{alert_id}/close")
 async def close(alert_id: int, ctx: Ctx) -> dict[str, Any]:
-    return await _change(ctx, alert_id, "close")
+    return await _act(close_alert, ctx, alert_id)
 
 
-async def _change(ctx: AppContext, alert_id: int, what: str) -> dict[str, Any]:
-    method = ctx.store.acknowledge_alert if what == "acknowledge" else ctx.store.close_alert
+async def _act(
+    action: Callable[..., Awaitable[Alert]], ctx: AppContext, alert_id: int
+) -> dict[str, Any]:
     try:
-        change = await ctx.db.run(method, alert_id, ctx.clock())
+        alert = await action(ctx, alert_id, by="admin API")
     except NotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     except ConflictError as exc:
         raise HTTPException(409, str(exc)) from exc
-    ctx.events.publish(change)
-    alert = await ctx.db.run(ctx.store.get_alert, alert_id)
     return alert_json(alert)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from server.context import Ctx
 from server.inbound import accept, record_too_large
@@ -53,7 +54,12 @@ async def inbound(token: str, request: Request, ctx: Ctx) -> JSONResponse:
         return _error(400, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
     content_type = request.headers.get("content-type", "")
     limit = ctx.config.server.inbound_max_body_bytes
-    raw, too_large = await read_limited(request, limit)
+    try:
+        raw, too_large = await read_limited(request, limit)
+    except ClientDisconnect:
+        # Nothing was accepted, so nothing is logged: the sender never got an answer.
+        ctx.metrics.inc("alert_server_inbound_rejected_total", reason="client_disconnected")
+        return _error(400, "the client disconnected before the whole body arrived")
     if too_large:
         outcome = await record_too_large(ctx, integration, raw, content_type, limit)
         return JSONResponse(outcome_body(outcome), status_code=413)

@@ -25,10 +25,19 @@ async def list_messages(
     ctx: Ctx,
     integration_id: int | None = None,
     status: StatusName | None = None,
+    alert_id: int | None = None,
+    before: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
+    """Newest first; pass the last item's `message_id` as `before` for the next page."""
     items = await ctx.db.run(
-        lambda: ctx.store.list_inbound(integration_id=integration_id, status=status, limit=limit)
+        lambda: ctx.store.list_inbound(
+            integration_id=integration_id,
+            status=status,
+            alert_id=alert_id,
+            before=before,
+            limit=limit,
+        )
     )
     return {"items": items}
 

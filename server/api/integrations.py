@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from server.auth import require_admin
 from server.context import AppContext, Ctx
 from server.inbound import accept, in_maintenance, judge
-from server.kinds import KINDS, default_mapping, default_sample
+from server.kinds import default_sample, resolve_mapping
 from server.mapping import MappingSpec
 from server.store import Integration, NotFoundError
 
@@ -65,18 +65,6 @@ def integration_json(integration: Integration, base_url: str | None = None) -> d
     if base_url:
         out["inbound_url"] = base_url.rstrip("/") + integration.inbound_path
     return out
-
-
-def resolve_mapping(kind: str, mapping: MappingSpec | None) -> dict[str, Any]:
-    """The mapping to store: the given one, else the kind's default; raises ValueError."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-    if mapping is not None:
-        return mapping.model_dump(exclude_none=True)
-    found = default_mapping(kind)
-    if found is None:
-        raise ValueError(f"kind {kind!r} needs a mapping")
-    return found
 
 
 async def _get(ctx: AppContext, integration_id: int) -> Integration:
@@ -196,11 +184,3 @@ async def run_test(integration_id: int, ctx: Ctx, body: TestIn | None = None) ->
         "title": decision.title or None,
         "description": decision.description or None,
     }
-
-
-def parse_mapping_json(text: str) -> dict[str, Any]:
-    """A mapping given as JSON text (the CLI's `--mapping`); raises ValueError naming problems."""
-    try:
-        return MappingSpec.model_validate_json(text).model_dump(exclude_none=True)
-    except ValidationError as exc:
-        raise ValueError(str(exc)) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from server.app import close_app, create_app
 from server.config import load_config
+from server.context import AppContext
 from tests.support.procs import Proc, free_port, python_module, wait_http_ok
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("ALERT_SERVER_")}
@@ -82,20 +84,23 @@ class RunningServer:
             base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0
         )
 
+    def add(self, name: str) -> dict[str, Any]:
+        """A new flic integration through the admin API (faster than the CLI)."""
+        with self.admin() as admin:
+            answer = admin.post("/api/v1/integrations", json={"name": name})
+        assert answer.status_code == 201, answer.text
+        created: dict[str, Any] = answer.json()
+        return created
+
     def post(self, path: str, content: bytes | str, **headers: str) -> httpx.Response:
         return httpx.post(self.url + path, content=content, headers=headers, timeout=10.0)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    """A running alert server on a free port with its own data dir."""
+def _serve(where: Path) -> Iterator[RunningServer]:
     srv = RunningServer(
-        data_dir=tmp_path / "data",
-        log_path=tmp_path / "server.log",
-        env={
-            "ALERT_SERVER_CONFIG": "",
-            **{k: "" for k in os.environ if k.startswith("ALERT_SERVER_")},
-        },
+        data_dir=where / "data",
+        log_path=where / "server.log",
+        env={k: "" for k in os.environ if k.startswith("ALERT_SERVER_")},
     )
     srv.start()
     try:
@@ -104,28 +109,67 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
         srv.stop()
 
 
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A running alert server on a free port with its own data dir (tests that restart it)."""
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One running alert server per test module; each test makes its own integrations."""
+    yield from _serve(tmp_path_factory.mktemp("shared-server"))
+
+
 @dataclass
 class InProcess:
     """An app in this process, reached through httpx.ASGITransport."""
 
     client: httpx.AsyncClient
-    admin_token: str
     app: Any
 
     @property
+    def ctx(self) -> AppContext:
+        ctx: AppContext = self.app.state.ctx
+        return ctx
+
+    @property
     def admin_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_token}"}
+        return {"Authorization": f"Bearer {self.ctx.admin_token}"}
+
+    async def add(self, name: str = "desk", **body: Any) -> dict[str, Any]:
+        """Create an integration through the admin API."""
+        answer = await self.client.post(
+            "/api/v1/integrations", json={"name": name, **body}, headers=self.admin_headers
+        )
+        assert answer.status_code == 201, answer.text
+        created: dict[str, Any] = answer.json()
+        return created
+
+    async def admin_get(self, path: str, **params: Any) -> Any:
+        answer = await self.client.get(path, params=params, headers=self.admin_headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
 
 
-@pytest.fixture
-async def inproc(tmp_path: Path) -> AsyncIterator[InProcess]:
-    """`create_app` on a temp data dir with its lifespan running."""
-    config = load_config(env={"ALERT_SERVER_DATA_DIR": str(tmp_path / "data")})
-    app = create_app(config)
+@contextlib.asynccontextmanager
+async def in_process(
+    data_dir: Path, env: dict[str, str] | None = None, **kwargs: Any
+) -> AsyncIterator[InProcess]:
+    """`create_app` on `data_dir` (plus env-style settings) with its lifespan running."""
+    config = load_config(env={"ALERT_SERVER_DATA_DIR": str(data_dir), **(env or {})})
+    app = create_app(config, **kwargs)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield InProcess(client, app.state.ctx.admin_token, app)
+                yield InProcess(client, app)
     finally:
         close_app(app)
+
+
+@pytest.fixture
+async def inproc(tmp_path: Path) -> AsyncIterator[InProcess]:
+    """The default app in-process on a temp data dir."""
+    async with in_process(tmp_path / "data") as running:
+        yield running
