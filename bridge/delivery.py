@@ -92,6 +92,8 @@ class Dispatcher:
             )
             self.failing_since = None
             self.last_error = None
+            # The target is back: what waited behind the backoff goes now, not in 30 s.
+            self.outbox.expedite(name, now)
         log.debug("target %s: delivered %s", name, row.event_id)
 
     def _failed(self, row: Due, error: str, *, permanent: bool) -> None:

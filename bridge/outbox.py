@@ -241,6 +241,15 @@ class Outbox:
                 (DEAD, _ts(now), error, seq, target),
             )
 
+    def expedite(self, target: str, now: datetime) -> int:
+        """Make every pending row of `target` due now (the target answered again)."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE deliveries SET next_ts = ? WHERE target = ? AND state = ? AND next_ts > ?",
+                (_ts(now), target, PENDING, _ts(now)),
+            )
+            return cur.rowcount
+
     def retry_dead(self, now: datetime, target: str | None = None) -> int:
         """Put dead rows back in line for another try; returns how many."""
         with self._write() as db:

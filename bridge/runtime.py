@@ -11,9 +11,8 @@ import secrets
 import signal
 import socket
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -33,6 +32,10 @@ from bridge.sources.base import Accepted, ClickSource
 from bridge.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
+
+RESTART_S = 1.0
+HOUSEKEEPING_S = 3600.0
+KEEP_DELIVERED_S = 30 * 86400.0
 
 ClickListener = Callable[[ClickEvent, str | None], None]
 SeenListener = Callable[[ButtonSeen], None]
@@ -189,10 +192,31 @@ class Runtime:
 
     # --- running -----------------------------------------------------------------------------
 
-    def _spawn(self, name: str, coro: Any) -> None:
-        task = asyncio.create_task(coro, name=name)
+    def _spawn(self, name: str, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        task = asyncio.create_task(self._keep_running(name, make), name=name)
         task.add_done_callback(self._task_done)
         self._tasks.append(task)
+
+    @staticmethod
+    async def _keep_running(name: str, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Restart a background loop that failed, so one fault never stops delivery for good."""
+        while True:
+            try:
+                await make()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("task %s failed; restarting it in %.0f s", name, RESTART_S)
+                await asyncio.sleep(RESTART_S)
+
+    async def _housekeeping(self) -> None:
+        """Forget delivered rows after a while; pending and dead rows are never touched."""
+        while True:
+            removed = self.outbox.purge(self.clock(), older_than_s=KEEP_DELIVERED_S)
+            if removed:
+                log.info("outbox: forgot %d delivered row(s) older than 30 days", removed)
+            await asyncio.sleep(HOUSEKEEPING_S)
 
     @staticmethod
     def _task_done(task: asyncio.Task[None]) -> None:
@@ -235,9 +259,10 @@ class Runtime:
         for sink in self.sinks:
             await sink.start()
         for dispatcher in self.dispatchers:
-            self._spawn(f"deliver:{dispatcher.sink.name}", dispatcher.run())
+            self._spawn(f"deliver:{dispatcher.sink.name}", dispatcher.run)
         for supervisor in self.supervisors:
-            self._spawn(f"source:{supervisor.name}", supervisor.run())
+            self._spawn(f"source:{supervisor.name}", supervisor.run)
+        self._spawn("housekeeping", self._housekeeping)
         web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
         self._spawn("sd-notify", self._notify_ready(server))
         log.info(
@@ -319,7 +344,3 @@ class Runtime:
             },
             "targets": targets,
         }
-
-
-def state_dir_of(config: Config) -> Path:
-    return config.bridge.state_dir

@@ -122,12 +122,22 @@ class _Session:
         for button in self._buttons.values():
             self.watch(button.address)
         self.client.on_new_verified_button = self._new_verified
+        self.client.on_bluetooth_controller_state_change = self._controller
         self.client.get_info(self._info)
 
     def _info(self, info: dict[str, Any]) -> None:
         for address in info.get("bd_addr_of_verified_buttons", []):
             self.watch(address)
-        self._post(SourceState(self._source, "up", self._clock()))
+        self._controller(info.get("bluetooth_controller_state"))
+
+    def _controller(self, state: Any) -> None:
+        """flicd is reachable; without its Bluetooth adapter no button can reach it, though."""
+        if state is None or state == pyflic.BluetoothControllerState.Attached:
+            self._post(SourceState(self._source, "up", self._clock()))
+        else:
+            log.warning("flicd: Bluetooth controller %s", state.name)
+            detail = f"flicd's Bluetooth controller is {state.name.lower()}"
+            self._post(SourceState(self._source, "no-bluetooth", self._clock(), detail))
 
     def _new_verified(self, address: str) -> None:
         log.info("flicd: newly verified button %s", address)

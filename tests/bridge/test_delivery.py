@@ -30,9 +30,19 @@ def now() -> datetime:
 
 @pytest.mark.parametrize(
     ("status", "permanent"),
-    [(400, True), (401, True), (404, True), (410, True), (422, True), (408, False), (429, False),
-     (500, False), (502, False), (503, False)],
-)  # fmt: skip
+    [
+        (400, True),
+        (401, True),
+        (404, True),
+        (410, True),
+        (422, True),
+        (408, False),
+        (429, False),
+        (500, False),
+        (502, False),
+        (503, False),
+    ],
+)
 def test_only_4xx_other_than_408_and_429_are_permanent(status: int, permanent: bool) -> None:
     assert is_permanent(status) is permanent
 

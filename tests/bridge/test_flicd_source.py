@@ -209,3 +209,15 @@ def test_pyflic_asyncio_client_is_broken_as_shipped() -> None:
 
     with pytest.raises(NameError, match="queue"):
         aio.FlicClient("127.0.0.1", 1)
+
+
+async def test_a_detached_bluetooth_adapter_shows_on_the_source_state(sim: FlicdSim) -> None:
+    async with running(sim, [DEFAULT]) as got:
+        await sim.set_controller(0)  # Detached
+        await until(lambda: got.supervisor.state == "no-bluetooth")
+        assert "detached" in got.supervisor.detail
+        await sim.set_controller(2)  # Attached
+        await until(lambda: got.supervisor.state == "up")
+        await sim.press(FRONT, "single")
+        await until(lambda: got.clicks())
+    assert got.clicks() == [(FRONT, C.SINGLE)]

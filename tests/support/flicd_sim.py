@@ -32,6 +32,7 @@ EVT_CREATE_CONN_CHANNEL_RESPONSE, EVT_CONNECTION_STATUS_CHANGED = 1, 2
 EVT_CONN_CHANNEL_REMOVED = 3
 EVT_UP_OR_DOWN, EVT_CLICK_OR_HOLD, EVT_SINGLE_OR_DOUBLE, EVT_SINGLE_OR_DOUBLE_OR_HOLD = 4, 5, 6, 7
 EVT_NEW_VERIFIED_BUTTON, EVT_GET_INFO_RESPONSE = 8, 9
+EVT_BLUETOOTH_CONTROLLER_STATE = 12
 EVT_PING_RESPONSE = 13
 EVT_WIZARD_FOUND_PRIVATE, EVT_WIZARD_FOUND_PUBLIC = 15, 16
 EVT_WIZARD_CONNECTED, EVT_WIZARD_COMPLETED = 17, 18
@@ -163,6 +164,7 @@ class FlicdSim:
         self.wizard = WizardScript()
         self.commands: list[tuple[int, tuple[Any, ...]]] = []
         self.port = 0
+        self.controller_state = 2  # Attached
         self._server: asyncio.Server | None = None
         self._clients: list[_Client] = []
         self._write_lock = asyncio.Lock()
@@ -211,6 +213,12 @@ class FlicdSim:
         """Send bytes as they are to every client (events the client may not expect)."""
         for client in list(self._clients):
             await self._send(client, data)
+
+    async def set_controller(self, state: int) -> None:
+        """The Bluetooth adapter detaches (0), resets (1) or attaches again (2)."""
+        self.controller_state = state
+        for client in list(self._clients):
+            await self._send(client, packet(EVT_BLUETOOTH_CONTROLLER_STATE, bytes([state])))
 
     async def set_battery(self, address: str, percentage: int) -> None:
         self.battery[address.lower()] = percentage
@@ -298,7 +306,15 @@ class FlicdSim:
 
     def _info_packet(self) -> bytes:
         head = struct.pack(
-            "<B6sBBhBBH", 2, addr_to_wire("00:1a:7d:da:71:13"), 0, 128, -1, 0, 0, len(self.verified)
+            "<B6sBBhBBH",
+            self.controller_state,
+            addr_to_wire("00:1a:7d:da:71:13"),
+            0,
+            128,
+            -1,
+            0,
+            0,
+            len(self.verified),
         )
         return packet(
             EVT_GET_INFO_RESPONSE, head + b"".join(addr_to_wire(a) for a in self.verified)

@@ -1,0 +1,70 @@
+"""`make run` as a newcomer meets it: both up, one press opens an alert, Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support.procs import Proc, free_port, wait_http_ok, wait_until
+
+from .programs import CLEAN_ENV, cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_make_run_then_press_front_desk_opens_an_alert(tmp_path: Path) -> None:
+    server_port, bridge_port = free_port(), free_port()
+    env = {
+        **CLEAN_ENV,
+        "FLIC_EDGE_SERVER_PORT": str(server_port),
+        "FLIC_EDGE_BRIDGE_PORT": str(bridge_port),
+    }
+    devrun = Proc(
+        [sys.executable, str(ROOT / "scripts" / "devrun.py")],
+        log_path=tmp_path / "devrun.log",
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        wait_until(
+            lambda: "flic-bridge press front-desk single" in devrun.log(),
+            timeout=60,
+            what="devrun to print its summary",
+        )
+        summary = devrun.log()
+        assert f"http://127.0.0.1:{server_port}/" in summary
+        assert f"http://127.0.0.1:{bridge_port}/" in summary
+        assert "var/server/admin-token" in summary
+        assert f"http://127.0.0.1:{server_port}/inbound/" in summary
+
+        pressed = cli("press", "front-desk", "single", cwd=tmp_path)
+        assert pressed.returncode == 0, pressed.stderr
+        assert "front-desk single -> On" in pressed.stdout
+
+        token = (tmp_path / "var" / "server" / "admin-token").read_text().strip()
+
+        def open_alerts() -> list[dict[str, object]]:
+            response = httpx.get(
+                f"http://127.0.0.1:{server_port}/api/v1/alerts",
+                params={"status": "open"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            items: list[dict[str, object]] = response.json()["items"]
+            return items
+
+        wait_until(open_alerts, what="the demo alert to open")
+        assert [a["source_name"] for a in open_alerts()] == ["front-desk"]
+    finally:
+        devrun.popen.send_signal(signal.SIGINT)  # Ctrl-C
+        code = devrun.stop(timeout=30)
+    assert code == 0, devrun.log()
+    assert "devrun: stopped" in devrun.log()
+    for port in (server_port, bridge_port):
+        try:
+            wait_http_ok(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+        except AssertionError:
+            continue
+        raise AssertionError(f"port {port} still answers after Ctrl-C")
