@@ -264,7 +264,7 @@ class Runtime:
             self._spawn(f"source:{supervisor.name}", supervisor.run)
         self._spawn("housekeeping", self._housekeeping)
         web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
-        self._spawn("sd-notify", self._notify_ready(server))
+        self._spawn("sd-notify", lambda: self._notify_ready(server))
         log.info(
             "flic-bridge %s running: status %s, %d button(s), %d target(s), sources: %s",
             self.config.bridge.name,
