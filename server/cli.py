@@ -204,5 +204,7 @@ def run(config: Config, log_format: str = "plain") -> int:
         ),
         Notifier.from_env(),
     )
-    asyncio.run(serve(server, app.state.ctx, wedged_after_s=wedged_after_s))
+    asyncio.run(
+        serve(server, app.state.ctx, wedged_after_s=wedged_after_s, heartbeats=app.state.heartbeats)
+    )
     return 0

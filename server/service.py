@@ -1,10 +1,16 @@
-"""Serving under systemd: READY once listening, a watchdog fed by the database thread's progress."""
+"""Serving under systemd: READY once listening, a watchdog fed by the workers' progress.
+
+A plugin that runs its own worker loop (escalation, notifications) makes a `Heartbeat`,
+calls `beat()` each time round the loop, and appends it to `app.state.heartbeats`: the
+watchdog then stops while that loop is stuck too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from types import FrameType
 
 import uvicorn
@@ -49,7 +55,11 @@ async def probe_writer(db: DbThread, heartbeat: Heartbeat, interval_s: float) ->
 
 
 async def serve(
-    server: NotifyingServer, ctx: AppContext, *, wedged_after_s: float | None = None
+    server: NotifyingServer,
+    ctx: AppContext,
+    *,
+    wedged_after_s: float | None = None,
+    heartbeats: Sequence[Heartbeat] = (),
 ) -> None:
     """Run uvicorn; READY=1 once it listens, then WATCHDOG=1 while the writer makes progress."""
     notifier = server.notifier
@@ -69,7 +79,7 @@ async def serve(
                 probe_writer(ctx.db, writer, min(interval_s, MAX_PROBE_S)), name="writer-probe"
             )
         )
-        stalled = heartbeats_fresh([writer], wedged_after_s or DEFAULT_WEDGED_AFTER_S)
+        stalled = heartbeats_fresh([writer, *heartbeats], wedged_after_s or DEFAULT_WEDGED_AFTER_S)
         helpers.append(asyncio.create_task(run_watchdog(notifier, stalled), name="watchdog"))
     try:
         await web

@@ -195,3 +195,51 @@ def test_a_damaged_database_is_quarantined_and_the_server_starts_fresh(
         if e["level"] == "ERROR" and "integrity check" in e["message"]
     ]
     assert len(errors) == 1
+
+
+async def test_a_plugin_worker_heartbeat_gates_the_watchdog_too(
+    tmp_path: Path, notify_socket: NotifySocket
+) -> None:
+    import asyncio
+
+    import uvicorn
+
+    from server.app import create_app, default_plugins
+    from server.config import load_config
+    from server.sdnotify import Heartbeat, Notifier
+    from server.service import NotifyingServer, serve
+
+    clock = [0.0]
+    escalation = Heartbeat("escalation", clock=lambda: clock[0])
+
+    def worker_plugin(app: Any, ctx: Any) -> None:
+        app.state.heartbeats.append(escalation)
+
+    config = load_config(env={"ALERT_SERVER_DATA_DIR": str(tmp_path / "data")})
+    app = create_app(config, plugins=[*default_plugins(), worker_plugin])
+    port = free_port()
+    server = NotifyingServer(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"),
+        Notifier(notify_socket.path, watchdog_usec=int(INTERVAL_S * 2_000_000)),
+    )
+    task = asyncio.create_task(
+        serve(server, app.state.ctx, wedged_after_s=5.0, heartbeats=app.state.heartbeats)
+    )
+
+    async def until(line: str, times: int = 1) -> None:
+        for _ in range(2000):
+            if notify_socket.count(line) >= times:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"never saw {line!r}: {notify_socket.messages[-5:]}")
+
+    try:
+        await until("READY=1")
+        await until("WATCHDOG=1", 2)
+        clock[0] += 60  # the escalation loop stops coming round
+        await until("STATUS=wedged: escalation")
+        escalation.beat()
+        await until("STATUS=running")
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20)
