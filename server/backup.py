@@ -92,6 +92,7 @@ def backup(db_path: Path, dest_path: Path) -> Path:
         raise BackupError(f"directory {dest_path.parent} does not exist")
     tmp = dest_path.with_name(f".{dest_path.name}.partial")
     tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # tokens inside
     try:
         with contextlib.closing(sqlite3.connect(_ro_uri(db_path), uri=True)) as src:
             _copy(src, tmp)
@@ -127,17 +128,17 @@ def restore(backup_path: Path, db_path: Path, now: datetime) -> Path | None:
             _copy(src, db_path)
     except sqlite3.Error as exc:
         raise BackupError(f"restore into {db_path} failed: {exc}") from exc
-    _match_owner(db_path)
+    _match_owner(db_path, previous)
     log.info("restored %s from %s (previous content saved as %s)", db_path, backup_path, previous)
     return previous
 
 
-def _match_owner(db_path: Path) -> None:
+def _match_owner(db_path: Path, previous: Path | None) -> None:
     """Run as root for a service user: hand the files back to the data dir's owner."""
     if os.geteuid() != 0:
         return
     owner = db_path.parent.stat()
-    for suffix in ("", *_SIDECARS):
-        path = Path(f"{db_path}{suffix}")
+    paths = [Path(f"{db_path}{suffix}") for suffix in ("", *_SIDECARS)]
+    for path in [*paths, *([previous] if previous else [])]:
         if path.exists():
             os.chown(path, owner.st_uid, owner.st_gid)

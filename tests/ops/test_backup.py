@@ -45,6 +45,7 @@ def test_backup_of_a_live_database_then_restore_brings_the_data_back(tmp_path: P
         dest = backup.backup(db, tmp_path / "nightly.db")
         assert titles(dest) == ["front-desk pressed", "kitchen pressed"]
         assert not (tmp_path / "nightly.db-wal").exists(), "a backup is one self-contained file"
+        assert dest.stat().st_mode & 0o777 == 0o600, "a backup holds tokens: owner only"
 
         live.execute("DELETE FROM alerts")
         live.execute("INSERT INTO alerts (title) VALUES ('after the backup')")
@@ -56,6 +57,7 @@ def test_backup_of_a_live_database_then_restore_brings_the_data_back(tmp_path: P
     assert titles(db) == ["front-desk pressed", "kitchen pressed"]
     assert previous == db.with_name("alert-server.db.pre-restore-20261126T070000Z")
     assert titles(previous) == ["after the backup"]
+    assert previous.stat().st_mode & 0o777 == 0o600
     assert backup.quick_check(db) is None
 
 
