@@ -7,7 +7,8 @@
 #   sudo scripts/install-pi.sh uninstall --purge   ...and delete config, data and the user
 #
 # Options: --with-flicd (also install and enable flicd.service), --no-start (enable only).
-# Environment: DESTDIR (stage into a throwaway root: no systemctl, no users, no chown),
+# Environment: DESTDIR (stage into a throwaway root: no systemctl, no users, no chown;
+# with SYSTEMCTL=/path/to/stub the systemctl calls go to the stub instead),
 # PYTHON (default python3), FLIC_EDGE_PIP_ARGS (extra pip arguments, e.g. --no-index),
 # FLIC_EDGE_PACKAGE (what pip installs: default this checkout; a built wheel works too).
 set -euo pipefail
@@ -47,8 +48,14 @@ fi
 
 say() { echo "install-pi: $*"; }
 live() { [ -z "$DESTDIR" ]; }   # acting on this machine, not staging into DESTDIR
-sysctl() {
-  if live; then systemctl "$@"; else say "(DESTDIR) skipped: systemctl $*"; fi
+run_systemctl() {
+  if live; then
+    systemctl "$@"
+  elif [ -n "${SYSTEMCTL:-}" ]; then
+    "$SYSTEMCTL" "$@"
+  else
+    say "(DESTDIR) skipped: systemctl $*"
+  fi
 }
 
 # Copy a file only when its content differs, so a second run changes nothing.
@@ -178,17 +185,17 @@ do_install() {
   install_units
   install_program
   write_example_configs
-  sysctl daemon-reload
+  run_systemctl daemon-reload
   local units=("${UNITS[@]}")
   [ -e "$DESTDIR$UNITDIR/flicd.service" ] && units=(flicd.service "${units[@]}")
-  sysctl enable "${units[@]}"
+  run_systemctl enable "${units[@]}"
   if [ "$start" = no ]; then
     say "enabled; not started (--no-start)"
   elif [ "$upgrading" = yes ]; then
-    sysctl restart "${units[@]}"   # data in /var/lib and config in /etc are left as they are
+    run_systemctl restart "${units[@]}"   # data in /var/lib and config in /etc are left as they are
     say "upgraded and restarted: ${units[*]}"
   else
-    sysctl start "${units[@]}"
+    run_systemctl start "${units[@]}"
     say "installed and started: ${units[*]}"
   fi
   say "edit $ETC/bridge.toml, then: systemctl restart flic-bridge"
@@ -198,19 +205,19 @@ do_uninstall() {
   if live && [ "$(id -u)" -ne 0 ]; then
     echo "install-pi: run as root (sudo)" >&2; exit 1
   fi
-  local units=(flicd.service "${UNITS[@]}") unit
-  if live; then
-    systemctl disable --now "${units[@]}" 2>/dev/null || true
-  else
-    say "(DESTDIR) skipped: systemctl disable --now ${units[*]}"
-  fi
-  for unit in "${units[@]}"; do rm -f "$DESTDIR$UNITDIR/$unit"; done
+  local unit
+  for unit in flicd.service "${UNITS[@]}"; do
+    if [ -e "$DESTDIR$UNITDIR/$unit" ]; then
+      run_systemctl disable --now "$unit" || true
+      rm -f "$DESTDIR$UNITDIR/$unit"
+    fi
+  done
   rm -f "$DESTDIR$SYSUSERS" "$DESTDIR$BINDIR/alert-server" "$DESTDIR$BINDIR/flic-bridge"
-  rm -rf "${DESTDIR:?}$PREFIX"
-  sysctl daemon-reload
+  rm -rf "$DESTDIR$PREFIX"
+  run_systemctl daemon-reload
   if [ "$purge" = yes ]; then
-    rm -rf "${DESTDIR:?}$ETC"
-    for dir in "${STATE_DIRS[@]}"; do rm -rf "${DESTDIR:?}$dir"; done
+    rm -rf "$DESTDIR$ETC"
+    for dir in "${STATE_DIRS[@]}"; do rm -rf "$DESTDIR$dir"; done
     if live && id flic-bridge >/dev/null 2>&1; then userdel flic-bridge || true; fi
     say "removed flic-edge with its configuration and data"
   else

@@ -27,10 +27,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def systemctl_calls(destdir: Path) -> list[str]:
+    """What the script asked systemctl to do, oldest first, and forget them."""
+    log = destdir.parent / "systemctl.log"
+    calls = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return calls
+
+
 def run_script(destdir: Path, wheel: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    stub = destdir.parent / "systemctl"
+    if not stub.exists():
+        stub.write_text(f'#!/bin/sh\necho "$*" >> {destdir.parent / "systemctl.log"}\n')
+        stub.chmod(0o755)
     env = {
         **os.environ,
         "DESTDIR": str(destdir),
+        "SYSTEMCTL": str(stub),
         "PYTHON": sys.executable,
         "FLIC_EDGE_PACKAGE": str(wheel),
         # The script installs the project; its dependencies come from this test environment
@@ -57,9 +70,12 @@ def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(
     tmp_path: Path, wheel: Path
 ) -> None:
     root = tmp_path / "root"
-    out = run_script(root, wheel)
-    assert "skipped: systemctl enable alert-server.service flic-bridge.service" in out.stdout
-    assert "skipped: systemctl start alert-server.service flic-bridge.service" in out.stdout
+    run_script(root, wheel)
+    assert systemctl_calls(root) == [
+        "daemon-reload",
+        "enable alert-server.service flic-bridge.service",
+        "start alert-server.service flic-bridge.service",
+    ]
 
     # units, users, config, program
     units = root / "etc/systemd/system"
@@ -109,18 +125,30 @@ def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(
 
     # ...a second run (an upgrade from the same checkout) changes nothing of theirs.
     out = run_script(root, wheel, "upgrade")
-    assert "skipped: systemctl restart alert-server.service flic-bridge.service" in out.stdout
+    assert systemctl_calls(root) == [
+        "daemon-reload",
+        "enable alert-server.service flic-bridge.service",
+        "restart alert-server.service flic-bridge.service",
+    ]
     assert "wrote" not in out.stdout
     assert snapshot(root) == before
 
     # flicd can be added to an existing install
-    out = run_script(root, wheel, "--with-flicd", "--no-start")
+    run_script(root, wheel, "--with-flicd", "--no-start")
     assert (units / "flicd.service").read_text() == (ROOT / "systemd/flicd.service").read_text()
-    assert "skipped: systemctl enable flicd.service alert-server.service" in out.stdout
-    assert "skipped: systemctl start" not in out.stdout
+    assert systemctl_calls(root) == [
+        "daemon-reload",
+        "enable flicd.service alert-server.service flic-bridge.service",
+    ]
 
     # uninstall removes the program and units, keeps config and data
     run_script(root, wheel, "uninstall")
+    assert systemctl_calls(root) == [
+        "disable --now flicd.service",
+        "disable --now alert-server.service",
+        "disable --now flic-bridge.service",
+        "daemon-reload",
+    ]
     assert not (root / "opt/flic-edge").exists()
     assert not (units / "alert-server.service").exists()
     assert not (units / "flicd.service").exists()
