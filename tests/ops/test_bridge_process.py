@@ -93,10 +93,12 @@ def test_a_wedged_delivery_loop_stops_the_watchdog_until_it_moves_again(
     target_port = hanging.getsockname()[1]
     port = free_port()
     config = write_config(tmp_path, port, f"http://127.0.0.1:{target_port}/inbound/x")
-    proc = start_bridge(tmp_path, config, notify_socket, env={"FLIC_BRIDGE_WEDGED_AFTER_S": "0.5"})
+    # An idle delivery loop comes round every second: 3 s without a round means stuck.
+    proc = start_bridge(tmp_path, config, notify_socket, env={"FLIC_BRIDGE_WEDGED_AFTER_S": "3"})
     try:
         with running(proc):
-            notify_socket.wait_for("WATCHDOG=1", times=2)
+            notify_socket.wait_for("WATCHDOG=1", times=40)  # over 4 s of idling...
+            assert not [m for m in notify_socket.messages if "wedged" in m]  # ...is not wedged
             pressed = httpx.post(
                 f"http://127.0.0.1:{port}/api/press",
                 json={"button": "front-desk", "click": "single"},

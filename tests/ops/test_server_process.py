@@ -104,9 +104,10 @@ def test_a_wedged_database_writer_stops_the_watchdog_until_it_moves_again(
     tmp_path: Path, notify_socket: NotifySocket
 ) -> None:
     path = add_integration(tmp_path / "data", "lobby")["inbound_path"]
-    server = Server(tmp_path, notify_socket, env={"ALERT_SERVER_WEDGED_AFTER_S": "0.5"})
+    server = Server(tmp_path, notify_socket, env={"ALERT_SERVER_WEDGED_AFTER_S": "2"})
     with running(server.proc), ThreadPoolExecutor(max_workers=1) as pool:
-        notify_socket.wait_for("WATCHDOG=1", times=2)
+        notify_socket.wait_for("WATCHDOG=1", times=30)  # over 3 s of an idle writer...
+        assert not [m for m in notify_socket.messages if "wedged" in m]  # ...is not wedged
         # Another process holds the write lock: the server's single writer blocks on it.
         locker = sqlite3.connect(server.data_dir / "alert-server.db", isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")
