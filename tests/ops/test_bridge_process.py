@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ops import prometheus
 from tests.ops.notify_socket import NotifySocket
 from tests.support.procs import Proc, free_port, python_module, running, wait_http_ok, wait_until
 
@@ -145,6 +146,8 @@ def test_a_damaged_outbox_is_quarantined_and_the_bridge_starts(
             timeout=10,
         )
         assert pressed.status_code == 202, pressed.text
+        metrics = prometheus.parse(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+        assert prometheus.total(metrics, "flic_bridge_clicks_total", click_type="single") == 1
     quarantined = list(state.glob("outbox.sqlite3.corrupt-*"))
     assert [p.name for p in quarantined if not p.name.endswith(("-wal", "-shm"))], list(
         state.iterdir()

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ops import prometheus
 from tests.ops.notify_socket import NotifySocket
 from tests.support.procs import Proc, free_port, python_module, running, wait_http_ok, wait_until
 
@@ -150,6 +151,9 @@ def test_backup_while_running_then_restore_brings_the_data_back(
         assert out.returncode == 0, out.stderr
         assert server.post(path, OFF).json()["action"] == "close"
         assert [a["status"] for a in server.alerts()] == ["closed"]
+        metrics = prometheus.parse(httpx.get(server.url + "/metrics", timeout=5).text)
+        assert prometheus.total(metrics, "alert_server_inbound_messages_total") == 2
+        assert prometheus.total(metrics, "alert_server_alerts", status="closed") == 1
 
     out = cli(data_dir, "restore", str(saved))
     assert out.returncode == 0, out.stderr
