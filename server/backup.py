@@ -104,6 +104,7 @@ def backup(db_path: Path, dest_path: Path) -> Path:
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
+    hand_back(db_path.parent)  # the look at the live database may have made -wal/-shm
     log.info("backed up %s to %s", db_path, dest_path)
     return dest_path
 
@@ -128,17 +129,26 @@ def restore(backup_path: Path, db_path: Path, now: datetime) -> Path | None:
             _copy(src, db_path)
     except sqlite3.Error as exc:
         raise BackupError(f"restore into {db_path} failed: {exc}") from exc
-    _match_owner(db_path, previous)
+    hand_back(db_path.parent)
     log.info("restored %s from %s (previous content saved as %s)", db_path, backup_path, previous)
     return previous
 
 
-def _match_owner(db_path: Path, previous: Path | None) -> None:
-    """Run as root for a service user: hand the files back to the data dir's owner."""
-    if os.geteuid() != 0:
-        return
-    owner = db_path.parent.stat()
-    paths = [Path(f"{db_path}{suffix}") for suffix in ("", *_SIDECARS)]
-    for path in [*paths, *([previous] if previous else [])]:
-        if path.exists():
+def hand_back(data_dir: Path) -> list[Path]:
+    """Run as root on a service's data dir: give the files root made back to the dir's owner.
+
+    SQLite creates `-wal`/`-shm` beside a database even for a read-only look; left owned by
+    root, they would stop the service (its own user) from opening the database.
+    """
+    if os.geteuid() != 0 or not data_dir.is_dir():
+        return []
+    owner = data_dir.stat()
+    if owner.st_uid == 0:
+        return []
+    changed = []
+    for path in data_dir.iterdir():
+        info = path.lstat()
+        if path.is_file() and not path.is_symlink() and info.st_uid != owner.st_uid:
             os.chown(path, owner.st_uid, owner.st_gid)
+            changed.append(path)
+    return changed

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from server.admintoken import admin_token_path, resolve_admin_token
-from server.backup import backup, quarantine_if_damaged, restore
+from server.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.config import Config, load_config
 from server.database import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
@@ -64,12 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand."""
     args = build_parser().parse_args(argv)
+    data_dir: Path | None = None
     try:
         config = load_config(args.config).with_server(
             data_dir=args.data_dir,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
         )
+        data_dir = config.data_dir
         if args.command == "run":
             return run(config, args.log_format)
         if args.command == "integration":
@@ -86,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except AlertServerError as exc:
         print(f"alert-server: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if data_dir is not None and args.command != "run":
+            hand_back(data_dir)  # a sudo'd command must not leave root-owned files behind
 
 
 def base_url(config: Config) -> str:

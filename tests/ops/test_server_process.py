@@ -248,3 +248,21 @@ async def test_a_plugin_worker_heartbeat_gates_the_watchdog_too(
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 20)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can act for another user")
+def test_commands_run_with_sudo_leave_every_file_to_the_service_user(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    service_uid, service_gid = 4321, 4321  # the unit's user; the test runs as root, like sudo
+    os.chown(data_dir, service_uid, service_gid)
+    add_integration(data_dir, "lobby")
+    for args in (["admin-token"], ["backup", str(tmp_path / "copy.db")]):
+        out = cli(data_dir, *args)
+        assert out.returncode == 0, out.stderr
+    out = cli(data_dir, "restore", str(tmp_path / "copy.db"))
+    assert out.returncode == 0, out.stderr
+    owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in data_dir.iterdir()}
+    assert "admin-token" in owners
+    assert "alert-server.db" in owners
+    assert set(owners.values()) == {(service_uid, service_gid)}, owners
