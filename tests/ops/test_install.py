@@ -105,6 +105,20 @@ def test_install_rerun_upgrade_and_uninstall_in_a_throwaway_root(
         assert helped.returncode == 0, helped.stderr
         assert prog in helped.stdout
 
+    # The installed units name programs that the install really put there.
+    staged = tmp_path / "staged-units"
+    staged.mkdir()
+    for unit in ("alert-server.service", "flic-bridge.service"):
+        text = (units / unit).read_text().replace("/opt/flic-edge/", f"{root}/opt/flic-edge/")
+        (staged / unit).write_text(text)
+        verified = subprocess.run(
+            ["systemd-analyze", "verify", "--recursive-errors=yes", "--man=no", unit],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=staged,
+        )
+        assert verified.returncode == 0, verified.stderr
     checked = subprocess.run(
         [str(venv / "bin/flic-bridge"), "check-config", "--config", str(config)],
         capture_output=True,
