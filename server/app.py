@@ -9,11 +9,13 @@ Schema steps go in `server.migrations.default_migrations()`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Plugin = Callable[[FastAPI, AppContext], None]
 STORAGE_RETRY_AFTER_S = 5
+RETENTION_EVERY_S = 3600.0
 
 
 def core_plugin(app: FastAPI, ctx: AppContext) -> None:
@@ -63,6 +66,18 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
             yield ("alert_server_alerts", (("status", status),), float(counts.get(status, 0)))
 
     ctx.metrics.add_collector("alert_server_alerts", "Alerts by status.", alerts_by_status)
+    if ctx.config.server.inbound_retention_days > 0:
+        ctx.add_task("inbound-retention", lambda: purge_inbound_forever(ctx))
+
+
+async def purge_inbound_forever(ctx: AppContext) -> None:
+    """Every hour, drop inbound log rows older than `[server] inbound_retention_days`."""
+    keep = timedelta(days=ctx.config.server.inbound_retention_days)
+    while True:
+        removed = await ctx.db.run(ctx.store.purge_inbound, ctx.clock() - keep)
+        if removed:
+            log.info("inbound log: removed %d messages older than %s", removed, keep)
+        await asyncio.sleep(RETENTION_EVERY_S)
 
 
 def default_plugins() -> tuple[Plugin, ...]:

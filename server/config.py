@@ -18,15 +18,16 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from server.errors import ConfigError
 
 ENV_PREFIX = "ALERT_SERVER_"
 ENV_CONFIG = "ALERT_SERVER_CONFIG"
 DEFAULT_DATA_DIR = "./var/server"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 SECTION_MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,11 +49,27 @@ class ServerSection(BaseModel):
     port: int = Field(default=8380, ge=0, le=65535)
     data_dir: str = DEFAULT_DATA_DIR
     admin_token: str | None = Field(default=None, min_length=16)
-    public_url: str | None = Field(default=None, pattern=r"^https?://")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    public_url: str | None = None
+    log_level: str = "INFO"
     inbound_max_body_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)
+    inbound_retention_days: float = Field(default=90.0, ge=0)  # 0 keeps the log forever
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
 
 
 T = TypeVar("T", bound=BaseModel)

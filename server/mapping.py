@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_TITLE_CHARS = 500
@@ -128,7 +128,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
         raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
 
 
-_ENV = SandboxedEnvironment(autoescape=False)
+_ENV = ImmutableSandboxedEnvironment(autoescape=False)
 
 
 # ---- the compiled form (what the engine runs) ----------------------------------------------
@@ -328,10 +328,15 @@ def render(
     mapping: CompiledMapping, payload: Any, source_name: str, source_id: str, status: str
 ) -> tuple[str, str, str]:
     """Title, description and a note naming any template that failed (its fallback is used)."""
-    context: dict[str, Any] = dict(payload) if isinstance(payload, AbcMapping) else {}
-    context.update(
-        payload=payload, source_name=source_name, source_id=source_id, status_value=status
-    )
+    # The body's own top-level keys win over these helper names (PagerDuty has a `payload`).
+    context: dict[str, Any] = {
+        "payload": payload,
+        "source_name": source_name,
+        "source_id": source_id,
+        "status_value": status,
+    }
+    if isinstance(payload, AbcMapping):
+        context.update(payload)
     note = ""
     try:
         title = mapping.title.render(context).strip()

@@ -372,6 +372,14 @@ class Store:
             raise NotFoundError(f"inbound message {message_id} does not exist")
         return _with_datetime(row)
 
+    def purge_inbound(self, older_than: datetime) -> int:
+        """Delete inbound log rows received before `older_than`; returns how many."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM inbound_messages WHERE received_at < ?", [iso(older_than)]
+            )
+        return int(cursor.rowcount)
+
     def inbound_counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, COUNT(*) AS n FROM inbound_messages GROUP BY status")
         return {r["status"]: int(r["n"]) for r in rows}

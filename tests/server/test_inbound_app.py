@@ -170,8 +170,11 @@ async def test_a_missing_field_is_mapping_failed_but_accepted(inproc: InProcess)
     assert "flic_nameId is missing" in str(answer["detail"])
 
 
-async def test_a_maintenance_window_suppresses_opens(inproc: InProcess) -> None:
+async def test_a_maintenance_window_suppresses_opens_but_lets_closes_close(
+    inproc: InProcess,
+) -> None:
     integration = await inproc.add()
+    before = await post(inproc, integration["inbound_path"], ON)
     until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     patched = await inproc.client.patch(
         f"/api/v1/integrations/{integration['id']}",
@@ -179,9 +182,14 @@ async def test_a_maintenance_window_suppresses_opens(inproc: InProcess) -> None:
         headers=inproc.admin_headers,
     )
     assert patched.status_code == 200, patched.text
-    answer = await post(inproc, integration["inbound_path"], ON)
-    assert (answer["status"], answer["action"], answer["alert_id"]) == ("suppressed", "none", None)
-    assert (await inproc.admin_get("/api/v1/alerts"))["items"] == []
+    repeat = await post(inproc, integration["inbound_path"], ON)
+    closed = await post(inproc, integration["inbound_path"], OFF)
+    reopened = await post(inproc, integration["inbound_path"], ON)
+    assert (repeat["status"], repeat["action"], repeat["alert_id"]) == ("suppressed", "none", None)
+    assert (closed["action"], closed["alert_id"]) == ("close", before["alert_id"])
+    assert (reopened["status"], reopened["alert_id"]) == ("suppressed", None)
+    alerts = (await inproc.admin_get("/api/v1/alerts"))["items"]
+    assert [(a["id"], a["status"]) for a in alerts] == [(before["alert_id"], "closed")]
 
 
 async def test_a_deleted_integration_stops_accepting_but_keeps_its_log(inproc: InProcess) -> None:
@@ -261,3 +269,21 @@ async def test_the_inbound_log_filters_and_pages(inproc: InProcess) -> None:
         "/api/v1/inbound", params={"status": "nope"}, headers=inproc.admin_headers
     )
     assert bad.status_code == 422
+
+
+async def test_alertmanager_and_pagerduty_kinds_work_out_of_the_box(inproc: InProcess) -> None:
+    am = (await inproc.add("prometheus", kind="alertmanager"))["inbound_path"]
+    pd = (await inproc.add("pager", kind="pagerduty"))["inbound_path"]
+    group = {"groupKey": '{}:{alertname="DiskFull"}', "commonLabels": {"alertname": "DiskFull"}}
+    firing = await post(inproc, am, json.dumps({**group, "status": "firing"}))
+    resolved = await post(inproc, am, json.dumps({**group, "status": "resolved"}))
+    event = {"dedup_key": "db1-disk", "payload": {"summary": "Disk full on db1", "source": "db1"}}
+    trigger = await post(inproc, pd, json.dumps({**event, "event_action": "trigger"}))
+    resolve = await post(
+        inproc, pd, json.dumps({"dedup_key": "db1-disk", "event_action": "resolve"})
+    )
+
+    assert (firing["action"], resolved["action"]) == ("open", "close")
+    assert (trigger["action"], resolve["action"]) == ("open", "close")
+    titles = {a["title"] for a in (await inproc.admin_get("/api/v1/alerts"))["items"]}
+    assert titles == {"DiskFull", "Disk full on db1"}

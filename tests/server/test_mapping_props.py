@@ -19,6 +19,7 @@ from server.mapping import (
     parse_path,
 )
 from server.policy import classify
+from server.ratelimit import take
 
 FLIC = compile_mapping(FLIC_DEFAULT_MAPPING)
 
@@ -197,3 +198,25 @@ def test_templates_are_sandboxed() -> None:
 def test_bad_mappings_name_the_problem(spec: dict[str, Any], problem: str) -> None:
     with pytest.raises(MappingError, match=problem):
         compile_mapping(spec)
+
+
+@given(
+    rate=st.floats(0.1, 50),
+    burst=st.integers(1, 50),
+    gaps=st.lists(st.floats(0, 5), min_size=1, max_size=60),
+)
+def test_the_rate_limiter_never_allows_more_than_burst_plus_refill(
+    rate: float, burst: int, gaps: list[float]
+) -> None:
+    bucket, now_s, allowed = None, 0.0, 0
+    for gap in gaps:
+        now_s += gap
+        bucket, wait_s = take(bucket, now_s, rate, burst)
+        if wait_s == 0:
+            allowed += 1
+        else:
+            assert wait_s > 0
+            assert bucket.tokens < 1.0
+    assert allowed <= burst + rate * now_s + 1e-6
+    if all(gap == 0 for gap in gaps):
+        assert allowed == min(burst, len(gaps))

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,26 @@ def test_cli_reports_every_config_problem(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "[server] port" in out.stderr
     assert "[server] who" in out.stderr
+
+
+async def test_the_inbound_log_keeps_90_days_by_default(tmp_path: Path) -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    async with in_process(tmp_path, clock=lambda: now[0]) as app:
+        path = (await app.add())["inbound_path"]
+        old = (await app.client.post(path, content=ON)).json()
+        now[0] += timedelta(days=60)
+        recent = (await app.client.post(path, content=ON)).json()
+
+    now[0] += timedelta(days=31)
+    async with in_process(tmp_path, clock=lambda: now[0]) as app:
+
+        async def purged() -> list[str]:
+            while True:
+                items = (await app.admin_get("/api/v1/inbound"))["items"]
+                if len(items) < 2:
+                    return [m["message_id"] for m in items]
+                await asyncio.sleep(0.05)
+
+        assert await asyncio.wait_for(purged(), 10) == [recent["message_id"]]
+        alert = await app.admin_get(f"/api/v1/alerts/{old['alert_id']}")
+        assert [e["kind"] for e in alert["timeline"]] == ["open", "append"]
