@@ -135,6 +135,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
+    app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
     app.add_middleware(AccessLog)
@@ -149,6 +150,11 @@ async def storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
         status_code=503,
         headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
     )
+
+
+async def number_out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    """A number too large for SQLite's 64-bit integers (an id in a URL or a body): no such row."""
+    return JSONResponse({"detail": f"number out of range: {exc}"}, status_code=422)
 
 
 def close_app(app: FastAPI) -> None:
