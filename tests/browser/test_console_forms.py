@@ -180,4 +180,4 @@ async def test_login_guessing_is_throttled_even_for_the_right_token_afterwards(
         )
         assert right.status_code == 429
         assert int(right.headers["retry-after"]) >= 1
-        assert "Too many wrong tokens" in right.text
+        assert "Too many failed logins" in right.text
