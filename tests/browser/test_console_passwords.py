@@ -104,7 +104,7 @@ async def test_a_user_logs_in_by_email_or_name_and_a_wrong_password_is_refused(
             assert answer.status_code == 303, answer.text
             page = await client.get("/")
             assert page.status_code == 200
-            assert '<span class="who" id="who">Alice</span>' in page.text
+            assert 'id="who" title="Logged in as Alice">Alice</span>' in page.text
             client.cookies.delete("console_session")
 
 
