@@ -181,3 +181,53 @@ async def test_login_guessing_is_throttled_even_for_the_right_token_afterwards(
         assert right.status_code == 429
         assert int(right.headers["retry-after"]) >= 1
         assert "Too many failed logins" in right.text
+
+
+async def test_maintenance_forms_refuse_bad_input_with_a_page_naming_the_problem(
+    console: tuple[InProcess, str],
+) -> None:
+    running, csrf = console
+    client = running.client
+    made = await client.post(
+        "/api/v1/integrations",
+        json={"name": "desk", "kind": "flic"},
+        headers={"Authorization": f"Bearer {running.ctx.admin_token}"},
+    )
+    assert made.status_code == 201, made.text
+    integration_id = made.json()["id"]
+    url = f"/integrations/{integration_id}/maintenance"
+    cases = [
+        ({"duration": "30"}, 403, "CSRF"),
+        ({"csrf_token": csrf}, 422, "give an end or a duration"),
+        ({"csrf_token": csrf, "duration": "soon"}, 422, "duration must be a number"),
+        ({"csrf_token": csrf, "duration": "5", "unit": "weeks"}, 422, "unknown duration unit"),
+        (
+            {"csrf_token": csrf, "duration": "5", "end_at": "2099-01-01T10:00"},
+            422,
+            "not both",
+        ),
+        ({"csrf_token": csrf, "end_at": "tomorrow"}, 422, "End is not a date and time"),
+        (
+            {"csrf_token": csrf, "start_at": "2099-01-02T10:00", "end_at": "2099-01-01T10:00"},
+            422,
+            "end_at must be after start_at",
+        ),
+    ]
+    for data, status, text in cases:
+        answer = await client.post(url, data=data)
+        assert answer.status_code == status, (data, answer.text)
+        assert text in html.unescape(answer.text), data
+    ok = await client.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "start_at": "2099-01-01T08:00",
+            "end_at": "2099-01-01T09:30",
+            "reason": "drill",
+        },
+    )
+    assert ok.status_code == 303
+    page = await client.get(f"/integrations/{integration_id}")
+    assert "2099-01-01 08:00:00 UTC → 2099-01-01 09:30:00 UTC" in page.text
+    missing = await client.post(f"{url}/999/delete", data={"csrf_token": csrf})
+    assert missing.status_code == 404
