@@ -192,3 +192,54 @@ async def test_guessing_one_users_password_from_many_addresses_locks_only_that_a
         fresh = "198.51.100.7"
         assert await attempt(fresh, {"login": "alice", "password": SECRET}) == 429
         assert await attempt(fresh, {"token": running.ctx.admin_token}) == 303
+
+
+async def test_the_admin_sets_and_removes_a_password_on_the_users_page(tmp_path: Path) -> None:
+    async with in_process(tmp_path / "data") as running:
+        user_id = await add_user(running, "Erin", "erin@example.org", None)
+        client = running.client
+        csrf = await login_form(client)
+        answer = await client.post(
+            "/login", data={"csrf_token": csrf, "token": running.ctx.admin_token}
+        )
+        assert answer.status_code == 303
+        page = await client.get(f"/people/users/{user_id}")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        session_csrf = found.group(1)
+        short = await client.post(
+            f"/people/users/{user_id}/password",
+            data={"csrf_token": session_csrf, "password": "short"},
+        )
+        assert short.status_code == 422
+        assert "at least 8 characters" in short.text
+        made = await client.post(
+            f"/people/users/{user_id}/password",
+            data={"csrf_token": session_csrf, "password": SECRET},
+        )
+        assert made.status_code == 303
+        assert "Password set." in (await client.get(made.headers["location"])).text
+        client.cookies.delete("console_session")
+        csrf = await login_form(client)
+        erin = await client.post(
+            "/login", data={"csrf_token": csrf, "login": "Erin", "password": SECRET}
+        )
+        assert erin.status_code == 303
+        page = await client.get(f"/people/users/{user_id}")
+        assert 'title="Logged in as Erin"' in page.text
+        removed = await client.post(
+            f"/people/users/{user_id}/password/remove", data={"csrf_token": session_csrf}
+        )
+        assert removed.status_code == 403  # another session's CSRF token
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        removed = await client.post(
+            f"/people/users/{user_id}/password/remove", data={"csrf_token": found.group(1)}
+        )
+        assert removed.status_code == 303
+        client.cookies.delete("console_session")
+        csrf = await login_form(client)
+        again = await client.post(
+            "/login", data={"csrf_token": csrf, "login": "Erin", "password": SECRET}
+        )
+        assert again.status_code == 401
