@@ -139,8 +139,15 @@ def default_migrations() -> tuple[Migration, ...]:
     from server.escalation_store import ESCALATION_MIGRATIONS  # its module imports this one
     from server.extras_store import EXTRAS_MIGRATIONS
     from server.mqtt_queue import MQTT_MIGRATIONS
+    from server.passwords import PASSWORD_MIGRATIONS
 
-    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS, MQTT_MIGRATIONS, EXTRAS_MIGRATIONS)
+    return _ordered(
+        CORE_MIGRATIONS,
+        ESCALATION_MIGRATIONS,
+        MQTT_MIGRATIONS,
+        PASSWORD_MIGRATIONS,
+        EXTRAS_MIGRATIONS,
+    )
 
 
 def _ordered(*groups: Iterable[Migration]) -> tuple[Migration, ...]:

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from server.alert_actions import acknowledge_alert, close_alert
 from server.console.core import Sess, api, api_ok, checked_form, render, see_other
+from server.console.maintenance import active_windows
 from server.console.sessions import ConsoleError
 from server.context import get_ctx
 from server.models import ConflictError, NotFoundError
@@ -55,6 +56,7 @@ async def alert_list(
         view=view,
         counts=counts,
         names=await integration_names(request),
+        maintenance=await active_windows(request),
         integration_id=integration_id,
     )
 

@@ -1,11 +1,13 @@
-"""Console login and logout (admin token; users have no passwords yet)."""
+"""Console login and logout: the admin token, or a user's name or email and password."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from server.console.core import Sess, console_state, render, see_other
 from server.console.sessions import (
@@ -16,6 +18,7 @@ from server.console.sessions import (
     same_token,
 )
 from server.context import get_ctx
+from server.passwords import DUMMY_HASH, Account, PasswordStore, verify_password
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,6 +30,22 @@ def safe_next(target: str | None) -> str:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return "/"
     return target
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+async def _check_password(request: Request, login_name: str, password: str) -> Account | None:
+    """The one account that `login_name` names and `password` opens, else None."""
+    ctx = get_ctx(request)
+    accounts = await ctx.db.run(PasswordStore(ctx.store.db).accounts, login_name)
+    if len(accounts) != 1:  # unknown, or a name two users share: ask for the email
+        await asyncio.to_thread(verify_password, password, DUMMY_HASH)
+        return None
+    ok = await asyncio.to_thread(verify_password, password, accounts[0].password_hash)
+    return accounts[0] if ok else None
 
 
 def _secure(request: Request) -> bool:
@@ -74,19 +93,37 @@ async def login(request: Request) -> Response:
             request, next_path, "The form expired or came from elsewhere: try again.", 403
         )
     ctx = get_ctx(request)
-    throttle = console_state(request).throttle
-    wait_s = throttle.blocked_for_s(ctx.clock())
+    state = console_state(request)
+    now = ctx.clock()
+    login_name = _field(form, "login")
+    address = f"address:{request.client.host if request.client else '?'}"
+    account = f"account:{login_name.lower()}" if login_name else None
+    wait_s = max(
+        state.throttle.blocked_for_s(address, now),
+        0.0 if account is None else state.account_throttle.blocked_for_s(account, now),
+    )
     if wait_s > 0:
         response = _login_page(
-            request, next_path, f"Too many wrong tokens: try again in {wait_s:.0f} s.", 429
+            request, next_path, f"Too many failed logins: try again in {wait_s:.0f} s.", 429
         )
         response.headers["Retry-After"] = str(max(1, round(wait_s)))
         return response
-    token = form.get("token")
-    if not isinstance(token, str) or not same_token(token.strip(), ctx.admin_token):
-        throttle.failed(ctx.clock())
-        return _login_page(request, next_path, "Wrong admin token.", 401)
-    session = console_state(request).sessions.create("admin", ctx.clock())
+    if account is None:
+        token = _field(form, "token")
+        if not same_token(token, ctx.admin_token):
+            state.throttle.failed(address, now)
+            return _login_page(request, next_path, "Wrong admin token.", 401)
+        who, user_id = "admin", None
+    else:
+        password = form.get("password")
+        given = password if isinstance(password, str) else ""
+        found = await _check_password(request, login_name, given)
+        if found is None:
+            state.throttle.failed(address, now)
+            state.account_throttle.failed(account, now)
+            return _login_page(request, next_path, "Wrong user name, email or password.", 401)
+        who, user_id = found.name, found.user_id
+    session = state.sessions.create(who, now, user_id=user_id)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

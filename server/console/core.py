@@ -15,6 +15,8 @@ from starlette.datastructures import FormData
 
 from server.console.format import register_filters
 from server.console.sessions import (
+    ACCOUNT_FAILURES_LIMIT,
+    ACCOUNT_FAILURES_WINDOW_S,
     SESSION_COOKIE,
     ConsoleError,
     LoginRequiredError,
@@ -46,12 +48,18 @@ class ConsoleState:
     templates: Jinja2Templates
     sessions: SessionStore
     throttle: LoginThrottle
+    account_throttle: LoginThrottle
 
 
 def new_state() -> ConsoleState:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     register_filters(templates.env)
-    return ConsoleState(templates=templates, sessions=SessionStore(), throttle=LoginThrottle())
+    return ConsoleState(
+        templates=templates,
+        sessions=SessionStore(),
+        throttle=LoginThrottle(),
+        account_throttle=LoginThrottle(ACCOUNT_FAILURES_LIMIT, ACCOUNT_FAILURES_WINDOW_S),
+    )
 
 
 def console_state(request: Request) -> ConsoleState:

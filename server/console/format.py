@@ -63,6 +63,21 @@ def when(value: Any) -> str:
     return "" if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+JOURNEY_LABELS = {
+    "pressed": "Pressed (on the button)",
+    "received_by_bridge": "Received by the bridge",
+    "stored": "Stored",
+    "delivered": "Delivered",
+    "received_by_server": "Received by the server",
+    "paged": "Paged",
+    "acknowledged": "Acknowledged",
+}
+
+
+def journey_label(step: Any) -> str:
+    return JOURNEY_LABELS.get(str(step), str(step).replace("_", " ").capitalize())
+
+
 def status_label(status: Any) -> str:
     return STATUS_LABELS.get(str(status), str(status).replace("_", " ").title())
 
@@ -76,4 +91,5 @@ def register_filters(env: Environment) -> None:
     env.filters["duration"] = duration
     env.filters["when"] = when
     env.filters["status_label"] = status_label
+    env.filters["journey_label"] = journey_label
     env.filters["pretty_json"] = pretty_json

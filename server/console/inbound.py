@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from server.console.alerts import integration_names
 from server.console.core import Sess, api_ok, render
 from server.console.format import STATUS_LABELS
+from server.console.maintenance import active_windows
 from server.console.sessions import ConsoleError
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +50,7 @@ async def inbound_log(
         before=before,
         next_before=items[-1]["message_id"] if len(items) == 100 else None,
         names=await integration_names(request),
+        maintenance=await active_windows(request),
         labels=STATUS_LABELS,
     )
 

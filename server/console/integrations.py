@@ -11,10 +11,19 @@ from starlette.datastructures import FormData
 
 from server.console.core import Sess, api, api_ok, checked_form, inbound_url, render, see_other
 from server.console.format import pretty_json
+from server.console.maintenance import sort_windows
 from server.console.sessions import ConsoleError, Session
+from server.context import get_ctx
 from server.kinds import KINDS
 
 router = APIRouter(include_in_schema=False)
+
+
+NOTICES = {
+    "window-added": "Maintenance window added.",
+    "window-ended": "Maintenance window ended.",
+    "window-deleted": "Maintenance window deleted.",
+}
 
 
 class FormError(ValueError):
@@ -117,10 +126,18 @@ async def _page(
     sample_text = (
         "" if sample is None else (sample if isinstance(sample, str) else pretty_json(sample))
     )
+    windows = await api_ok(request, "GET", f"/api/v1/integrations/{integration_id}/maintenance")
+    heartbeat = None
+    if integration["kind"] == "heartbeat":
+        answer = await api(request, "GET", f"/api/v1/heartbeats/{integration_id}")
+        heartbeat = answer.body if answer.ok else None
     return render(
         request,
         "console/integration.html",
         session,
+        windows=sort_windows(windows["items"], get_ctx(request).clock()),
+        heartbeat=heartbeat,
+        ping_url=None if heartbeat is None else inbound_url(request, heartbeat["ping_path"]),
         status_code=422 if error else 200,
         integration=integration,
         url=inbound_url(request, integration["inbound_path"]),
@@ -140,8 +157,10 @@ async def _page(
 
 
 @router.get("/integrations/{integration_id}", response_class=HTMLResponse)
-async def integration_page(request: Request, integration_id: int, session: Sess) -> Response:
-    return await _page(request, session, integration_id)
+async def integration_page(
+    request: Request, integration_id: int, session: Sess, notice: str = ""
+) -> Response:
+    return await _page(request, session, integration_id, notice=NOTICES.get(notice, ""))
 
 
 @router.post("/integrations/{integration_id}/edit")

@@ -89,6 +89,7 @@ def _editor(
     item_id: int | None,
     text: str,
     error: str = "",
+    notice: str = "",
 ) -> Response:
     return render(
         request,
@@ -100,6 +101,7 @@ def _editor(
         item_id=item_id,
         text=text,
         error=error,
+        notice=notice,
     )
 
 
@@ -108,11 +110,39 @@ async def new_item(request: Request, kind: str, session: Sess) -> Response:
     return _editor(request, session, _kind(kind), None, pretty_json(example(kind)))
 
 
+PASSWORD_NOTICES = {"set": "Password set.", "removed": "Password removed."}
+
+
 @router.get("/people/{kind}/{item_id}", response_class=HTMLResponse)
-async def edit_item(request: Request, kind: str, item_id: int, session: Sess) -> Response:
+async def edit_item(
+    request: Request, kind: str, item_id: int, session: Sess, notice: str = ""
+) -> Response:
     item = await api_ok(request, "GET", f"/api/v1/{_kind(kind)}/{item_id}")
     item.pop("id", None)
-    return _editor(request, session, kind, item_id, pretty_json(item))
+    return _editor(
+        request,
+        session,
+        kind,
+        item_id,
+        pretty_json(item),
+        notice=PASSWORD_NOTICES.get(notice, ""),
+    )
+
+
+@router.post("/people/users/{item_id}/password")
+async def set_password(request: Request, item_id: int, session: Sess) -> Response:
+    form = await checked_form(request, session)
+    password = form.get("password")
+    body = {"password": password if isinstance(password, str) else ""}
+    await api_ok(request, "POST", f"/api/v1/users/{item_id}/password", json=body)
+    return see_other(f"/people/users/{item_id}?notice=set#password")
+
+
+@router.post("/people/users/{item_id}/password/remove")
+async def remove_password(request: Request, item_id: int, session: Sess) -> Response:
+    await checked_form(request, session)
+    await api_ok(request, "DELETE", f"/api/v1/users/{item_id}/password")
+    return see_other(f"/people/users/{item_id}?notice=removed#password")
 
 
 async def _save(request: Request, kind: str, item_id: int | None, session: Session) -> Response:

@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from server.console import alerts, auth, inbound, integrations, people
+from server.api import passwords
+from server.console import alerts, auth, inbound, integrations, maintenance, people
 from server.console.core import STATIC_DIR, console_state, new_state, render
 from server.console.sessions import ConsoleError, LoginRequiredError
 from server.context import AppContext
@@ -18,8 +19,9 @@ def console_plugin(app: FastAPI, ctx: AppContext) -> None:
     """Serve the web console at `/` (it replaces any placeholder index page)."""
     app.state.console = new_state()
     before = len(app.router.routes)
-    for module in (auth, alerts, inbound, integrations, people):
+    for module in (auth, alerts, inbound, integrations, maintenance, people):
         app.include_router(module.router)
+    app.include_router(passwords.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # Starlette serves the first matching route: put the console's ahead of any
     # placeholder index page an earlier plugin registered at `/`.

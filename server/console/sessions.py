@@ -19,6 +19,10 @@ SESSION_TTL_S = 12 * 3600
 MAX_SESSIONS = 1000
 LOGIN_FAILURES_LIMIT = 10
 LOGIN_FAILURES_WINDOW_S = 60.0
+# A user's password, guessed from many addresses: at most this many failures per 5 minutes.
+ACCOUNT_FAILURES_LIMIT = 20
+ACCOUNT_FAILURES_WINDOW_S = 300.0
+MAX_THROTTLE_KEYS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,7 @@ class Session:
 
     session_id: str
     who: str
+    user_id: int | None
     csrf_token: str
     created_at: datetime
     expires_at: datetime
@@ -39,7 +44,7 @@ class SessionStore:
     ttl_s: float = SESSION_TTL_S
     _sessions: dict[str, Session] = field(default_factory=dict)
 
-    def create(self, who: str, now: datetime) -> Session:
+    def create(self, who: str, now: datetime, user_id: int | None = None) -> Session:
         self._forget_expired(now)
         while len(self._sessions) >= MAX_SESSIONS:
             oldest = min(self._sessions.values(), key=lambda s: s.created_at)
@@ -47,6 +52,7 @@ class SessionStore:
         session = Session(
             session_id=secrets.token_urlsafe(32),
             who=who,
+            user_id=user_id,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             expires_at=now + timedelta(seconds=self.ttl_s),
@@ -76,22 +82,32 @@ class SessionStore:
 
 @dataclass(slots=True)
 class LoginThrottle:
-    """At most `limit` failed logins per `window_s` (all clients together): guessing stays slow."""
+    """At most `limit` failed logins per `window_s` per key (a client address, or an account)."""
 
     limit: int = LOGIN_FAILURES_LIMIT
     window_s: float = LOGIN_FAILURES_WINDOW_S
-    _failures: list[datetime] = field(default_factory=list)
+    _failures: dict[str, list[datetime]] = field(default_factory=dict)
 
-    def blocked_for_s(self, now: datetime) -> float:
-        """Seconds until another try is allowed (0 when allowed now)."""
+    def blocked_for_s(self, key: str, now: datetime) -> float:
+        """Seconds until `key` may try again (0 when allowed now)."""
         cutoff = now - timedelta(seconds=self.window_s)
-        self._failures = [at for at in self._failures if at > cutoff]
-        if len(self._failures) < self.limit:
+        kept = [at for at in self._failures.get(key, ()) if at > cutoff]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        if len(kept) < self.limit:
             return 0.0
-        return (self._failures[0] - cutoff).total_seconds()
+        return (kept[0] - cutoff).total_seconds()
 
-    def failed(self, now: datetime) -> None:
-        self._failures.append(now)
+    def failed(self, key: str, now: datetime) -> None:
+        if key not in self._failures and len(self._failures) >= MAX_THROTTLE_KEYS:
+            self._forget_oldest()
+        self._failures.setdefault(key, []).append(now)
+
+    def _forget_oldest(self) -> None:
+        oldest = min(self._failures, key=lambda k: self._failures[k][-1])
+        del self._failures[oldest]
 
 
 class LoginRequiredError(AlertServerError):

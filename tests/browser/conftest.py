@@ -96,7 +96,7 @@ def log_in(page: Page, server: AlertServer, path: str = "/") -> None:
     page.goto(server.url + path)
     assert re.search(r"/login\b", page.url), page.url
     page.get_by_label("Admin token").fill(admin_token(server))
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in as admin").click()
     page.wait_for_url(re.compile(re.escape(server.url + path) + r"$"))
 
 

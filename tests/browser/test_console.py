@@ -209,7 +209,7 @@ def test_login_cookie_is_httponly_and_samesite_and_a_wrong_token_is_refused(
     assert shown.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
     page.get_by_label("Admin token").fill("not-the-token")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in as admin").click()
     expect(page.locator(".error")).to_have_text("Wrong admin token.")
     assert not [c for c in context.cookies() if c["name"] == "console_session"]
 

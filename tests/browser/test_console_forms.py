@@ -180,7 +180,7 @@ async def test_login_guessing_is_throttled_even_for_the_right_token_afterwards(
         )
         assert right.status_code == 429
         assert int(right.headers["retry-after"]) >= 1
-        assert "Too many wrong tokens" in right.text
+        assert "Too many failed logins" in right.text
 
 
 async def test_maintenance_forms_refuse_bad_input_with_a_page_naming_the_problem(
@@ -193,6 +193,7 @@ async def test_maintenance_forms_refuse_bad_input_with_a_page_naming_the_problem
         json={"name": "desk", "kind": "flic"},
         headers={"Authorization": f"Bearer {running.ctx.admin_token}"},
     )
+    assert made.status_code == 201, made.text
     integration_id = made.json()["id"]
     url = f"/integrations/{integration_id}/maintenance"
     cases = [

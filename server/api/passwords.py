@@ -1,0 +1,49 @@
+"""`/api/v1/users/{id}/password`: set or remove a user's console password (write-only)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api.fields import RowIdPath
+from server.auth import require_admin
+from server.context import Ctx
+from server.passwords import (
+    MAX_LENGTH,
+    PasswordRefusedError,
+    PasswordStore,
+    hash_password,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(require_admin)])
+
+
+class PasswordIn(BaseModel):
+    """`POST /api/v1/users/{id}/password`."""
+
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(max_length=MAX_LENGTH)
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+async def set_password(user_id: RowIdPath, body: PasswordIn, ctx: Ctx) -> Response:
+    """Give a user a password for the console (stored as a salted scrypt hash only)."""
+    try:
+        hashed = await asyncio.to_thread(hash_password, body.password)
+    except PasswordRefusedError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    store = PasswordStore(ctx.store.db)
+    if not await ctx.db.run(store.save, user_id, hashed, ctx.clock()):
+        raise HTTPException(404, f"user {user_id} does not exist")
+    return Response(status_code=204)
+
+
+@router.delete("/users/{user_id}/password", status_code=204)
+async def clear_password(user_id: RowIdPath, ctx: Ctx) -> Response:
+    """Remove a user's password: they can no longer log in (sessions end at their expiry)."""
+    if not await ctx.db.run(PasswordStore(ctx.store.db).clear, user_id):
+        raise HTTPException(404, f"user {user_id} has no password")
+    return Response(status_code=204)
