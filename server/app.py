@@ -35,6 +35,7 @@ from server.migrations import Migration
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
 from server.store import Store
+from server.writer import InboundWriter
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,14 @@ def create_app(
     db = open_database(config.data_dir, migrations)
     store = Store(db)
     try:
+        db_thread = DbThread()
+        events = AlertEvents()
         ctx = AppContext(
             config=config,
             store=store,
-            db=DbThread(),
-            events=AlertEvents(),
+            db=db_thread,
+            events=events,
+            inbound=InboundWriter(db_thread, store, events),
             metrics=Metrics(),
             limiter=RateLimiter(
                 config.server.inbound_rate_per_s, config.server.inbound_burst, monotonic

@@ -9,7 +9,7 @@ from datetime import datetime
 from server.bodies import BodyError, parse_body
 from server.context import AppContext
 from server.mapping import Decision, MappingError, decide
-from server.store import InboundMessage, InboundOutcome, Integration
+from server.store import InboundJob, InboundMessage, InboundOutcome, Integration
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ async def accept(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> InboundOutcome:
-    """Judge, store durably (the commit is on disk on return), then publish alert changes."""
+    """Judge, store durably (the commit is on disk on return) and publish its alert changes."""
     received_at = ctx.clock() if now is None else now
     verdict = judge(ctx, integration, raw, content_type)
     message = InboundMessage(
@@ -56,18 +56,15 @@ async def accept(
         content_type=content_type,
         idempotency_key=idempotency_key,
     )
-    result = await ctx.db.run(
-        ctx.store.record_inbound,
+    job = InboundJob(
         message,
         verdict.decision,
         http_status=verdict.http_status,
         suppressed=in_maintenance(integration, received_at),
     )
-    outcome = result.outcome
+    outcome = (await ctx.inbound.submit(job)).outcome
     if not outcome.replayed:
         ctx.metrics.inc("alert_server_inbound_messages_total", status=outcome.status)
-    for change in result.changes:
-        ctx.events.publish(change)
     log.info(
         "inbound message %s integration=%d status=%s action=%s alert=%s%s",
         outcome.message_id,
@@ -92,6 +89,6 @@ async def record_too_large(
         body_truncated=True,
     )
     decision = Decision("failed", f"body larger than the {limit}-byte limit")
-    result = await ctx.db.run(ctx.store.record_inbound, message, decision, http_status=413)
+    result = await ctx.inbound.submit(InboundJob(message, decision, http_status=413))
     ctx.metrics.inc("alert_server_inbound_messages_total", status=result.outcome.status)
     return result.outcome

@@ -37,7 +37,9 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> J
 @router.post("/inbound/{token}", status_code=202, tags=["inbound"])
 async def inbound(token: str, request: Request, ctx: Ctx) -> JSONResponse:
     """Accept one message; 202 once it is on disk with its status, action and alert."""
-    integration = await ctx.db.run(ctx.store.find_integration_by_token, token)
+    integration = ctx.store.cached_integration(token)
+    if integration is None:
+        integration = await ctx.db.run(ctx.store.find_integration_by_token, token)
     if integration is None:
         ctx.metrics.inc("alert_server_inbound_rejected_total", reason="unknown_token")
         return _error(404, "unknown inbound token (wrong, rotated or deleted integration)")
