@@ -24,6 +24,7 @@ from server import __version__
 from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
+from server.api.inbound import InboundFastPath
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -138,6 +139,7 @@ def create_app(
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
+    app.add_middleware(InboundFastPath, ctx=ctx, on_storage_error=storage_unavailable)
     app.add_middleware(AccessLog)
     return app
 

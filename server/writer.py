@@ -9,6 +9,7 @@ one fsync). A quiet server writes batches of one, so nothing waits for a timer.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 
 from server.database import DbThread
@@ -34,8 +35,14 @@ class InboundWriter:
         self._max_batch = max_batch
         self._queue: list[_Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.in_flight = 0  # jobs of the batch the database thread is writing now
         self.batches = 0
         self.jobs = 0
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued for the next batch (not yet handed to the database thread)."""
+        return len(self._queue)
 
     async def submit(self, job: InboundJob) -> InboundResult:
         """Store `job` durably; returns once its commit is on disk and its changes are published.
@@ -66,14 +73,17 @@ class InboundWriter:
 
     async def _write(self, batch: list[_Waiting]) -> None:
         jobs = [job for job, _ in batch]
+        self.in_flight = len(jobs)
         try:
             results = await self._db.run(self._store.record_inbound_batch, jobs)
         except Exception as exc:
             log.error("inbound batch of %d not stored: %s", len(batch), exc)
             for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+                if not future.done():  # each caller raises its own copy, not one shared object
+                    future.set_exception(copy.copy(exc))
             return
+        finally:
+            self.in_flight = 0
         self.batches += 1
         self.jobs += len(batch)
         for (_, future), result in zip(batch, results, strict=True):
