@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -254,6 +253,31 @@ async def test_a_message_that_fails_alone_fails_only_itself(inproc: InProcess) -
     ]
 
 
-def test_storage_errors_are_sqlite_errors() -> None:
-    """The 503 handler is registered for sqlite3.Error; a failed COMMIT raises one."""
-    assert issubclass(sqlite3.IntegrityError, sqlite3.Error)
+async def test_a_known_token_follows_rotation_and_mapping_changes_at_once(
+    inproc: InProcess,
+) -> None:
+    created = await inproc.add("desk")
+    old_path = created["inbound_path"]
+    assert (await inproc.client.post(old_path, content=ON.format("a"))).status_code == 202
+
+    rotated = await inproc.client.post(
+        f"/api/v1/integrations/{created['id']}/rotate-token", headers=inproc.admin_headers
+    )
+    new_path = rotated.json()["inbound_path"]
+    assert (await inproc.client.post(old_path, content=ON.format("a"))).status_code == 404
+    appended = await inproc.client.post(new_path, content=ON.format("a"))
+    assert appended.json()["action"] == "append"
+
+    mapping = {
+        **created["mapping"],
+        "open_when": {"equals": "never"},
+        "close_when": {"contains": "On"},
+    }
+    patched = await inproc.client.patch(
+        f"/api/v1/integrations/{created['id']}",
+        json={"mapping": mapping},
+        headers=inproc.admin_headers,
+    )
+    assert patched.status_code == 200, patched.text
+    closed = await inproc.client.post(new_path, content=ON.format("a"))
+    assert closed.json()["action"] == "close"
