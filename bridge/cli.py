@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +15,14 @@ from typing import Any
 import httpx
 
 from bridge.config import ENV_CONFIG, SEARCH_PATHS, Config, find_config_path, load_config
+from bridge.dbcheck import quarantine_if_damaged
 from bridge.errors import BridgeError, ConfigError
+from bridge.logsetup import LOG_FORMATS, configure_logging
 from bridge.models import ClickType
 
 log = logging.getLogger("bridge")
+# Seconds a delivery loop may go without coming round before the watchdog is withheld.
+ENV_WEDGED_AFTER = "FLIC_BRIDGE_WEDGED_AFTER_S"
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, Path | None]:
@@ -46,8 +51,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _env_seconds(name: str) -> float | None:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        raise BridgeError(f"{name} must be a number of seconds, not {raw!r}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bridge.runtime import Runtime
+    from bridge.sdnotify import Notifier
 
     path = find_config_path(args.config)
     try:
@@ -57,7 +71,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     log.info("config: %s", path or "embedded defaults")
     try:
-        runtime = Runtime(config)
+        quarantine_if_damaged(config.bridge.state_dir / "outbox.sqlite3", datetime.now(UTC))
+        runtime = Runtime(
+            config,
+            notifier=Notifier.from_env(),
+            wedged_after_s=_env_seconds(ENV_WEDGED_AFTER),
+        )
         asyncio.run(runtime.run())
     except BridgeError as exc:
         print(f"flic-bridge: {exc}", file=sys.stderr)
@@ -221,6 +240,12 @@ def _parser() -> argparse.ArgumentParser:
         f"{', '.join(str(p) for p in SEARCH_PATHS)}, else embedded defaults)",
     )
     common.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    common.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="plain",
+        help="plain lines, or one JSON object per line for journald (default plain)",
+    )
     parser = argparse.ArgumentParser(
         prog="flic-bridge", description="Flic button presses to durable On/Off webhooks."
     )
@@ -260,10 +285,7 @@ _COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_format, getattr(logging, str(args.log_level).upper(), logging.INFO))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per attempt is noise
     try:
         return _COMMANDS[args.command](args)

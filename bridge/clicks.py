@@ -24,9 +24,17 @@ def iso_utc(at: datetime) -> str:
 
 
 def forward_body(
-    event: ClickEvent, button: ButtonSpec, state: str, bridge_name: str
+    event: ClickEvent,
+    button: ButtonSpec,
+    state: str,
+    bridge_name: str,
+    stored_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The contract's webhook body for one click (the Flic guide's keys first)."""
+    """The contract's webhook body for one click (the Flic guide's keys first).
+
+    `received_at` and `stored_at` (beside the contract's keys) give the server the press's
+    journey; the dispatcher adds `attempt` to each delivery.
+    """
     return {
         "flic_nameId": event.button_name,
         "flic_state": state,
@@ -39,6 +47,8 @@ def forward_body(
         "queued": event.queued,
         "queued_seconds": _seconds(event.queued_s),
         "bridge": bridge_name,
+        "received_at": iso_utc(event.received_at),
+        "stored_at": iso_utc(event.received_at if stored_at is None else stored_at),
     }
 
 

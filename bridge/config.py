@@ -9,12 +9,20 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.errors import ConfigError
+from bridge.health_config import (
+    ButtonHealthIn,
+    HealthIn,
+    HealthSettings,
+    HealthThresholds,
+    button_health,
+    threshold_or_none,
+)
 from bridge.models import ClickType
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
@@ -72,6 +80,15 @@ class MqttSettings:
     discovery_prefix: str
     username: str | None
     password: str | None
+    client_id: str = ""  # "" means flic-bridge-<bridge name>
+    protocol: str = "3.1.1"
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_insecure: bool = False
+    keepalive_s: int = 30
+    accept_press: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +101,7 @@ class ButtonSpec:
     off: frozenset[ClickType]
     info: str
     configured: bool = True
+    health: HealthThresholds | None = None  # None: the `[health]` defaults
 
     @property
     def click_types(self) -> frozenset[ClickType]:
@@ -114,6 +132,7 @@ class Config:
     buttons: tuple[ButtonSpec, ...]
     source_path: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     @property
     def listen_url(self) -> str:
@@ -175,10 +194,19 @@ class _MqttIn(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
-    base_topic: str = Field(default="flic", min_length=1)
-    discovery_prefix: str = "homeassistant"
+    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#]+$")
+    discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^+#]*$")
     username: str | None = None
     password: str | None = None
+    client_id: str = ""
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    tls: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_insecure: bool = False
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    accept_press: bool = False
 
 
 class _ButtonIn(_Section):
@@ -187,6 +215,7 @@ class _ButtonIn(_Section):
     on: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_ON))
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
+    health: ButtonHealthIn | None = None
 
     @field_validator("address")
     @classmethod
@@ -205,6 +234,7 @@ class _ConfigIn(_Section):
     hub: _HubIn = Field(default_factory=_HubIn)
     mqtt: _MqttIn = Field(default_factory=_MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
+    health: HealthIn = Field(default_factory=HealthIn)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -306,6 +336,15 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             discovery_prefix=parsed.mqtt.discovery_prefix,
             username=parsed.mqtt.username,
             password=parsed.mqtt.password,
+            client_id=parsed.mqtt.client_id,
+            protocol=parsed.mqtt.protocol,
+            tls=parsed.mqtt.tls,
+            ca_file=parsed.mqtt.ca_file,
+            cert_file=parsed.mqtt.cert_file,
+            key_file=parsed.mqtt.key_file,
+            tls_insecure=parsed.mqtt.tls_insecure,
+            keepalive_s=parsed.mqtt.keepalive_s,
+            accept_press=parsed.mqtt.accept_press,
         ),
         buttons=tuple(
             ButtonSpec(
@@ -314,11 +353,21 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 on=frozenset(b.on),
                 off=frozenset(b.off),
                 info=b.info,
+                health=button_health(b.health, parsed.health),
             )
             for b in parsed.button
         ),
         source_path=source_path,
         raw=data,
+        health=HealthSettings(
+            enabled=parsed.health.enabled,
+            defaults=HealthThresholds(
+                threshold_or_none(parsed.health.battery_below),
+                threshold_or_none(parsed.health.unseen_after_s),
+            ),
+            source_down_after_s=threshold_or_none(parsed.health.source_down_after_s),
+            check_every_s=parsed.health.check_every_s,
+        ),
     )
 
 

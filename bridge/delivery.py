@@ -12,6 +12,7 @@ from bridge.errors import DeliveryError
 from bridge.metrics import Metrics
 from bridge.outbox import Due, Outbox
 from bridge.retry import backoff_s
+from bridge.sdnotify import Heartbeat
 from bridge.sinks.base import Sink
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self.failing_since: datetime | None = None
         self.last_error: str | None = None
+        self.heartbeat = Heartbeat(f"deliver:{sink.name}")  # fed each time round the loop
 
     def wake(self) -> None:
         """Something new was enqueued: look now."""
@@ -50,10 +52,12 @@ class Dispatcher:
         """Deliver forever (until cancelled)."""
         name = self.sink.name
         while True:
+            self.heartbeat.beat()
             self._wake.clear()
             due = self.outbox.due(name, self._clock())
             for row in due:
                 await self._attempt(row)
+                self.heartbeat.beat()
             if due:
                 continue
             next_at = self.outbox.next_due_at(name)
@@ -66,7 +70,9 @@ class Dispatcher:
     async def _attempt(self, row: Due) -> None:
         name = self.sink.name
         try:
-            await asyncio.wait_for(self.sink.deliver(row.body), timeout=ATTEMPT_TIMEOUT_S)
+            # `attempt` (1 = first try) beside the stored body, for the press's journey.
+            body = {**row.body, "attempt": row.attempts + 1}
+            await asyncio.wait_for(self.sink.deliver(body), timeout=ATTEMPT_TIMEOUT_S)
         except DeliveryError as exc:
             self._failed(row, str(exc), permanent=exc.permanent)
             return

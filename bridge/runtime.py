@@ -19,12 +19,14 @@ import uvicorn
 
 from bridge.clicks import forward_body, state_for
 from bridge.config import Config
-from bridge.delivery import Dispatcher
+from bridge.delivery import ATTEMPT_TIMEOUT_S, Dispatcher
 from bridge.errors import BridgeError
+from bridge.health import health_monitor
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
 from bridge.outbox import Outbox
 from bridge.registry import ButtonRegistry
+from bridge.sdnotify import Notifier, heartbeats_fresh, run_watchdog
 from bridge.sinks.base import Sink
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
@@ -78,8 +80,13 @@ class Runtime:
         rand: Callable[[], float] | None = None,
         sinks: Sequence[Sink] | None = None,
         sources: Sequence[ClickSource] | None = None,
+        notifier: Notifier | None = None,
+        wedged_after_s: float | None = None,
     ) -> None:
         self.config = config
+        self.notifier = notifier or Notifier(None)
+        # A delivery attempt is bounded by ATTEMPT_TIMEOUT_S: a loop silent for longer is wedged.
+        self.wedged_after_s = wedged_after_s or ATTEMPT_TIMEOUT_S + 60.0
         self.clock = clock
         self.rand = rand or random.Random().random
         self.token = bridge_token(config)
@@ -97,12 +104,24 @@ class Runtime:
         ]
         self.click_listeners: list[ClickListener] = []
         self.seen_listeners: list[SeenListener] = []
+        if self.config.mqtt.enabled:
+            from bridge.mqtt_wiring import attach
+
+            attach(self)
         self.hub: Any = self._hub_receiver()
         self.started_at = clock()
+        self.health = health_monitor(self)
         self._tasks: list[asyncio.Task[None]] = []
 
     def _default_sinks(self) -> list[Sink]:
-        return [HttpSink(t.name, t.url, timeout_s=t.timeout_s) for t in self.config.forward]
+        sinks: list[Sink] = [
+            HttpSink(t.name, t.url, timeout_s=t.timeout_s) for t in self.config.forward
+        ]
+        if self.config.mqtt.enabled:
+            from bridge.mqtt_wiring import mqtt_sink
+
+            sinks.append(mqtt_sink(self.config))
+        return sinks
 
     def _default_sources(self) -> list[ClickSource]:
         found: list[ClickSource] = []
@@ -145,7 +164,8 @@ class Runtime:
             queued_s=raw.queued_s,
         )
         state = state_for(spec, raw.click_type)
-        body = None if state is None else forward_body(event, spec, state, self.config.bridge.name)
+        name = self.config.bridge.name
+        body = None if state is None else forward_body(event, spec, state, name, self.clock())
         targets = [sink.name for sink in self.sinks]
         if not self.outbox.enqueue(event, body, targets, now):
             log.info(
@@ -246,7 +266,13 @@ class Runtime:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, stop.set)
         server = _QuietServer(
-            uvicorn.Config(create_app(self), log_level="warning", lifespan="off", access_log=False)
+            uvicorn.Config(
+                create_app(self),
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+                log_config=None,  # uvicorn's lines go through the CLI's (JSON, redacting) handler
+            )
         )
         for sink in self.sinks:
             await sink.start()
@@ -255,7 +281,10 @@ class Runtime:
         for supervisor in self.supervisors:
             self._spawn(f"source:{supervisor.name}", supervisor.run)
         self._spawn("housekeeping", self._housekeeping)
+        if self.config.health.enabled:
+            self._spawn("health", self.health.run)
         web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
+        self._spawn("sd-notify", lambda: self._notify_ready(server))
         log.info(
             "flic-bridge %s running: status %s, %d button(s), %d target(s), sources: %s",
             self.config.bridge.name,
@@ -269,6 +298,7 @@ class Runtime:
             await asyncio.wait({web, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             log.info("flic-bridge stopping")
+            self.notifier.stopping()
             server.should_exit = True
             stopper.cancel()
             for task in self._tasks:
@@ -281,6 +311,14 @@ class Runtime:
                     await sink.close()
             self.outbox.close()
             sock.close()
+
+    async def _notify_ready(self, server: uvicorn.Server) -> None:
+        """READY=1 once the listener is serving (the outbox is already open); then the watchdog."""
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+            await asyncio.sleep(0.02)
+        self.notifier.ready(f"serving {self.config.listen_url}")
+        stalled = heartbeats_fresh([d.heartbeat for d in self.dispatchers], self.wedged_after_s)
+        await run_watchdog(self.notifier, stalled)
 
     def status(self) -> dict[str, Any]:
         """The body of `GET /api/status`."""
@@ -325,4 +363,8 @@ class Runtime:
                 "dead": stats.dead,
             },
             "targets": targets,
+            "health": [
+                {"alert": c.key, "check": c.check, "info": c.info}
+                for c in self.health.active.values()
+            ],
         }

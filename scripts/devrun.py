@@ -108,6 +108,7 @@ def main() -> int:
     integration = _integration(server_port)
     server_url = f"http://127.0.0.1:{server_port}"
     inbound_url = server_url + integration["inbound_path"]
+    (VAR / "integration-url").write_text(inbound_url + "\n")  # for the README's curl line
     if not BRIDGE_CONFIG.exists():
         BRIDGE_CONFIG.write_text(
             DEMO_CONFIG.format(bridge_port=bridge_port, inbound_url=inbound_url)
@@ -139,7 +140,7 @@ def main() -> int:
 flic-edge is running (Ctrl-C stops both):
   alert server console   {server_url}/
   admin token            {token_file}  (or: .venv/bin/alert-server admin-token)
-  Flic integration URL   {inbound_url}
+  Flic integration URL   {inbound_url}  (also in var/integration-url)
   bridge status          {bridge_url}/
   bridge config          {BRIDGE_CONFIG}
 

@@ -24,6 +24,7 @@ from server import __version__
 from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
+from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
 from server.config import Config
 from server.console.plugin import console_plugin
@@ -33,6 +34,7 @@ from server.escalation_runtime import escalation_plugin
 from server.events import AlertEvents
 from server.metrics import Metrics, Sample
 from server.migrations import Migration
+from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
 from server.store import Store
@@ -86,7 +88,7 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin, console_plugin)
+    return (core_plugin, escalation_plugin, extras_plugin, mqtt_plugin, console_plugin)
 
 
 def create_app(
@@ -136,6 +138,7 @@ def create_app(
 
     app = FastAPI(title="alert-server", version=__version__, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)

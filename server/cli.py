@@ -1,19 +1,22 @@
-"""Command line of `alert-server`: `run`, `integration add`, `admin-token`."""
+"""Command line of `alert-server`: `run`, `integration add`, `admin-token`, `backup`, `restore`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from server.admintoken import admin_token_path, resolve_admin_token
+from server.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.config import Config, load_config
-from server.database import open_database
+from server.database import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
 from server.kinds import KINDS, default_sample
+from server.logsetup import LOG_FORMATS, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="serve in the foreground")
     run.add_argument("--host", help="listen address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="listen port (default 8380)")
+    run.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="plain",
+        help="plain lines, or one JSON object per line for journald (default plain)",
+    )
 
     integration = sub.add_parser("integration", help="manage integrations offline")
     isub = integration.add_subparsers(dest="integration_command", required=True)
@@ -40,22 +49,35 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--json", action="store_true", help="print a JSON object")
 
     sub.add_parser("admin-token", parents=[common], help="print the admin token")
+
+    save = sub.add_parser(
+        "backup", parents=[common], help="copy the live database to PATH (online, consistent)"
+    )
+    save.add_argument("path", help="backup file to write (replaced atomically)")
+    load = sub.add_parser(
+        "restore", parents=[common], help="replace the database with a backup (stop the server)"
+    )
+    load.add_argument("path", help="backup file made by `alert-server backup`")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand."""
     args = build_parser().parse_args(argv)
+    data_dir: Path | None = None
     try:
         config = load_config(args.config).with_server(
             data_dir=args.data_dir,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
         )
+        data_dir = config.data_dir
         if args.command == "run":
-            return run(config)
+            return run(config, args.log_format)
         if args.command == "integration":
             return integration_add(config, args)
+        if args.command in ("backup", "restore"):
+            return backup_or_restore(config, args.command, Path(args.path))
         print(resolve_admin_token(config))
         return 0
     except ConfigError as exc:
@@ -66,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except AlertServerError as exc:
         print(f"alert-server: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if data_dir is not None and args.command != "run":
+            hand_back(data_dir)  # a sudo'd command must not leave root-owned files behind
 
 
 def base_url(config: Config) -> str:
@@ -130,15 +155,40 @@ def integration_add(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def run(config: Config) -> int:
+def backup_or_restore(config: Config, command: str, path: Path) -> int:
+    configure_logging("plain", "WARNING")
+    db_path = config.data_dir / DB_FILENAME
+    if command == "backup":
+        backup(db_path, path)
+        print(f"backed up {db_path} to {path}")
+        return 0
+    previous = restore(path, db_path, datetime.now(UTC))
+    print(f"restored {db_path} from {path}")
+    if previous is not None:
+        print(f"the previous database is kept as {previous}")
+    return 0
+
+
+def _env_seconds(name: str) -> float | None:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        raise AlertServerError(f"{name} must be a number of seconds, not {raw!r}") from None
+
+
+def run(config: Config, log_format: str = "plain") -> int:
+    import asyncio
+
     import uvicorn
 
     from server.app import create_app
+    from server.sdnotify import Notifier
+    from server.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 
-    logging.basicConfig(
-        level=config.server.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(log_format, config.server.log_level.upper())
+    wedged_after_s = _env_seconds(ENV_WEDGED_AFTER)
+    quarantine_if_damaged(config.data_dir / DB_FILENAME, datetime.now(UTC))
     app = create_app(config)
     token_where = (
         "ALERT_SERVER_ADMIN_TOKEN / [server] admin_token"
@@ -147,7 +197,7 @@ def run(config: Config) -> int:
     )
     log.info("alert-server %s data dir %s", base_url(config), config.data_dir.resolve())
     log.info("admin token: %s (or `alert-server admin-token`)", token_where)
-    server = uvicorn.Server(
+    server = NotifyingServer(
         uvicorn.Config(
             app,
             host=config.server.host,
@@ -156,7 +206,10 @@ def run(config: Config) -> int:
             log_config=None,
             lifespan="on",
             server_header=False,
-        )
+        ),
+        Notifier.from_env(),
     )
-    server.run()
+    asyncio.run(
+        serve(server, app.state.ctx, wedged_after_s=wedged_after_s, heartbeats=app.state.heartbeats)
+    )
     return 0

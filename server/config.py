@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from server.errors import ConfigError
+from server.mqtt_config import MqttSection
 
 ENV_PREFIX = "ALERT_SERVER_"
 ENV_CONFIG = "ALERT_SERVER_CONFIG"
@@ -121,6 +122,7 @@ SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "server": ServerSection,
     "smtp": SmtpSection,
     "escalation": EscalationSection,
+    "mqtt": MqttSection,
 }
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
@@ -31,9 +31,14 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 TaskFactory = Callable[[], Coroutine[Any, Any, None]]
+# A kind's own inbound handler: (ctx, integration, raw body, content type, Idempotency-Key).
+InboundHandler = Callable[["AppContext", Integration, bytes, str, str | None], Awaitable[Any]]
+# Whether an integration is in a maintenance window at an instant (runs on the database thread).
+MaintenanceCheck = Callable[[int, datetime], bool]
 
 MAPPING_CACHE_SIZE = 256
 TASK_RESTART_S = 1.0
+STOP_RECANCEL_S = 0.5
 
 
 def system_clock() -> datetime:
@@ -56,6 +61,8 @@ class AppContext:
     clock: Clock = system_clock
     task_factories: dict[str, TaskFactory] = field(default_factory=dict)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
+    maintenance_checks: list[MaintenanceCheck] = field(default_factory=list)
     _mappings: OrderedDict[tuple[int, str], CompiledMapping] = field(default_factory=OrderedDict)
 
     def add_task(self, name: str, factory: TaskFactory) -> None:
@@ -85,6 +92,13 @@ class AppContext:
         for task in self.tasks.values():
             task.cancel()
         for task in self.tasks.values():
+            # Python 3.11's asyncio.wait_for can swallow a cancel that lands as its inner
+            # future completes: cancel again until the task really ends.
+            while not task.done():
+                await asyncio.wait({task}, timeout=STOP_RECANCEL_S)
+                if not task.done():
+                    log.debug("background task %s ignored a cancel; cancelling again", task)
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()

@@ -37,6 +37,16 @@ def in_maintenance(integration: Integration, now: datetime) -> bool:
     return integration.maintenance_until is not None and now < integration.maintenance_until
 
 
+async def suppressed_at(ctx: AppContext, integration: Integration, now: datetime) -> bool:
+    """In maintenance: `maintenance_until`, or any registered window check (plugins)."""
+    if in_maintenance(integration, now):
+        return True
+    checks = list(ctx.maintenance_checks)
+    if not checks:
+        return False
+    return await ctx.db.run(lambda: any(check(integration.id, now) for check in checks))
+
+
 async def accept(
     ctx: AppContext,
     integration: Integration,
@@ -61,6 +71,7 @@ async def accept(
         verdict.decision,
         http_status=verdict.http_status,
         suppressed=in_maintenance(integration, received_at),
+        window_checks=tuple(ctx.maintenance_checks),
     )
     outcome = (await ctx.inbound.submit(job)).outcome
     if not outcome.replayed:

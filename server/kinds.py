@@ -13,24 +13,33 @@ KINDS = ("flic", "generic", "pagerduty", "alertmanager")
 
 _DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
     "flic": (FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA),
-    # Prometheus Alertmanager webhook: one alert per group, firing opens, resolved closes.
+    # Prometheus Alertmanager webhook v4: each entry of alerts[] is its own alert, keyed by
+    # fingerprint (server/kinds_alertmanager.py splits the body); firing opens, resolved closes.
     "alertmanager": (
         {
-            "source_name": {"field": "groupKey"},
+            "source_name": {"field": "fingerprint"},
             "status": {"field": "status"},
             "open_when": {"equals": "firing"},
             "close_when": {"equals": "resolved"},
-            "title": "{{ commonLabels.alertname or groupKey }}",
-            "description": "{{ commonAnnotations.summary or commonAnnotations.description }}",
+            "title": (
+                "{{ (labels or {}).alertname or fingerprint }}"
+                "{% if (annotations or {}).summary %}: {{ annotations.summary }}{% endif %}"
+            ),
+            "description": "{{ (annotations or {}).description or '' }}",
             "filters": [],
         },
+        # The sample is one alert as the mapping sees it: the group's fields under its own.
         {
             "version": "4",
             "groupKey": '{}:{alertname="DiskFull"}',
-            "status": "firing",
+            "receiver": "flic-edge",
             "commonLabels": {"alertname": "DiskFull"},
-            "commonAnnotations": {"summary": "Disk is full"},
-            "alerts": [],
+            "status": "firing",
+            "labels": {"alertname": "DiskFull", "instance": "db1"},
+            "annotations": {"summary": "Disk is full"},
+            "startsAt": "2026-11-26T07:00:00Z",
+            "fingerprint": "c2a1b0d3e4f50617",
+            "alert_index": 0,
         },
     ),
     # PagerDuty Events API v2: dedup_key names the alert; trigger opens, resolve closes.
@@ -40,10 +49,9 @@ _DEFAULTS: dict[str, tuple[dict[str, Any], Any]] = {
             "status": {"field": "event_action"},
             "open_when": {"equals": "trigger"},
             "close_when": {"equals": "resolve"},
-            "title": (
-                "{{ payload.summary if payload is mapping and payload.summary else dedup_key }}"
-            ),
-            "description": "{{ payload.source if payload is mapping else '' }}",
+            # `payload` is PagerDuty's payload (a body's own keys win in templates).
+            "title": "{{ payload.summary or dedup_key }}",
+            "description": "{{ payload.severity or '' }} on {{ payload.source or '?' }}",
             "filters": [],
         },
         {

@@ -11,7 +11,7 @@ and add it to `default_migrations()` with an import inside the function (no impo
     return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS)
 
 Number ranges keep branches from colliding: core (this module) 1-99, escalation 100-199,
-notifications 200-299, mqtt 300-399, console 400-499. A step runs once, inside one
+notifications 200-299, mqtt 300-399, console 400-499, extras 500-599. A step runs once, inside one
 transaction with its record; never edit a released step, add a new one. A recorded number
 whose name differs from the code's is refused (two branches picked the same number).
 Every opener of the database (`alert-server run` and the offline CLI) applies them.
@@ -137,8 +137,10 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 def default_migrations() -> tuple[Migration, ...]:
     """Every step the server knows, in order (append other modules' tuples here)."""
     from server.escalation_store import ESCALATION_MIGRATIONS  # its module imports this one
+    from server.extras_store import EXTRAS_MIGRATIONS
+    from server.mqtt_queue import MQTT_MIGRATIONS
 
-    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS)
+    return _ordered(CORE_MIGRATIONS, ESCALATION_MIGRATIONS, MQTT_MIGRATIONS, EXTRAS_MIGRATIONS)
 
 
 def _ordered(*groups: Iterable[Migration]) -> tuple[Migration, ...]:

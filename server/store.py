@@ -14,7 +14,7 @@ import hmac
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,14 +57,22 @@ __all__ = [
 ]
 
 
+# Whether an integration is in a maintenance window at an instant (runs on the database thread).
+WindowCheck = Callable[[int, datetime], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class InboundJob:
-    """One judged message to record: what arrived, what the mapping made of it, its answer."""
+    """One judged message to record: what arrived, what the mapping made of it, its answer.
+
+    `window_checks` run inside the batch (no extra database round trip per message).
+    """
 
     message: InboundMessage
     decision: Decision
     http_status: int = 202
     suppressed: bool = False
+    window_checks: tuple[WindowCheck, ...] = ()
 
 
 class Store:
@@ -288,7 +296,11 @@ class Store:
     def _in_savepoint(self, job: InboundJob) -> InboundResult:
         self.db.execute("SAVEPOINT inbound")
         try:
-            result = self._record(job.message, job.decision, job.http_status, job.suppressed)
+            message = job.message
+            suppressed = job.suppressed or any(
+                check(message.integration_id, message.received_at) for check in job.window_checks
+            )
+            result = self._record(message, job.decision, job.http_status, suppressed)
         except BaseException:
             if self.db.conn.in_transaction:
                 try:
@@ -369,6 +381,12 @@ class Store:
         if decision.verdict not in ("open", "close") or decision.source_name is None:
             return None
         return self._live_alert(integration_id, decision.source_name, decision.source_id)
+
+    def live_alert(
+        self, integration_id: int, source_name: str, source_id: str = ""
+    ) -> Alert | None:
+        """The open or acknowledged alert of this source, if any."""
+        return self._live_alert(integration_id, source_name, source_id)
 
     def _live_alert(self, integration_id: int, source_name: str, source_id: str) -> Alert | None:
         row = self._one(

@@ -30,3 +30,10 @@ def test_readme_first_screen_shows_the_two_commands() -> None:
     first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:40])
     assert "make run" in first_screen
     assert "make test" in first_screen
+
+
+def test_the_twin_infrastructure_modules_stay_identical() -> None:
+    """sd_notify and log setup exist once per program, because the contract gives the bridge
+    and the server no shared import package: a fix to one copy must reach the other."""
+    for name in ("sdnotify.py", "logsetup.py"):
+        assert (ROOT / "bridge" / name).read_text() == (ROOT / "server" / name).read_text(), name

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from server.alert_actions import acknowledge_alert, close_alert
 from server.auth import require_admin
 from server.context import AppContext, Ctx
+from server.extras_store import ExtrasStore
+from server.journey import read_journey
 from server.store import Alert, ConflictError, NotFoundError
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[Depends(require_admin)])
@@ -36,8 +38,11 @@ async def list_alerts(
 @router.get("/{alert_id}")
 async def get_alert(alert_id: int, ctx: Ctx) -> dict[str, Any]:
     def read() -> dict[str, Any]:
-        out = alert_json(ctx.store.get_alert(alert_id))
-        out["timeline"] = [asdict(e) for e in ctx.store.timeline(alert_id)]
+        alert = ctx.store.get_alert(alert_id)
+        timeline = ctx.store.timeline(alert_id)
+        out = alert_json(alert)
+        out["timeline"] = [asdict(e) for e in timeline]
+        out["journey"] = read_journey(ExtrasStore(ctx.store.db), alert, timeline)
         return out
 
     try:

@@ -109,6 +109,10 @@ async def handle_inbound(ctx: AppContext, token: str, request: Request) -> JSONR
     if too_large:
         outcome = await record_too_large(ctx, integration, raw, content_type, limit)
         return JSONResponse(outcome_body(outcome), status_code=413)
+    handler = ctx.inbound_handlers.get(integration.kind)
+    if handler is not None:  # a kind with its own wire format (PagerDuty, Alertmanager, ...)
+        response: JSONResponse = await handler(ctx, integration, raw, content_type, key)
+        return response
     outcome = await accept(ctx, integration, raw, content_type, idempotency_key=key)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome_body(outcome), status_code=outcome.http_status, headers=headers)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from server.api.fields import RowId
 from server.auth import require_admin
 from server.context import AppContext, Ctx
 from server.inbound import accept, in_maintenance, judge
@@ -27,7 +28,7 @@ class IntegrationIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     kind: str = "flic"
     mapping: MappingSpec | None = None
-    escalation_policy_id: int | None = None
+    escalation_policy_id: RowId | None = None
     sample_data: Any = None
 
 
@@ -36,7 +37,7 @@ class IntegrationPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     mapping: MappingSpec | None = None
-    escalation_policy_id: int | None = None
+    escalation_policy_id: RowId | None = None
     sample_data: Any = None
     maintenance_until: AwareDatetime | None = None
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.api.fields import RowId
 from server.escalation import Policy, Step, Target, Via
 from server.people_store import Group, StoredPolicy, StoredSchedule, User
 from server.schedules import Override, Rotation, Schedule
@@ -53,7 +54,7 @@ class GroupIn(BaseModel):
 
     model_config = BODY
     name: str = Name
-    members: list[int] = Field(default_factory=list, max_length=500)
+    members: list[RowId] = Field(default_factory=list, max_length=500)
 
     def to_group(self, group_id: int = 0) -> Group:
         return Group(group_id, self.name, tuple(dict.fromkeys(self.members)))
@@ -63,7 +64,7 @@ class RotationIn(BaseModel):
     """One rotation: users in turn, handing off at `handoff_time` local time."""
 
     model_config = BODY
-    users: list[int] = Field(min_length=1, max_length=200)
+    users: list[RowId] = Field(min_length=1, max_length=200)
     start_date: date
     handoff_time: time = time(9, 0)
     shift_length: int = Field(default=1, ge=1, le=1000)
@@ -74,10 +75,10 @@ class OverrideIn(BaseModel):
     """`user` on call from `start_at` to `end_at`, instead of `replaces` (or as well, if null)."""
 
     model_config = BODY
-    user: int
+    user: RowId
     start_at: AwareDatetime
     end_at: AwareDatetime
-    replaces: int | None = None
+    replaces: RowId | None = None
 
     @model_validator(mode="after")
     def _order(self) -> OverrideIn:
@@ -125,7 +126,7 @@ class StepIn(BaseModel):
 
     model_config = BODY
     after_s: float = Field(ge=0, le=30 * 86400)
-    notify: list[dict[Literal["user", "group", "schedule"], int]] = Field(max_length=50)
+    notify: list[dict[Literal["user", "group", "schedule"], RowId]] = Field(max_length=50)
     via: list[Via] | None = None
 
     @field_validator("notify")

@@ -56,6 +56,8 @@ def test_forward_body_is_the_contract_body() -> None:
         "queued": False,
         "queued_seconds": 0,
         "bridge": "bridge-1",
+        "received_at": "2026-11-26T07:00:00.000Z",
+        "stored_at": "2026-11-26T07:00:00.000Z",
     }
     assert list(body)[:3] == ["flic_nameId", "flic_state", "info"]
 

@@ -57,6 +57,16 @@ def test_make_run_then_press_front_desk_opens_an_alert(tmp_path: Path) -> None:
 
         wait_until(open_alerts, what="the demo alert to open")
         assert [a["source_name"] for a in open_alerts()] == ["front-desk"]
+
+        # The README's curl line: the Flic guide's body, straight to the integration URL.
+        url = (tmp_path / "var" / "integration-url").read_text().strip()
+        guide_body = '"flic_nameId": "lobby", "flic_state": "On", "info": "Lobby",'
+        curl_form = {"Content-Type": "application/x-www-form-urlencoded"}  # what `curl -d` sends
+        answer = httpx.post(url, content=guide_body, headers=curl_form)
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["status"] == "mapped"
+        wait_until(lambda: len(open_alerts()) == 2, what="the curl alert to open")
+        assert sorted(str(a["source_name"]) for a in open_alerts()) == ["front-desk", "lobby"]
     finally:
         devrun.popen.send_signal(signal.SIGINT)  # Ctrl-C
         code = devrun.stop(timeout=30)

@@ -274,14 +274,14 @@ async def test_the_inbound_log_filters_and_pages(inproc: InProcess) -> None:
 async def test_alertmanager_and_pagerduty_kinds_work_out_of_the_box(inproc: InProcess) -> None:
     am = (await inproc.add("prometheus", kind="alertmanager"))["inbound_path"]
     pd = (await inproc.add("pager", kind="pagerduty"))["inbound_path"]
-    group = {"groupKey": '{}:{alertname="DiskFull"}', "commonLabels": {"alertname": "DiskFull"}}
-    firing = await post(inproc, am, json.dumps({**group, "status": "firing"}))
-    resolved = await post(inproc, am, json.dumps({**group, "status": "resolved"}))
-    event = {"dedup_key": "db1-disk", "payload": {"summary": "Disk full on db1", "source": "db1"}}
+    # Real bodies (the extras' kinds): Alertmanager webhook v4 alerts[], PagerDuty Events v2.
+    alert = {"labels": {"alertname": "DiskFull"}, "fingerprint": "f1"}
+    firing = await post(inproc, am, json.dumps({"alerts": [{**alert, "status": "firing"}]}))
+    resolved = await post(inproc, am, json.dumps({"alerts": [{**alert, "status": "resolved"}]}))
+    payload = {"summary": "Disk full on db1", "source": "db1", "severity": "critical"}
+    event = {"routing_key": "k", "dedup_key": "db1-disk", "payload": payload}
     trigger = await post(inproc, pd, json.dumps({**event, "event_action": "trigger"}))
-    resolve = await post(
-        inproc, pd, json.dumps({"dedup_key": "db1-disk", "event_action": "resolve"})
-    )
+    resolve = await post(inproc, pd, json.dumps({**event, "event_action": "resolve"}))
 
     assert (firing["action"], resolved["action"]) == ("open", "close")
     assert (trigger["action"], resolve["action"]) == ("open", "close")

@@ -1,0 +1,300 @@
+"""Button health: the bridge's own alerts about low batteries, silent buttons and dead sources.
+
+`evaluate` is pure (takes `now`): button and source states give the set of conditions that
+hold. `HealthMonitor` compares it with the set already raised (kept in `state_dir/health.json`
+so a restart neither repeats nor forgets an alert) and sends each change as a normal webhook
+body through the outbox to every target: `flic_nameId` names the condition
+(`front-desk-battery`, `front-desk-unseen`, `bridge-1-flicd-down`) and `flic_state` is `On`
+when it starts and `Off` when it clears, so the default flic mapping opens and closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bridge.clicks import iso_utc
+from bridge.health_config import HealthSettings, HealthThresholds
+from bridge.models import ClickEvent, ClickType
+from bridge.outbox import Outbox
+from bridge.registry import ButtonState
+
+log = logging.getLogger(__name__)
+
+# Source states that are not "down": up, or with nothing to watch yet (a hub receiver that
+# no hub has ever talked to is `waiting`, not broken).
+UP_STATES = frozenset({"up", "connected", "listening", "ok", "ready", "online", "waiting"})
+STATE_FILE = "health.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """A source as the health check sees it: its state and since when."""
+
+    name: str
+    state: str
+    since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One unhealthy condition; `key` becomes the alert's `flic_nameId`."""
+
+    key: str
+    check: str  # "battery" | "unseen" | "source_down"
+    subject: str  # the button or source name
+    info: str
+    value: Any = None
+    threshold: Any = None
+    address: str = ""
+
+
+def thresholds_of(state: ButtonState, settings: HealthSettings) -> HealthThresholds:
+    return settings.defaults if state.spec.health is None else state.spec.health
+
+
+def evaluate(
+    now: datetime,
+    buttons: Iterable[ButtonState],
+    sources: Iterable[SourceView],
+    settings: HealthSettings,
+    bridge_name: str,
+    started_at: datetime,
+) -> dict[str, Condition]:
+    """Every condition that holds at `now` (configured buttons only)."""
+    found: dict[str, Condition] = {}
+    if not settings.enabled:
+        return found
+    for state in buttons:
+        if not state.spec.configured:
+            continue
+        limits = thresholds_of(state, settings)
+        name, address = state.spec.name, state.spec.address
+        if (
+            limits.battery_below is not None
+            and state.battery is not None
+            and state.battery < limits.battery_below
+        ):
+            key = f"{name}-battery"
+            info = f"{name}: battery {state.battery}% (below {limits.battery_below}%)"
+            found[key] = Condition(
+                key, "battery", name, info, state.battery, limits.battery_below, address
+            )
+        if limits.unseen_after_s is not None and state.connected is not True:
+            last = state.last_seen_at or started_at
+            silent_s = (now - last).total_seconds()
+            if silent_s >= limits.unseen_after_s:
+                key = f"{name}-unseen"
+                limit = _span(limits.unseen_after_s)
+                if state.last_seen_at is None:
+                    info = f"{name}: not seen since the bridge started (limit {limit})"
+                else:
+                    info = f"{name}: not seen for {_span(silent_s)} (limit {limit})"
+                found[key] = Condition(
+                    key, "unseen", name, info, round(silent_s), limits.unseen_after_s, address
+                )
+    if settings.source_down_after_s is not None:
+        for source in sources:
+            if source.state in UP_STATES:
+                continue
+            down_s = (now - (source.since or started_at)).total_seconds()
+            if down_s >= settings.source_down_after_s:
+                key = f"{bridge_name}-{source.name}-down"
+                info = f"{bridge_name}: source {source.name} is {source.state} for {_span(down_s)}"
+                limit_s = settings.source_down_after_s
+                found[key] = Condition(
+                    key, "source_down", source.name, info, round(down_s), limit_s
+                )
+    return found
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def health_body(
+    condition: Condition, state: str, bridge_name: str, event: ClickEvent
+) -> dict[str, Any]:
+    """The webhook body of one health change: the contract's keys plus `health`."""
+    return {
+        "flic_nameId": condition.key,
+        "flic_state": state,
+        "info": condition.info if state == "On" else f"cleared: {condition.info}",
+        "click_type": "health",
+        "button_address": condition.address,
+        "source": "health",
+        "event_id": event.event_id,
+        "pressed_at": iso_utc(event.pressed_at),
+        "queued": False,
+        "queued_seconds": 0,
+        "bridge": bridge_name,
+        "received_at": iso_utc(event.received_at),
+        "stored_at": iso_utc(event.received_at),
+        "health": {
+            "check": condition.check,
+            "subject": condition.subject,
+            "value": condition.value,
+            "threshold": condition.threshold,
+        },
+    }
+
+
+class HealthMonitor:
+    """Raises and clears health alerts through the outbox as conditions come and go."""
+
+    def __init__(
+        self,
+        settings: HealthSettings,
+        *,
+        bridge_name: str,
+        state_dir: Path,
+        outbox: Outbox,
+        targets: Callable[[], Sequence[str]],
+        buttons: Callable[[], Iterable[ButtonState]],
+        sources: Callable[[], Iterable[SourceView]],
+        clock: Callable[[], datetime],
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self._bridge = bridge_name
+        self._path = state_dir / STATE_FILE
+        self._outbox = outbox
+        self._targets = targets
+        self._buttons = buttons
+        self._sources = sources
+        self._clock = clock
+        self._wake = wake
+        self.started_at = clock()
+        self.active: dict[str, Condition] = self._load()
+
+    def _load(self) -> dict[str, Condition]:
+        try:
+            raw = json.loads(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning(
+                "health: cannot read %s (%s); starting with no raised alerts", self._path, exc
+            )
+            return {}
+        found: dict[str, Condition] = {}
+        for item in raw if isinstance(raw, list) else []:
+            try:
+                found[item["key"]] = Condition(**item)
+            except (TypeError, KeyError):
+                continue
+        return found
+
+    def _save(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_suffix(".tmp")
+        items = [
+            {
+                "key": c.key,
+                "check": c.check,
+                "subject": c.subject,
+                "info": c.info,
+                "value": c.value,
+                "threshold": c.threshold,
+                "address": c.address,
+            }
+            for c in self.active.values()
+        ]
+        tmp.write_text(json.dumps(items), encoding="utf-8")
+        os.replace(tmp, self._path)
+
+    def check(self) -> list[tuple[str, str]]:
+        """Compare conditions with those raised; send On/Off for each change."""
+        now = self._clock()
+        holding = evaluate(
+            now, self._buttons(), self._sources(), self.settings, self._bridge, self.started_at
+        )
+        changes: list[tuple[str, str]] = []
+        for key, condition in holding.items():
+            if key not in self.active:
+                self._send(condition, "On", now)
+                changes.append((key, "On"))
+        for key, condition in list(self.active.items()):
+            if key not in holding:
+                self._send(condition, "Off", now)
+                changes.append((key, "Off"))
+        if changes:
+            self.active = dict(holding)
+            self._save()
+            self._wake()
+        return changes
+
+    def _send(self, condition: Condition, state: str, now: datetime) -> None:
+        event = ClickEvent(
+            event_id=uuid.uuid4().hex,
+            button_address=f"health:{condition.key}",  # one line per condition: On before Off
+            button_name=condition.key,
+            click_type=ClickType.CLICK,
+            source="health",
+            pressed_at=now,
+            received_at=now,
+            queued=False,
+            queued_s=0.0,
+        )
+        body = health_body(condition, state, self._bridge, event)
+        self._outbox.enqueue(event, body, list(self._targets()), now)
+        log_at = log.warning if state == "On" else log.info
+        log_at("health: %s %s (%s)", condition.key, state, condition.info)
+
+    async def run(self) -> None:
+        """Check every `check_every_s` until cancelled."""
+        while True:
+            self.check()
+            await asyncio.sleep(self.settings.check_every_s)
+
+
+def health_monitor(runtime: Any) -> HealthMonitor:
+    """The monitor of a running bridge (`bridge.runtime.Runtime`): its buttons, sources, sinks."""
+
+    hub_down_since: list[datetime | None] = [None]
+
+    def sources() -> list[SourceView]:
+        found = [SourceView(s.name, s.state, s.since) for s in runtime.supervisors]
+        if runtime.hub is not None:
+            try:
+                state = str(dict(runtime.hub.status()).get("state", "listening"))
+            except Exception:  # a failing hub status must not stop the health check
+                state = "unknown"
+            # The hub status has no "since": the first check that saw it down stands in.
+            if state in UP_STATES:
+                hub_down_since[0] = None
+            elif hub_down_since[0] is None:
+                hub_down_since[0] = runtime.clock()
+            found.append(SourceView("hub", state, hub_down_since[0]))
+        return found
+
+    def wake() -> None:
+        for dispatcher in runtime.dispatchers:
+            dispatcher.wake()
+
+    config = runtime.config
+    return HealthMonitor(
+        config.health,
+        bridge_name=config.bridge.name,
+        state_dir=config.bridge.state_dir,
+        outbox=runtime.outbox,
+        targets=lambda: [sink.name for sink in runtime.sinks],
+        buttons=runtime.registry.states,
+        sources=sources,
+        clock=runtime.clock,
+        wake=wake,
+    )

@@ -1,0 +1,188 @@
+"""Alert changes to MQTT: retained `{base}/alerts/{source_name}` and `{base}/alerts/events`.
+
+Each change is first stored in the durable `mqtt_queue` table, then published in order with
+QoS 1 and deleted once the broker acknowledged it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from server.context import AppContext
+from server.events import AlertChange
+from server.metrics import Sample
+from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
+from server.mqtt_config import MqttSection
+from server.mqtt_queue import OutgoingMessage, enqueue, failed, oldest, pending, remove
+
+log = logging.getLogger(__name__)
+
+# A message the broker keeps refusing (an ACL, say) is dropped after this many tries rather
+# than holding up every later alert change forever.
+MAX_REFUSALS = 5
+IDLE_POLL_S = 1.0
+_UNSAFE = re.compile(r"[+#/\x00-\x1f]")
+
+_EVENT_NAMES = {
+    "open": "opened",
+    "append": "appended",
+    "acknowledge": "acknowledged",
+    "close": "closed",
+}
+
+
+def iso_utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def source_topic(base: str, source_name: str) -> str:
+    """`{base}/alerts/{source_name}`; MQTT wildcards and `/` in the name become `_`."""
+    return f"{base}/alerts/{_UNSAFE.sub('_', source_name.strip()) or '_'}"
+
+
+def events_topic(base: str) -> str:
+    return f"{base}/alerts/events"
+
+
+def alert_messages(change: AlertChange, base: str) -> list[OutgoingMessage]:
+    """The retained per-source state, then the lifecycle event (pure)."""
+    state = {
+        "alert_id": change.alert_id,
+        "status": change.status,
+        "title": change.title,
+        "at": iso_utc(change.at),
+    }
+    event = {
+        "event": _EVENT_NAMES.get(change.kind, change.kind),
+        "kind": change.kind,
+        "alert_id": change.alert_id,
+        "integration_id": change.integration_id,
+        "source_name": change.source_name,
+        "status": change.status,
+        "title": change.title,
+        "at": iso_utc(change.at),
+        "message_id": change.message_id,
+    }
+    return [
+        OutgoingMessage(source_topic(base, change.source_name), _json(state), retain=True),
+        OutgoingMessage(events_topic(base), _json(event), retain=False),
+    ]
+
+
+def _json(data: dict[str, object]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def broker_options(section: MqttSection) -> BrokerOptions:
+    return BrokerOptions(
+        host=section.host,
+        port=section.port,
+        client_id=section.client_id,
+        username=section.username or None,
+        password=section.password,
+        protocol=section.protocol,
+        tls=section.tls,
+        ca_file=section.ca_file or None,  # "" (say, from the environment) means "not set"
+        cert_file=section.cert_file or None,
+        key_file=section.key_file or None,
+        tls_insecure=section.tls_insecure,
+        keepalive_s=section.keepalive_s,
+    )
+
+
+class AlertMqttPublisher:
+    """Stores every alert change in the queue, and drains the queue to the broker in order."""
+
+    def __init__(self, ctx: AppContext, section: MqttSection) -> None:
+        self._ctx = ctx
+        self._base = section.base_topic
+        self.link = MqttPublisherLink(broker_options(section))
+        self._wake = asyncio.Event()
+
+    async def on_change(self, change: AlertChange) -> None:
+        """The AlertChange subscriber: on disk first, the drain loop publishes."""
+        messages = alert_messages(change, self._base)
+        await self._ctx.db.run(enqueue, self._ctx.store.db, messages, self._ctx.clock())
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish queued messages oldest first, forever (a supervised app task)."""
+        await self.link.start()
+        try:
+            while True:
+                self._wake.clear()
+                if not self.link.connected:
+                    await self.link.wait_connected()
+                batch = await self._ctx.db.run(oldest, self._ctx.store.db, 100)
+                if not batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                    continue
+                for message in batch:
+                    if not await self._publish(
+                        message.id, message.topic, message.payload, message.retain, message.attempts
+                    ):
+                        break
+        finally:
+            await self.link.close()
+
+    async def _publish(
+        self, message_id: int, topic: str, payload: bytes, retain: bool, attempts: int
+    ) -> bool:
+        """True when the row is done with (published, or dropped after repeated refusals)."""
+        db = self._ctx.store.db
+        try:
+            await self.link.publish(topic, payload, retain=retain)
+        except PublishError as exc:
+            if not self.link.connected:
+                return False  # the broker went away: wait for it, keep the order
+            await self._ctx.db.run(failed, db, message_id, str(exc))
+            if attempts + 1 >= MAX_REFUSALS:
+                log.error(
+                    "mqtt: dropping the message to %s after %d refusals: %s",
+                    topic,
+                    attempts + 1,
+                    exc,
+                )
+                await self._ctx.db.run(remove, db, message_id)
+                return True
+            log.warning("mqtt: publish to %s refused: %s", topic, exc)
+            await asyncio.sleep(1.0)
+            return False
+        await self._ctx.db.run(remove, db, message_id)
+        return True
+
+    async def pending(self) -> int:
+        return await self._ctx.db.run(pending, self._ctx.store.db)
+
+
+def mqtt_plugin(app: FastAPI, ctx: AppContext) -> None:
+    """Subscribe to alert changes and run the publisher when `[mqtt] enabled`."""
+    section = ctx.config.section("mqtt", MqttSection)
+    if not section.enabled:
+        return
+    publisher = AlertMqttPublisher(ctx, section)
+    app.state.mqtt_publisher = publisher
+    ctx.events.subscribe("mqtt", publisher.on_change)
+    ctx.add_task("mqtt-publisher", publisher.run)
+
+    def connected() -> Iterable[Sample]:
+        yield ("alert_server_mqtt_connected", (), 1.0 if publisher.link.connected else 0.0)
+
+    def queued() -> Iterable[Sample]:
+        yield ("alert_server_mqtt_queue_pending", (), float(pending(ctx.store.db)))
+
+    ctx.metrics.add_collector(
+        "alert_server_mqtt_connected", "1 while the MQTT broker is connected.", connected
+    )
+    ctx.metrics.add_collector(
+        "alert_server_mqtt_queue_pending", "MQTT messages stored, not yet acknowledged.", queued
+    )

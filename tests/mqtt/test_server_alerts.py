@@ -1,0 +1,149 @@
+"""The alert server's MQTT topics, with the real `alert-server` and a real mosquitto."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.events import AlertChange
+from server.mqtt import alert_messages
+from tests.server.conftest import RunningServer, add_integration
+from tests.support.mosquitto import Mosquitto, Recorder, retained
+from tests.support.procs import wait_until
+
+pytestmark = pytest.mark.mqtt
+
+ON = '"flic_nameId": "lobby", "flic_state": "On", "info": "Lobby",'
+OFF = '"flic_nameId": "lobby", "flic_state": "Off", "info": "Lobby",'
+
+
+def test_a_change_is_a_retained_state_and_an_event() -> None:
+    change = AlertChange(
+        kind="open",
+        alert_id=7,
+        integration_id=2,
+        source_name="front/desk+1",
+        status="open",
+        title="front-desk pressed",
+        at=datetime(2026, 11, 26, 7, 0, 0, 123000, tzinfo=UTC),
+        message_id="m-1",
+    )
+    state, event = alert_messages(change, "flic")
+    assert (state.topic, state.retain) == ("flic/alerts/front_desk_1", True)
+    assert json.loads(state.payload) == {
+        "alert_id": 7,
+        "status": "open",
+        "title": "front-desk pressed",
+        "at": "2026-11-26T07:00:00.123Z",
+    }
+    assert (event.topic, event.retain) == ("flic/alerts/events", False)
+    assert json.loads(event.payload) == {
+        "event": "opened",
+        "kind": "open",
+        "alert_id": 7,
+        "integration_id": 2,
+        "source_name": "front/desk+1",
+        "status": "open",
+        "title": "front-desk pressed",
+        "at": "2026-11-26T07:00:00.123Z",
+        "message_id": "m-1",
+    }
+
+
+@pytest.fixture
+def mqtt_server(tmp_path: Path, broker: Mosquitto) -> Iterator[RunningServer]:
+    srv = RunningServer(
+        data_dir=tmp_path / "data",
+        log_path=tmp_path / "server.log",
+        env={
+            **{k: "" for k in os.environ if k.startswith("ALERT_SERVER_")},
+            "ALERT_SERVER_CONFIG": "",
+            "ALERT_SERVER_MQTT_ENABLED": "true",
+            "ALERT_SERVER_MQTT_HOST": broker.host,
+            "ALERT_SERVER_MQTT_PORT": str(broker.port),
+            "ALERT_SERVER_MQTT_CLIENT_ID": f"alert-server-{tmp_path.name}",
+        },
+    )
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def metrics(srv: RunningServer) -> str:
+    return httpx.get(srv.url + "/metrics", timeout=5).text
+
+
+def events(rec: Recorder) -> list[tuple[str, str]]:
+    return [
+        (e["event"], e["status"])
+        for e in (json.loads(m.payload) for m in rec.messages("flic/alerts/events"))
+    ]
+
+
+def test_alert_lifecycle_on_mqtt(
+    broker: Mosquitto, recorder: Recorder, mqtt_server: RunningServer
+) -> None:
+    path = add_integration(mqtt_server.data_dir, "lobby")["inbound_path"]
+    opened = mqtt_server.post(path, ON).json()
+    mqtt_server.post(path, ON)
+    with mqtt_server.admin() as admin:
+        assert admin.post(f"/api/v1/alerts/{opened['alert_id']}/acknowledge").status_code == 200
+    mqtt_server.post(path, OFF)
+
+    recorder.wait_for("flic/alerts/events", 4)
+    assert events(recorder) == [
+        ("opened", "open"),
+        ("appended", "open"),
+        ("acknowledged", "acknowledged"),
+        ("closed", "closed"),
+    ]
+    assert all(not m.retain for m in recorder.messages("flic/alerts/events"))
+    assert [json.loads(m.payload)["status"] for m in recorder.messages("flic/alerts/lobby")] == [
+        "open",
+        "open",
+        "acknowledged",
+        "closed",
+    ]
+    kept = retained(broker, "flic/alerts/#")
+    assert set(kept) == {"flic/alerts/lobby"}
+    state = json.loads(kept["flic/alerts/lobby"])
+    assert (state["alert_id"], state["status"], state["title"]) == (
+        opened["alert_id"],
+        "closed",
+        "lobby pressed",
+    )
+
+
+def test_alert_changes_made_while_the_broker_is_down_arrive_in_order_later(
+    broker: Mosquitto, mqtt_server: RunningServer
+) -> None:
+    path = add_integration(mqtt_server.data_dir, "lobby")["inbound_path"]
+    # a subscriber with a persistent session, there before, during and after the outage
+    with Recorder(broker, "flic/alerts/#", persistent_id="dashboard") as rec:
+        broker.stop()
+        assert mqtt_server.post(path, ON).status_code == 202
+        assert mqtt_server.post(path, OFF).status_code == 202
+        assert mqtt_server.post(path, ON).status_code == 202
+        wait_until(
+            lambda: "alert_server_mqtt_queue_pending 6\n" in metrics(mqtt_server),
+            what="6 messages queued",
+        )
+        # and the server itself restarts before the broker is back: the queue is on disk
+        mqtt_server.stop()
+        mqtt_server.start()
+        broker.start()
+        wait_until(
+            lambda: len(rec.messages("flic/alerts/events")) >= 3, timeout=30, what="3 events"
+        )
+        assert events(rec) == [("opened", "open"), ("closed", "closed"), ("opened", "open")]
+        wait_until(lambda: "alert_server_mqtt_queue_pending 0\n" in metrics(mqtt_server))
+    kept = json.loads(retained(broker, "flic/alerts/lobby")["flic/alerts/lobby"])
+    assert kept["status"] == "open"
