@@ -25,6 +25,7 @@ from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.api.extras import extras_plugin
+from server.api.inbound import InboundFastPath
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -37,6 +38,7 @@ from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
 from server.store import Store
+from server.writer import InboundWriter
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +107,14 @@ def create_app(
     db = open_database(config.data_dir, migrations)
     store = Store(db)
     try:
+        db_thread = DbThread()
+        events = AlertEvents()
         ctx = AppContext(
             config=config,
             store=store,
-            db=DbThread(),
-            events=AlertEvents(),
+            db=db_thread,
+            events=events,
+            inbound=InboundWriter(db_thread, store, events),
             metrics=Metrics(),
             limiter=RateLimiter(
                 config.server.inbound_rate_per_s, config.server.inbound_burst, monotonic
@@ -138,6 +143,7 @@ def create_app(
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
+    app.add_middleware(InboundFastPath, ctx=ctx, on_storage_error=storage_unavailable)
     app.add_middleware(AccessLog)
     return app
 

@@ -1,7 +1,8 @@
 """`AppContext`: everything one server instance owns, built by `create_app` and passed down.
 
 Routers reach it with `ctx: Ctx` (or `get_ctx(request)`).
-Database work goes through `await ctx.db.run(ctx.store.method, ...)` so SQLite keeps one writer.
+Database work goes through `await ctx.db.run(ctx.store.method, ...)` so SQLite keeps one writer;
+inbound messages go through `await ctx.inbound.submit(job)` (group commit).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from server.mapping import CompiledMapping, compile_mapping
 from server.metrics import Metrics
 from server.ratelimit import RateLimiter
 from server.store import Integration, Store
+from server.writer import InboundWriter
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class AppContext:
     metrics: Metrics
     limiter: RateLimiter
     admin_token: str
+    inbound: InboundWriter
     clock: Clock = system_clock
     task_factories: dict[str, TaskFactory] = field(default_factory=dict)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -118,8 +121,13 @@ class AppContext:
 
 
 def get_ctx(request: Request) -> AppContext:
-    """The request's app context (FastAPI dependency)."""
+    """The request's app context."""
     return cast(AppContext, request.app.state.ctx)
 
 
-Ctx = Annotated[AppContext, Depends(get_ctx)]
+async def ctx_dependency(request: Request) -> AppContext:
+    """`get_ctx` as a FastAPI dependency; async, because a sync one costs a thread hop."""
+    return cast(AppContext, request.app.state.ctx)
+
+
+Ctx = Annotated[AppContext, Depends(ctx_dependency)]

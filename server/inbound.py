@@ -9,7 +9,7 @@ from datetime import datetime
 from server.bodies import BodyError, parse_body
 from server.context import AppContext
 from server.mapping import Decision, MappingError, decide
-from server.store import InboundMessage, InboundOutcome, Integration
+from server.store import InboundJob, InboundMessage, InboundOutcome, Integration
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,9 @@ async def accept(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> InboundOutcome:
-    """Judge, store durably (the commit is on disk on return), then publish alert changes."""
+    """Judge, store durably (the commit is on disk on return) and publish its alert changes."""
     received_at = ctx.clock() if now is None else now
     verdict = judge(ctx, integration, raw, content_type)
-    suppressed = await suppressed_at(ctx, integration, received_at)
     message = InboundMessage(
         integration_id=integration.id,
         received_at=received_at,
@@ -67,18 +66,16 @@ async def accept(
         content_type=content_type,
         idempotency_key=idempotency_key,
     )
-    result = await ctx.db.run(
-        ctx.store.record_inbound,
+    job = InboundJob(
         message,
         verdict.decision,
         http_status=verdict.http_status,
-        suppressed=suppressed,
+        suppressed=in_maintenance(integration, received_at),
+        window_checks=tuple(ctx.maintenance_checks),
     )
-    outcome = result.outcome
+    outcome = (await ctx.inbound.submit(job)).outcome
     if not outcome.replayed:
         ctx.metrics.inc("alert_server_inbound_messages_total", status=outcome.status)
-    for change in result.changes:
-        ctx.events.publish(change)
     log.info(
         "inbound message %s integration=%d status=%s action=%s alert=%s%s",
         outcome.message_id,
@@ -103,6 +100,6 @@ async def record_too_large(
         body_truncated=True,
     )
     decision = Decision("failed", f"body larger than the {limit}-byte limit")
-    result = await ctx.db.run(ctx.store.record_inbound, message, decision, http_status=413)
+    result = await ctx.inbound.submit(InboundJob(message, decision, http_status=413))
     ctx.metrics.inc("alert_server_inbound_messages_total", status=result.outcome.status)
     return result.outcome

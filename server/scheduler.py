@@ -7,6 +7,7 @@ loses nor repeats a step. Queued pages are handed to `server.delivery`, one task
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import sqlite3
@@ -161,10 +162,11 @@ class Scheduler:
                 except Exception:
                     log.exception("escalation tick failed")
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.tick_s)
-                except TimeoutError:
-                    pass
+                # Not asyncio.wait_for: on 3.11 it swallows a cancel that lands as the event
+                # is set, and this task would then never stop.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._settings.tick_s):
+                        await self._wake.wait()
         finally:
             for task in list(self._sending.values()):
                 task.cancel()

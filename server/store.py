@@ -1,9 +1,11 @@
 """The only SQL for integrations, the inbound log, alerts and their timelines.
 
 Every method is synchronous and runs on the database thread (`DbThread.run`) or in the
-offline CLI. Each write is one `BEGIN IMMEDIATE ... COMMIT`; with synchronous=FULL the
-commit is on disk when the method returns. Methods that change an alert return the
-`AlertChange`s to publish once the caller holds the committed result.
+offline CLI (only `cached_integration` may run anywhere). Each write is one
+`BEGIN IMMEDIATE ... COMMIT`; with synchronous=FULL the commit is on disk when the method
+returns. Inbound messages are written in groups (`record_inbound_batch`: one savepoint per
+message, one commit for all). Methods that change an alert return the `AlertChange`s to
+publish once the caller holds the committed result.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import hmac
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +46,7 @@ _CHANGE_KINDS: dict[str, ChangeKind] = {"open": "open", "append": "append", "clo
 __all__ = [
     "Alert",
     "ConflictError",
+    "InboundJob",
     "InboundMessage",
     "InboundOutcome",
     "InboundResult",
@@ -53,11 +57,31 @@ __all__ = [
 ]
 
 
+# Whether an integration is in a maintenance window at an instant (runs on the database thread).
+WindowCheck = Callable[[int, datetime], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundJob:
+    """One judged message to record: what arrived, what the mapping made of it, its answer.
+
+    `window_checks` run inside the batch (no extra database round trip per message).
+    """
+
+    message: InboundMessage
+    decision: Decision
+    http_status: int = 202
+    suppressed: bool = False
+    window_checks: tuple[WindowCheck, ...] = ()
+
+
 class Store:
     """Typed access to the inbound pipeline's tables over one sqlite-utils Database."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        # token_hash -> live integration, filled and emptied only on the database thread.
+        self._by_token: dict[str, Integration] = {}
 
     def close(self) -> None:
         self.db.conn.close()
@@ -125,16 +149,32 @@ class Store:
         return [integration_from_row(r) for r in rows]
 
     def find_integration_by_token(self, token: str) -> Integration | None:
-        """The live integration whose token this is; compared in constant time."""
+        """The live integration whose token this is; compared in constant time (then cached)."""
+        hashed = token_hash(token)
         row = self._one(
-            "SELECT * FROM integrations WHERE token_hash = ? AND deleted_at IS NULL",
-            [token_hash(token)],
+            "SELECT * FROM integrations WHERE token_hash = ? AND deleted_at IS NULL", [hashed]
         )
-        if row is None or not hmac.compare_digest(
-            str(row["token"]).encode(), token.encode("utf-8", "surrogatepass")
-        ):
+        if row is None or not _same_token(str(row["token"]), token):
             return None
-        return integration_from_row(row)
+        integration = integration_from_row(row)
+        self._by_token[hashed] = integration
+        return integration
+
+    def cached_integration(self, token: str) -> Integration | None:
+        """`find_integration_by_token` without SQL when it was looked up before (any thread).
+
+        None means "not cached", not "unknown": ask `find_integration_by_token` then. Every
+        change of an integration drops it from the cache before it is written.
+        """
+        found = self._by_token.get(token_hash(token))
+        if found is None or not _same_token(found.token, token):
+            return None
+        return found
+
+    def _forget(self, integration_id: int) -> None:
+        for key, integration in list(self._by_token.items()):
+            if integration.id == integration_id:
+                self._by_token.pop(key, None)
 
     def update_integration(
         self, integration_id: int, changes: dict[str, Any], now: datetime
@@ -153,6 +193,7 @@ class Store:
             values[key] = value
         values["updated_at"] = iso(now)
         assignments = ", ".join(f"{k} = :{k}" for k in values)
+        self._forget(integration_id)
         with self.transaction():
             self.get_integration(integration_id)
             self.db.execute(
@@ -164,6 +205,7 @@ class Store:
     def rotate_token(self, integration_id: int, now: datetime) -> Integration:
         """A new token; the old one answers 404 from now on."""
         token = new_token()
+        self._forget(integration_id)
         with self.transaction():
             self.get_integration(integration_id)
             self.db.execute(
@@ -174,6 +216,7 @@ class Store:
 
     def delete_integration(self, integration_id: int, now: datetime) -> None:
         """Retire it: its token stops working; its log and alerts stay readable."""
+        self._forget(integration_id)
         with self.transaction():
             self.get_integration(integration_id)
             self.db.execute(
@@ -211,74 +254,121 @@ class Store:
         suppressed: bool = False,
     ) -> InboundResult:
         """Act on one judged message and log it, in one durable transaction."""
+        (result,) = self.record_inbound_batch(
+            [InboundJob(message, decision, http_status, suppressed)]
+        )
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def record_inbound_batch(self, jobs: Sequence[InboundJob]) -> list[InboundResult | Exception]:
+        """Group commit: every job in order in one transaction (a savepoint each), one COMMIT.
+
+        Each job sees the jobs before it (dedupe, Idempotency-Key), exactly as if it had been
+        committed alone. A job that fails is rolled back to its savepoint and its exception
+        stands in its place. When the transaction itself is lost (COMMIT fails, or an I/O error
+        made SQLite roll it back) this raises and none of the jobs is stored.
+        """
+        results: list[InboundResult | Exception] = []
+        with self.transaction():
+            for job in jobs:
+                try:
+                    results.append(self._record_job(job))
+                except Exception as exc:
+                    if not self.db.conn.in_transaction:
+                        raise  # SQLite rolled the whole batch back: no job of it is stored
+                    results.append(exc)
+        return results
+
+    def _record_job(self, job: InboundJob) -> InboundResult:
         try:
-            return self._record(message, decision, http_status, suppressed)
+            return self._in_savepoint(job)
         except sqlite3.IntegrityError:
             # A unique index fired: the same Idempotency-Key was stored first (replay it), or
             # another writer opened this source's alert first (run again: it now appends).
-            if message.idempotency_key is not None:
-                found = self.replay(message.integration_id, message.idempotency_key)
+            key = job.message.idempotency_key
+            if key is not None:
+                found = self.replay(job.message.integration_id, key)
                 if found is not None:
                     return InboundResult(found, ())
-            return self._record(message, decision, http_status, suppressed)
+            return self._in_savepoint(job)
+
+    def _in_savepoint(self, job: InboundJob) -> InboundResult:
+        self.db.execute("SAVEPOINT inbound")
+        try:
+            message = job.message
+            suppressed = job.suppressed or any(
+                check(message.integration_id, message.received_at) for check in job.window_checks
+            )
+            result = self._record(message, job.decision, job.http_status, suppressed)
+        except BaseException:
+            if self.db.conn.in_transaction:
+                try:
+                    self.db.execute("ROLLBACK TO inbound")
+                    self.db.execute("RELEASE inbound")
+                except sqlite3.Error:
+                    self.db.execute("ROLLBACK")  # cannot undo just this job: lose the batch
+            raise
+        self.db.execute("RELEASE inbound")
+        return result
 
     def _record(
         self, message: InboundMessage, decision: Decision, http_status: int, suppressed: bool
     ) -> InboundResult:
+        """One message's changes inside the caller's transaction."""
         message_id = uuid.uuid4().hex
         now = message.received_at
         changes: list[AlertChange] = []
-        with self.transaction():
-            if message.idempotency_key is not None:
-                found = self.replay(message.integration_id, message.idempotency_key)
-                if found is not None:
-                    return InboundResult(found, ())
-            live = self._live_for(message.integration_id, decision)
-            decided = classify(decision, None if live is None else live.id, suppressed=suppressed)
-            status, action, reason = decided.status, decided.action, decided.reason
-            alert_id: int | None = None
-            if decided.change == "open":
-                alert_id = self._open_alert(message, decision, message_id)
-            elif live is not None and decided.change == "append":
-                alert_id = live.id
-                self.db.execute(
-                    """UPDATE alerts SET append_count = append_count + 1, updated_at = ?
-                       WHERE id = ?""",
-                    [iso(now), alert_id],
-                )
-            elif live is not None and decided.change == "close":
-                alert_id = live.id
-                self.db.execute(
-                    """UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ?
-                       WHERE id = ?""",
-                    [iso(now), iso(now), alert_id],
-                )
-            if alert_id is not None:
-                kind = _CHANGE_KINDS[decided.change]
-                self._timeline(alert_id, now, kind, reason, message_id)
-                changes.append(self._change(alert_id, kind, now, message_id))
+        if message.idempotency_key is not None:
+            found = self.replay(message.integration_id, message.idempotency_key)
+            if found is not None:
+                return InboundResult(found, ())
+        live = self._live_for(message.integration_id, decision)
+        decided = classify(decision, None if live is None else live.id, suppressed=suppressed)
+        status, action, reason = decided.status, decided.action, decided.reason
+        alert_id: int | None = None
+        if decided.change == "open":
+            alert_id = self._open_alert(message, decision, message_id)
+        elif live is not None and decided.change == "append":
+            alert_id = live.id
             self.db.execute(
-                """INSERT INTO inbound_messages (message_id, integration_id, received_at, status,
-                   action, alert_id, source_name, source_id, reason, content_type, raw_body,
-                   body_truncated, idempotency_key, http_status)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                [
-                    message_id,
-                    message.integration_id,
-                    iso(now),
-                    status,
-                    action,
-                    alert_id,
-                    decision.source_name,
-                    decision.source_id or None,
-                    reason,
-                    message.content_type[:200],
-                    message.raw_body,
-                    int(message.body_truncated),
-                    message.idempotency_key,
-                    http_status,
-                ],
+                """UPDATE alerts SET append_count = append_count + 1, updated_at = ?
+                   WHERE id = ?""",
+                [iso(now), alert_id],
             )
+        elif live is not None and decided.change == "close":
+            alert_id = live.id
+            self.db.execute(
+                """UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ?
+                   WHERE id = ?""",
+                [iso(now), iso(now), alert_id],
+            )
+        if alert_id is not None:
+            kind = _CHANGE_KINDS[decided.change]
+            self._timeline(alert_id, now, kind, reason, message_id)
+            changes.append(self._change(alert_id, kind, now, message_id))
+        self.db.execute(
+            """INSERT INTO inbound_messages (message_id, integration_id, received_at, status,
+               action, alert_id, source_name, source_id, reason, content_type, raw_body,
+               body_truncated, idempotency_key, http_status)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            [
+                message_id,
+                message.integration_id,
+                iso(now),
+                status,
+                action,
+                alert_id,
+                decision.source_name,
+                decision.source_id or None,
+                reason,
+                message.content_type[:200],
+                message.raw_body,
+                int(message.body_truncated),
+                message.idempotency_key,
+                http_status,
+            ],
+        )
         outcome = InboundOutcome(message_id, status, action, alert_id, reason, http_status)
         return InboundResult(outcome, tuple(changes))
 
@@ -454,6 +544,10 @@ class Store:
             )
             self._timeline(alert_id, now, "close", f"closed by {by}", None)
             return self._change(alert_id, "close", now, None)
+
+
+def _same_token(stored: str, given: str) -> bool:
+    return hmac.compare_digest(stored.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def _filters(**values: Any) -> tuple[str, list[Any]]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.context import Ctx
+from server.context import AppContext, Ctx
 from server.inbound import accept, record_too_large
 from server.ratelimit import retry_after_header
 from server.store import InboundOutcome
@@ -16,6 +20,9 @@ from server.store import InboundOutcome
 router = APIRouter()
 
 MAX_IDEMPOTENCY_KEY = 255
+_INBOUND_PATH = re.compile(r"/inbound/([^/]+)")
+
+StorageErrorHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
 
 def outcome_body(outcome: InboundOutcome) -> dict[str, Any]:
@@ -37,7 +44,46 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> J
 @router.post("/inbound/{token}", status_code=202, tags=["inbound"])
 async def inbound(token: str, request: Request, ctx: Ctx) -> JSONResponse:
     """Accept one message; 202 once it is on disk with its status, action and alert."""
-    integration = await ctx.db.run(ctx.store.find_integration_by_token, token)
+    return await handle_inbound(ctx, token, request)
+
+
+class InboundFastPath:
+    """ASGI middleware: `POST /inbound/{token}` straight to `handle_inbound`.
+
+    The webhook is the hot path: this skips FastAPI's route matching and dependency solving
+    (about a third of the event loop's time under load). The FastAPI route above stays for
+    the OpenAPI schema and behaves the same; every other request passes through untouched.
+    """
+
+    def __init__(
+        self, app: ASGIApp, ctx: AppContext, on_storage_error: StorageErrorHandler
+    ) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.on_storage_error = on_storage_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = (
+            _INBOUND_PATH.fullmatch(scope["path"])
+            if scope["type"] == "http" and scope["method"] == "POST"
+            else None
+        )
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await handle_inbound(self.ctx, found.group(1), request)
+        except sqlite3.Error as exc:
+            response = await self.on_storage_error(request, exc)
+        await response(scope, receive, send)
+
+
+async def handle_inbound(ctx: AppContext, token: str, request: Request) -> JSONResponse:
+    """The webhook: find the integration, check limits, read the body, accept it."""
+    integration = ctx.store.cached_integration(token)
+    if integration is None:
+        integration = await ctx.db.run(ctx.store.find_integration_by_token, token)
     if integration is None:
         ctx.metrics.inc("alert_server_inbound_rejected_total", reason="unknown_token")
         return _error(404, "unknown inbound token (wrong, rotated or deleted integration)")

@@ -72,7 +72,10 @@ def test_the_inbound_endpoint_never_answers_500(tmp_path: Path) -> None:
             ctype=content_types,
             key=st.none() | header_text,
             path_token=st.sampled_from([token, token[:-1], "x"])
-            | header_text.filter(lambda t: t and "/" not in t and "?" not in t and "#" not in t),
+            | header_text.filter(
+                # "." and ".." are dot segments: the client sends `/inbound/` instead
+                lambda t: t not in ("", ".", "..") and not set(t) & set("/?#")
+            ),
         )
         def check(body: bytes, ctype: str, key: str | None, path_token: str) -> None:
             headers = {"Content-Type": ctype}
