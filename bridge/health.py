@@ -31,7 +31,7 @@ from bridge.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 
-IDLE_BEAT_S = 5.0  # the loop comes round this often between checks, so idle is not wedged
+IDLE_BEAT_S = 1.0  # the loop comes round this often between checks, so idle is not wedged
 
 # Source states that are not "down": up, or with nothing to watch yet (a hub receiver that
 # no hub has ever talked to is `waiting`, not broken).

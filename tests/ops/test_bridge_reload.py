@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tests.ops.notify_socket import NotifySocket
 from tests.support.procs import Proc, free_port, python_module, running, wait_until
 
 TOKEN = "bridge-test-token-123"
+INTERVAL_S = 0.1  # WATCHDOG_USEC is twice this
 
 
 @pytest.fixture
@@ -152,3 +154,51 @@ def test_sighup_with_a_broken_file_logs_every_problem_and_keeps_running_on_the_o
     assert f"config reload: {len(problems)} problem(s), keeping the running config" in errors
     assert [m.removeprefix("config reload: ") for m in errors[1:]] == problems
     assert any(p.startswith("forward[0].url") for p in problems), problems
+
+
+def test_a_wedged_mqtt_link_supervisor_stops_the_watchdog_pings(
+    tmp_path: Path, notify_socket: NotifySocket
+) -> None:
+    port = free_port()
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        f"""
+[bridge]
+name = "cupboard"
+state_dir = "{tmp_path / "state"}"
+listen = "127.0.0.1:{port}"
+token = "{TOKEN}"
+
+[flicd]
+enabled = false
+
+[mqtt]
+enabled = true
+port = {free_port()}
+"""
+    )  # no broker listens there: the link supervisor keeps backing off and retrying
+    wedge = tmp_path / "wedge"
+    proc = Proc(
+        python_module("tests.ops.wedge_bridge", "run", "--config", str(config)),
+        log_path=tmp_path / "bridge.log",
+        env={
+            "NOTIFY_SOCKET": notify_socket.path,
+            "WATCHDOG_USEC": str(int(INTERVAL_S * 2_000_000)),
+            "FLIC_BRIDGE_WEDGED_AFTER_S": "3",
+            "WEDGE_FILE": str(wedge),
+        },
+    )
+    with running(proc):
+        notify_socket.wait_for("WATCHDOG=1", times=40)  # over 4 s without a broker...
+        assert not [m for m in notify_socket.messages if "wedged" in m]  # ...is not wedged
+        wedge.touch()
+        wait_until(
+            lambda: "STATUS=wedged: mqtt-link:flic-bridge-cupboard" in notify_socket.drain(),
+            timeout=40,
+            what="the MQTT link supervisor reported wedged",
+        )
+        pings = notify_socket.count("WATCHDOG=1")
+        for _ in range(5):  # five watchdog intervals with a demonstrably live event loop...
+            time.sleep(INTERVAL_S)
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).is_success
+        assert notify_socket.count("WATCHDOG=1") == pings  # ...and not one ping
