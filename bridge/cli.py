@@ -76,6 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             config,
             notifier=Notifier.from_env(),
             wedged_after_s=_env_seconds(ENV_WEDGED_AFTER),
+            reread=lambda: load_config(path),
         )
         asyncio.run(runtime.run())
     except BridgeError as exc:

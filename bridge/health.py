@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
 from bridge.outbox import Outbox
 from bridge.registry import ButtonState
+from bridge.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
+
+IDLE_BEAT_S = 1.0  # the loop comes round this often between checks, so idle is not wedged
 
 # Source states that are not "down": up, or with nothing to watch yet (a hub receiver that
 # no hub has ever talked to is `waiting`, not broken).
@@ -180,6 +184,7 @@ class HealthMonitor:
         self._wake = wake
         self.started_at = clock()
         self.active: dict[str, Condition] = self._load()
+        self.heartbeat = Heartbeat("health")
 
     def _load(self) -> dict[str, Condition]:
         try:
@@ -256,10 +261,14 @@ class HealthMonitor:
         log_at("health: %s %s (%s)", condition.key, state, condition.info)
 
     async def run(self) -> None:
-        """Check every `check_every_s` until cancelled."""
+        """Check every `check_every_s` (read each time: a reload may change it) until cancelled."""
+        next_s = 0.0
         while True:
-            self.check()
-            await asyncio.sleep(self.settings.check_every_s)
+            self.heartbeat.beat()
+            if time.monotonic() >= next_s:
+                self.check()
+                next_s = time.monotonic() + self.settings.check_every_s
+            await asyncio.sleep(max(0.0, min(IDLE_BEAT_S, next_s - time.monotonic())))
 
 
 def health_monitor(runtime: Any) -> HealthMonitor:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from bridge.errors import DeliveryError
 from bridge.mqtt_session import Session, install_callbacks
+from bridge.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ class MqttLink:
         self._task: asyncio.Task[None] | None = None
         self._handler_tasks: set[asyncio.Task[None]] = set()
         self._collectors: list[Callable[[str, bytes], bool]] = []
+        # Beaten each time round the supervisor's loops: connected, backing off or connecting.
+        self.heartbeat = Heartbeat(f"mqtt-link:{client_id}")
 
     @property
     def connected(self) -> bool:
@@ -124,6 +128,7 @@ class MqttLink:
         await session.publish(
             topic, data, qos=qos, retain=retain, timeout_s=self.settings.publish_timeout_s
         )
+        self.heartbeat.beat()  # a long run of connect-hook publishes is progress too
 
     async def close(self, last: tuple[str, bytes] | None = None) -> None:
         """Publish `last` (e.g. the bridge's `offline`) if connected, then disconnect cleanly."""
@@ -147,6 +152,7 @@ class MqttLink:
     async def _supervise(self) -> None:
         failures = 0
         while not self._stopping:
+            self.heartbeat.beat()
             session: Session | None = None
             try:
                 session = await self._connect()
@@ -174,7 +180,14 @@ class MqttLink:
                 if session is not None:
                     await self._teardown(session)
             if not self._stopping:
-                await asyncio.sleep(_backoff_s(failures, random.random()))
+                await self._sleep_beating(_backoff_s(failures, random.random()))
+
+    async def _sleep_beating(self, delay_s: float) -> None:
+        """Back off for `delay_s`, beating the heartbeat at least every second."""
+        deadline_s = time.monotonic() + delay_s
+        while (left_s := deadline_s - time.monotonic()) > 0:
+            self.heartbeat.beat()
+            await asyncio.sleep(min(1.0, left_s))
 
     def _new_client(self) -> mqtt.Client:
         s = self.settings
@@ -236,6 +249,7 @@ class MqttLink:
             await hook()
         self._ready.set()
         while not session.lost.is_set():
+            self.heartbeat.beat()
             if not session.thread_alive():
                 session.mark_lost("the MQTT network thread stopped")
                 break

@@ -28,6 +28,19 @@ class ButtonRegistry:
     def __init__(self, buttons: tuple[ButtonSpec, ...]) -> None:
         self._by_address: dict[str, ButtonState] = {b.address: ButtonState(b) for b in buttons}
 
+    def reconfigure(self, buttons: tuple[ButtonSpec, ...]) -> None:
+        """New specs after a config reload; what was seen of each button is kept."""
+        old = self._by_address
+        fresh: dict[str, ButtonState] = {}
+        for spec in buttons:
+            state = old.get(spec.address)
+            fresh[spec.address] = ButtonState(spec) if state is None else replace(state, spec=spec)
+        for address, state in old.items():
+            if address not in fresh:
+                spec = state.spec if not state.spec.configured else default_button(address)
+                fresh[address] = replace(state, spec=spec)
+        self._by_address = fresh
+
     def resolve(self, address: str, name_hint: str | None = None) -> ButtonSpec:
         """The spec of `address`; a stranger gets the default mapping and is remembered."""
         address = address.lower()

@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import uvicorn
 
@@ -26,7 +26,7 @@ from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
 from bridge.outbox import Outbox
 from bridge.registry import ButtonRegistry
-from bridge.sdnotify import Notifier, heartbeats_fresh, run_watchdog
+from bridge.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 from bridge.sinks.base import Sink
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
@@ -39,6 +39,16 @@ HOUSEKEEPING_S = 3600.0
 KEEP_DELIVERED_S = 30 * 86400.0
 
 ClickListener = Callable[[ClickEvent, str | None], None]
+
+
+@runtime_checkable
+class MqttLinked(Protocol):
+    """A sink that owns an MQTT link (its supervisor's heartbeat feeds the watchdog)."""
+
+    @property
+    def link(self) -> Any: ...
+
+
 SeenListener = Callable[[ButtonSeen], None]
 
 
@@ -82,8 +92,10 @@ class Runtime:
         sources: Sequence[ClickSource] | None = None,
         notifier: Notifier | None = None,
         wedged_after_s: float | None = None,
+        reread: Callable[[], Config] | None = None,
     ) -> None:
         self.config = config
+        self.reread = reread  # SIGHUP re-reads the config through this (None: no reload)
         self.notifier = notifier or Notifier(None)
         # A delivery attempt is bounded by ATTEMPT_TIMEOUT_S: a loop silent for longer is wedged.
         self.wedged_after_s = wedged_after_s or ATTEMPT_TIMEOUT_S + 60.0
@@ -265,6 +277,9 @@ class Runtime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, stop.set)
+        if self.reread is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signal.SIGHUP, self.reload)
         server = _QuietServer(
             uvicorn.Config(
                 create_app(self),
@@ -317,8 +332,21 @@ class Runtime:
         while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
             await asyncio.sleep(0.02)
         self.notifier.ready(f"serving {self.config.listen_url}")
-        stalled = heartbeats_fresh([d.heartbeat for d in self.dispatchers], self.wedged_after_s)
-        await run_watchdog(self.notifier, stalled)
+        await run_watchdog(self.notifier, heartbeats_fresh(self.heartbeats(), self.wedged_after_s))
+
+    def heartbeats(self) -> list[Heartbeat]:
+        """Every loop the watchdog waits on: delivery, the MQTT link supervisor, health."""
+        beats = [d.heartbeat for d in self.dispatchers]
+        beats.extend(s.link.heartbeat for s in self.sinks if isinstance(s, MqttLinked))
+        if self.config.health.enabled:
+            beats.append(self.health.heartbeat)
+        return beats
+
+    def reload(self) -> bool:
+        """SIGHUP: re-read the config; apply the live parts, or keep all of it when invalid."""
+        from bridge.reload import reload_runtime
+
+        return reload_runtime(self)
 
     def status(self) -> dict[str, Any]:
         """The body of `GET /api/status`."""

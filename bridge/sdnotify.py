@@ -69,6 +69,11 @@ class Notifier:
     def stopping(self, status: str | None = None) -> bool:
         return self.notify("STOPPING=1", *([f"STATUS={status}"] if status else []))
 
+    def reloading(self) -> bool:
+        """RELOADING=1 with the CLOCK_MONOTONIC stamp systemd's notify-reload protocol wants."""
+        usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        return self.notify("RELOADING=1", f"MONOTONIC_USEC={usec}")
+
     def status(self, text: str) -> bool:
         return self.notify(f"STATUS={text}")
 

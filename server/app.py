@@ -139,6 +139,7 @@ def create_app(
     app = FastAPI(title="alert-server", version=__version__, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
+    app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:

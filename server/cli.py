@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,7 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         data_dir = config.data_dir
         if args.command == "run":
-            return run(config, args.log_format)
+
+            def reread() -> Config:
+                """The config as at startup: file, environment, then the same flags."""
+                return load_config(args.config).with_server(
+                    data_dir=args.data_dir, host=args.host, port=args.port
+                )
+
+            return run(config, args.log_format, reread)
         if args.command == "integration":
             return integration_add(config, args)
         if args.command in ("backup", "restore"):
@@ -177,12 +185,15 @@ def _env_seconds(name: str) -> float | None:
         raise AlertServerError(f"{name} must be a number of seconds, not {raw!r}") from None
 
 
-def run(config: Config, log_format: str = "plain") -> int:
+def run(
+    config: Config, log_format: str = "plain", reread: Callable[[], Config] | None = None
+) -> int:
     import asyncio
 
     import uvicorn
 
     from server.app import create_app
+    from server.reload import Reloader
     from server.sdnotify import Notifier
     from server.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 
@@ -197,6 +208,8 @@ def run(config: Config, log_format: str = "plain") -> int:
     )
     log.info("alert-server %s data dir %s", base_url(config), config.data_dir.resolve())
     log.info("admin token: %s (or `alert-server admin-token`)", token_where)
+    notifier = Notifier.from_env()
+    reloader = None if reread is None else Reloader(app, reread, notifier)
     server = NotifyingServer(
         uvicorn.Config(
             app,
@@ -207,9 +220,15 @@ def run(config: Config, log_format: str = "plain") -> int:
             lifespan="on",
             server_header=False,
         ),
-        Notifier.from_env(),
+        notifier,
     )
     asyncio.run(
-        serve(server, app.state.ctx, wedged_after_s=wedged_after_s, heartbeats=app.state.heartbeats)
+        serve(
+            server,
+            app.state.ctx,
+            wedged_after_s=wedged_after_s,
+            heartbeats=app.state.heartbeats,
+            on_reload=None if reloader is None else reloader.reload,
+        )
     )
     return 0

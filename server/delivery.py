@@ -95,6 +95,11 @@ class Delivery:
         self._stop_alert = stop_alert
         self._on_outcome = on_outcome or (lambda outcome, kind: None)
 
+    def reconfigure(self, settings: EscalationSettings, public_base_url: str) -> None:
+        """New settings and link base URL for the pages prepared from now on."""
+        self._settings = settings
+        self._base_url = public_base_url
+
     def _page(self, alert: AlertView) -> Page:
         expires_at = self._clock() + timedelta(seconds=self._settings.link_ttl_s)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -97,10 +97,8 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     clock: Clock = (
         FileClock(Path(section.test_clock_file)) if section.test_clock_file else ctx.clock
     )
-    channels: dict[str, Channel] = {
-        "email": EmailChannel(smtp_settings(ctx.config.section("smtp", SmtpSection))),
-        "apprise": AppriseChannel(),
-    }
+    email = EmailChannel(smtp_settings(ctx.config.section("smtp", SmtpSection)))
+    channels: dict[str, Channel] = {"email": email, "apprise": AppriseChannel()}
     base_url = public_base_url(ctx.config)
     secret = link_secret(ctx.config, section)
     ctx.metrics.counter(
@@ -141,7 +139,17 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
 
     ctx.events.subscribe("escalation", on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
+    app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
     app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)
+
+    def reconfigure(config: Config) -> None:
+        """After a reload: new `[escalation]` pacing, `[smtp]` settings and link base URL."""
+        url = public_base_url(config)
+        scheduler.reconfigure(settings_of(config.section("escalation", EscalationSection)), url)
+        email.reconfigure(smtp_settings(config.section("smtp", SmtpSection)))
+        app.state.escalation = replace(app.state.escalation, public_base_url=url)
+
+    app.state.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
 

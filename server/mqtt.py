@@ -22,6 +22,7 @@ from server.metrics import Sample
 from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
 from server.mqtt_config import MqttSection
 from server.mqtt_queue import OutgoingMessage, enqueue, failed, oldest, pending, remove
+from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class AlertMqttPublisher:
         self._base = section.base_topic
         self.link = MqttPublisherLink(broker_options(section))
         self._wake = asyncio.Event()
+        self.heartbeat = Heartbeat("mqtt-publisher")  # beaten each time round the drain loop
 
     async def on_change(self, change: AlertChange) -> None:
         """The AlertChange subscriber: on disk first, the drain loop publishes."""
@@ -118,15 +120,18 @@ class AlertMqttPublisher:
         await self.link.start()
         try:
             while True:
+                self.heartbeat.beat()
                 self._wake.clear()
                 if not self.link.connected:
-                    await self.link.wait_connected()
+                    await self.link.wait_connected(IDLE_POLL_S)  # broker down is idle, not wedged
+                    continue
                 batch = await self._ctx.db.run(oldest, self._ctx.store.db, 100)
                 if not batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
                     continue
                 for message in batch:
+                    self.heartbeat.beat()
                     if not await self._publish(
                         message.id, message.topic, message.payload, message.retain, message.attempts
                     ):
@@ -171,6 +176,7 @@ def mqtt_plugin(app: FastAPI, ctx: AppContext) -> None:
         return
     publisher = AlertMqttPublisher(ctx, section)
     app.state.mqtt_publisher = publisher
+    app.state.heartbeats.append(publisher.heartbeat)
     ctx.events.subscribe("mqtt", publisher.on_change)
     ctx.add_task("mqtt-publisher", publisher.run)
 

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,8 +32,14 @@ from server.escalation import (
 from server.escalation_store import EscalationStore
 from server.notify.base import Channel
 from server.notify.contacts import contacts_of, select
+from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
+
+# An idle loop still comes round this often, so the watchdog can tell idle from wedged.
+IDLE_BEAT_S = 5.0
+# A page still in flight this long after its send timeout is stuck (the timeout did not fire).
+STUCK_GRACE_S = 30.0
 
 
 class FileClock:
@@ -65,7 +72,11 @@ class Scheduler:
         public_base_url: str,
         settings: EscalationSettings,
         on_outcome: Callable[[str, str], None] | None = None,
+        heartbeat: Heartbeat | None = None,
+        delivery_heartbeat: Heartbeat | None = None,
     ) -> None:
+        self.heartbeat = heartbeat or Heartbeat("escalation-scheduler")
+        self.delivery_heartbeat = delivery_heartbeat or Heartbeat("page-delivery")
         self._store = store
         self._alerts = alerts
         self._clock = clock
@@ -85,7 +96,13 @@ class Scheduler:
         )
         self._wake = asyncio.Event()
         self._sending: dict[int, asyncio.Task[None]] = {}
+        self._started_s: dict[int, float] = {}
         self.ticks = 0
+
+    def reconfigure(self, settings: EscalationSettings, public_base_url: str) -> None:
+        """Use new `[escalation]` settings and link base URL from the next tick and page on."""
+        self._settings = settings
+        self._delivery.reconfigure(settings, public_base_url)
 
     # --- lifecycle hooks ----------------------------------------------------------------
 
@@ -157,15 +174,18 @@ class Scheduler:
         await self._db(self.recover)
         try:
             while True:
+                self.heartbeat.beat()
                 try:
                     await self.tick()
                 except Exception:
                     log.exception("escalation tick failed")
+                self._check_deliveries()
                 self._wake.clear()
                 # Not asyncio.wait_for: on 3.11 it swallows a cancel that lands as the event
-                # is set, and this task would then never stop.
+                # is set, and this task would then never stop. Wake at least every
+                # IDLE_BEAT_S so an idle loop still beats the watchdog.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._settings.tick_s):
+                    async with asyncio.timeout(min(self._settings.tick_s, IDLE_BEAT_S)):
                         await self._wake.wait()
         finally:
             for task in list(self._sending.values()):
@@ -182,11 +202,20 @@ class Scheduler:
             if n.id not in self._sending:
                 task = asyncio.create_task(self._delivery.deliver(n, now), name=f"page-{n.id}")
                 self._sending[n.id] = task
+                self._started_s[n.id] = time.monotonic()
                 task.add_done_callback(functools.partial(self._sent, n.id))
         self.ticks += 1
 
+    def _check_deliveries(self) -> None:
+        """Beat the page-delivery heartbeat unless a page outlived its send timeout (stuck)."""
+        limit_s = self._settings.send_timeout_s + STUCK_GRACE_S
+        now_s = time.monotonic()
+        if all(now_s - started_s <= limit_s for started_s in self._started_s.values()):
+            self.delivery_heartbeat.beat()
+
     def _sent(self, notification_id: int, task: asyncio.Task[None]) -> None:
         self._sending.pop(notification_id, None)
+        self._started_s.pop(notification_id, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("page %s: delivery crashed", notification_id, exc_info=task.exception())
 

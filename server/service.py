@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import signal
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 import uvicorn
@@ -60,9 +61,16 @@ async def serve(
     *,
     wedged_after_s: float | None = None,
     heartbeats: Sequence[Heartbeat] = (),
+    on_reload: Callable[[], object] | None = None,
 ) -> None:
-    """Run uvicorn; READY=1 once it listens, then WATCHDOG=1 while the writer makes progress."""
+    """Run uvicorn; READY=1 once it listens, then WATCHDOG=1 while the writer makes progress.
+
+    `on_reload` runs on SIGHUP (in the event loop).
+    """
     notifier = server.notifier
+    if on_reload is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_reload)
     web = asyncio.create_task(server.serve(), name="web")
     while not server.started:
         if web.done():

@@ -32,6 +32,10 @@ class EmailChannel:
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings
 
+    def reconfigure(self, settings: SmtpSettings) -> None:
+        """Use new `[smtp]` settings for the pages sent from now on."""
+        self._settings = settings
+
     def message(self, address: str, page: Page) -> EmailMessage:
         """The email for `page`."""
         msg = EmailMessage()

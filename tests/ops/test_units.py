@@ -109,6 +109,7 @@ def test_program_units_use_notify_watchdog_restart_and_state_dir(unit: str) -> N
     assert s.get("Service.DynamicUser") == ["yes"] or s.get("Service.User", ["root"]) != ["root"]
     assert s["Service.CapabilityBoundingSet"] == [""], "our programs need no capability"
     assert "--log-format json" in s["Service.ExecStart"][0]
+    assert s["Service.ExecReload"] == ["/bin/kill -HUP $MAINPID"]  # SIGHUP reloads the config
 
 
 def test_flicd_template_gets_only_cap_net_admin() -> None:
