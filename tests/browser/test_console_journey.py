@@ -22,7 +22,12 @@ from tests.browser.conftest import DESKTOP, PHONE, shot
 from tests.e2e.programs import CLEAN_ENV
 from tests.escalation.harness import AlertServer, ClockFile, mail_to
 from tests.escalation.receivers import Mailbox, smtp_server
-from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
+from tests.support.procs import (
+    Proc,
+    free_port,
+    start_bridge,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -101,14 +106,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             workdir = root / "bridge"
             workdir.mkdir()
             config = bridge_config(workdir, port, server.url + integration["inbound_path"])
-            bridge = Proc(
-                python_module("bridge", "run", "--config", str(config)),
-                log_path=workdir / "bridge.log",
-                env=CLEAN_ENV,
-                cwd=workdir,
-            )
             url = f"http://127.0.0.1:{port}"
-            wait_http_ok(url + "/healthz", proc=bridge)
+            bridge = start_bridge(config, workdir, url, CLEAN_ENV)
             yield Site(server, box, integration, url)
         finally:
             if bridge is not None:

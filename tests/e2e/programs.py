@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx
 
-from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
+from tests.support.procs import (
+    Proc,
+    free_port,
+    python_module,
+    start_bridge,
+    wait_http_ok,
+    wait_until,
+)
 
 CLEAN_ENV = {
     **{k: "" for k in os.environ if k.startswith(("ALERT_SERVER_", "FLIC_BRIDGE_"))},
@@ -135,13 +142,7 @@ class Bridge:
     def start(self) -> Bridge:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.write_config()
-        self.proc = Proc(
-            python_module("bridge", "run", "--config", str(self.config_path)),
-            log_path=self.workdir / "bridge.log",
-            env=CLEAN_ENV,
-            cwd=self.workdir,
-        )
-        wait_http_ok(self.url + "/healthz", proc=self.proc)
+        self.proc = start_bridge(self.config_path, self.workdir, self.url, CLEAN_ENV)
         return self
 
     def kill(self) -> None:

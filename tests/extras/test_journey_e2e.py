@@ -19,7 +19,12 @@ import pytest
 from tests.e2e.programs import CLEAN_ENV
 from tests.escalation.harness import AlertServer, ClockFile, link
 from tests.escalation.receivers import Mailbox, smtp_server
-from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
+from tests.support.procs import (
+    Proc,
+    free_port,
+    start_bridge,
+    wait_until,
+)
 
 BRIDGE_TOKEN = "extras-bridge-token"
 
@@ -96,14 +101,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
             config = bridge_config(
                 workdir, port, server.url + integration["inbound_path"], "unseen_after_s = 0"
             )
-            bridge = Proc(
-                python_module("bridge", "run", "--config", str(config)),
-                log_path=workdir / "bridge.log",
-                env=CLEAN_ENV,
-                cwd=workdir,
-            )
             url = f"http://127.0.0.1:{port}"
-            wait_http_ok(url + "/healthz", proc=bridge)
+            bridge = start_bridge(config, workdir, url, CLEAN_ENV)
             yield Site(server, box, integration, url)
         finally:
             if bridge is not None:

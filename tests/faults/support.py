@@ -14,7 +14,14 @@ from typing import Any
 import httpx
 
 from tests.e2e.programs import CLEAN_ENV
-from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
+from tests.support.procs import (
+    Proc,
+    free_port,
+    python_module,
+    start_bridge,
+    wait_http_ok,
+    wait_until,
+)
 
 BRIDGE_TOKEN = "faults-bridge-token"
 # Bursts in these tests are far above an integration's default rate limit.
@@ -152,13 +159,7 @@ class BridgeProc:
     def start(self) -> BridgeProc:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.write_config()
-        self.proc = Proc(
-            python_module("bridge", "run", "--config", str(config)),
-            log_path=self.workdir / "bridge.log",
-            env=CLEAN_ENV,
-            cwd=self.workdir,
-        )
-        wait_http_ok(self.url + "/healthz", proc=self.proc)
+        self.proc = start_bridge(config, self.workdir, self.url, CLEAN_ENV)
         return self
 
     def kill(self) -> None:

@@ -15,7 +15,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.flicd_sim import SimThread
 from tests.support.mosquitto import Mosquitto, Recorder, retained
-from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
+from tests.support.procs import (
+    Proc,
+    free_port,
+    start_bridge,
+    wait_until,
+)
 
 pytestmark = pytest.mark.mqtt
 
@@ -61,13 +66,7 @@ class MqttBridge:
             lines += ["[[button]]", f'address = "{address}"', f'name = "{name}"']
         config = self.workdir / "bridge.toml"
         config.write_text("\n".join(lines) + "\n")
-        self.proc = Proc(
-            python_module("bridge", "run", "--config", str(config)),
-            log_path=self.workdir / "bridge.log",
-            env=CLEAN_ENV,
-            cwd=self.workdir,
-        )
-        wait_http_ok(self.url + "/healthz", proc=self.proc)
+        self.proc = start_bridge(config, self.workdir, self.url, CLEAN_ENV)
         return self
 
     def press(self, button: str, click: str) -> None:

@@ -126,3 +126,22 @@ def running(proc: Proc) -> Iterator[Proc]:
         yield proc
     finally:
         proc.stop()
+
+
+def start_bridge(config: Path, workdir: Path, url: str, env: dict[str, str] | None = None) -> Proc:
+    """`python -m bridge run --config config` in `workdir`, ready once `url`/healthz answers.
+
+    `env` is laid over the caller's environment (pass CLEAN_ENV to blank inherited settings).
+    """
+    proc = Proc(
+        python_module("bridge", "run", "--config", str(config)),
+        log_path=workdir / "bridge.log",
+        env=env,
+        cwd=workdir,
+    )
+    try:
+        wait_http_ok(url + "/healthz", proc=proc)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
