@@ -60,6 +60,8 @@ def _env_seconds(name: str) -> float | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import uvloop
+
     from bridge.runtime import Runtime
     from bridge.sdnotify import Notifier
 
@@ -78,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             wedged_after_s=_env_seconds(ENV_WEDGED_AFTER),
             reread=lambda: load_config(path),
         )
-        asyncio.run(runtime.run())
+        uvloop.run(runtime.run())
     except BridgeError as exc:
         print(f"flic-bridge: {exc}", file=sys.stderr)
         return 1

@@ -191,6 +191,7 @@ def run(
     import asyncio
 
     import uvicorn
+    import uvloop
 
     from server.app import create_app
     from server.reload import Reloader
@@ -222,7 +223,7 @@ def run(
         ),
         notifier,
     )
-    asyncio.run(
+    uvloop.run(
         serve(
             server,
             app.state.ctx,
