@@ -188,7 +188,6 @@ def _env_seconds(name: str) -> float | None:
 def run(
     config: Config, log_format: str = "plain", reread: Callable[[], Config] | None = None
 ) -> int:
-    import asyncio
 
     import uvicorn
     import uvloop
