@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.load import run_load
+from bench.load import run_load, run_rate_load
 from bench.programs import CLEAN_ENV, Program, add_integration, free_port, spawn, start_server
 
 CONNECTIONS = 64
+RATE_PER_S = 2000  # the target rate: latency is measured again while sending just this much
 
 
 def logged_rows(data_dir: Path) -> int:
@@ -43,14 +44,23 @@ def bench_ingest(
         run_load(server.url + path, connections=CONNECTIONS, duration_s=1)  # warm up
         warm_rows = logged_rows(data_dir)
         result = run_load(server.url + path, connections=CONNECTIONS, duration_s=duration_s)
+        stored = logged_rows(data_dir) - warm_rows  # every 202 was committed before its answer
+        at_rate = run_rate_load(
+            server.url + path, connections=CONNECTIONS, rate_per_s=RATE_PER_S, duration_s=duration_s
+        )
         rss["server_after_ingest_mb"] = server.rss_mb()
     finally:
         server.stop()
-    stored = logged_rows(data_dir) - warm_rows
     baseline = start_baseline(workdir, repo)
     try:
         run_load(baseline.url + "/inbound/x", connections=CONNECTIONS, duration_s=1)
         base = run_load(baseline.url + "/inbound/x", connections=CONNECTIONS, duration_s=duration_s)
+        base_at_rate = run_rate_load(
+            baseline.url + "/inbound/x",
+            connections=CONNECTIONS,
+            rate_per_s=RATE_PER_S,
+            duration_s=duration_s,
+        )
     finally:
         baseline.stop()
     line = {
@@ -63,6 +73,16 @@ def bench_ingest(
         "ratio": round(result["events_per_s"] / base["events_per_s"], 2)
         if base["events_per_s"]
         else None,
+        "at_rate": {
+            "offered_per_s": RATE_PER_S,
+            "events_per_s": at_rate["events_per_s"],
+            "p50_ms": at_rate["p50_ms"],
+            "p99_ms": at_rate["p99_ms"],
+            "non_2xx": at_rate["non_2xx"],
+            "baseline_p50_ms": base_at_rate["p50_ms"],
+            "baseline_p99_ms": base_at_rate["p99_ms"],
+            "generator": at_rate["generator"],
+        },
         "connections": CONNECTIONS,
         "duration_s": duration_s,
         "requests": result["requests"],

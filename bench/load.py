@@ -2,6 +2,11 @@
 
 Both send the Flic guide's key-line body (On/Off over 1,000 buttons) and report one dict:
 requests, events_per_s (2xx per second), p50_ms, p99_ms, non_2xx, socket_errors, generator.
+
+`run_load` keeps every connection busy (closed loop: the most the server can take, and a
+latency that is only how long the queue is). `run_rate_load` sends at a fixed rate instead
+(open loop, as wrk2 does): each request has a planned send time, and its latency counts from
+that time, so a stalled server is charged for the requests it held back.
 """
 
 from __future__ import annotations
@@ -33,8 +38,6 @@ def ensure_wrk() -> str | None:
         subprocess.run(cmd, capture_output=True, check=False, env=env, timeout=600)
         if shutil.which("wrk"):
             break
-    return shutil.which("wrk")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
     return shutil.which("wrk")
 
 
@@ -73,33 +76,49 @@ def guide_body(rng: random.Random) -> bytes:
     return f'"flic_nameId": "button-{n}", "flic_state": "{state}", "info": "bench press",'.encode()
 
 
-async def _connection(host: str, port: int, path: str, until: float, out: list[Any]) -> None:
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str, body: bytes
+) -> int:
+    """One POST on a keep-alive connection; its status."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    writer.write(head + body)
+    status_line = await reader.readuntil(b"\r\n")
+    length = 0
+    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
+async def _connection(
+    host: str, port: int, path: str, until: float, period_s: float, out: list[Any]
+) -> None:
+    """Send until `until`: back to back (`period_s` 0), or one request every `period_s`."""
     rng = random.Random()
     reader, writer = await asyncio.open_connection(host, port)
+    planned = time.perf_counter() + rng.uniform(0, period_s)  # spread the connections out
     try:
         while time.monotonic() < until:
-            body = guide_body(rng)
-            head = (
-                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            started = time.perf_counter()
-            writer.write(head + body)
-            status_line = await reader.readuntil(b"\r\n")
-            length = 0
-            while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            await reader.readexactly(length)
-            out.append((int(status_line.split()[1]), time.perf_counter() - started))
+            if period_s:
+                await asyncio.sleep(max(0.0, planned - time.perf_counter()))
+                started = planned  # open loop: a late send is the server's delay too
+                planned += period_s
+            else:
+                started = time.perf_counter()
+            status = await _exchange(reader, writer, host, path, guide_body(rng))
+            out.append((status, time.perf_counter() - started))
     except (OSError, asyncio.IncompleteReadError):
         out.append((0, 0.0))
     finally:
         writer.close()
 
 
-def _worker(url: str, connections: int, duration_s: float, queue: Any) -> None:
+def _worker(url: str, connections: int, duration_s: float, period_s: float, queue: Any) -> None:
     parts = urlsplit(url)
     results: list[Any] = []
 
@@ -107,7 +126,10 @@ def _worker(url: str, connections: int, duration_s: float, queue: Any) -> None:
         started = time.monotonic()
         until = started + duration_s
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        jobs = [_connection(host, port, parts.path, until, results) for _ in range(connections)]
+        jobs = [
+            _connection(host, port, parts.path, until, period_s, results)
+            for _ in range(connections)
+        ]
         await asyncio.gather(*jobs)
         window.append(time.monotonic() - started)
 
@@ -116,12 +138,19 @@ def _worker(url: str, connections: int, duration_s: float, queue: Any) -> None:
     queue.put((results, window[0]))
 
 
-def run_socket_load(url: str, *, connections: int, duration_s: float, procs: int) -> dict[str, Any]:
-    """Our fallback generator: `procs` processes, each with keep-alive raw-socket connections."""
+def run_socket_load(
+    url: str, *, connections: int, duration_s: float, procs: int, rate_per_s: float = 0
+) -> dict[str, Any]:
+    """Our generator: `procs` processes of keep-alive raw-socket connections.
+
+    `rate_per_s` 0 keeps every connection busy; otherwise all of them together send that many
+    requests per second, each on its own schedule (see the module's text).
+    """
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
+    period_s = connections / rate_per_s if rate_per_s else 0.0
     per = [connections // procs + (1 if i < connections % procs else 0) for i in range(procs)]
-    workers = [ctx.Process(target=_worker, args=(url, n, duration_s, queue)) for n in per]
+    workers = [ctx.Process(target=_worker, args=(url, n, duration_s, period_s, queue)) for n in per]
     for w in workers:
         w.start()
     gathered = [queue.get() for _ in workers]
@@ -132,7 +161,7 @@ def run_socket_load(url: str, *, connections: int, duration_s: float, procs: int
     ok = sorted(t for s, t in results if 200 <= s < 300)
     pick = lambda q: round(ok[min(len(ok) - 1, int(q * len(ok)))] * 1000, 2) if ok else None  # noqa: E731
     return {
-        "generator": "python-raw-sockets",
+        "generator": "python-raw-sockets" + (f" at {rate_per_s:g}/s" if rate_per_s else ""),
         "requests": len(results),
         "events_per_s": round(len(ok) / elapsed, 1),
         "p50_ms": pick(0.50),
@@ -140,3 +169,12 @@ def run_socket_load(url: str, *, connections: int, duration_s: float, procs: int
         "non_2xx": sum(1 for s, _ in results if s and not 200 <= s < 300),
         "socket_errors": sum(1 for s, _ in results if s == 0),
     }
+
+
+def run_rate_load(
+    url: str, *, connections: int, rate_per_s: float, duration_s: float, procs: int = 2
+) -> dict[str, Any]:
+    """`connections` keep-alive connections sending `rate_per_s` requests per second in all."""
+    return run_socket_load(
+        url, connections=connections, duration_s=duration_s, procs=procs, rate_per_s=rate_per_s
+    )

@@ -19,6 +19,19 @@ def mask_path(path: str) -> str:
     return _INBOUND.sub("/inbound/…", path)
 
 
+def log_request(scope: Scope, status: int, started: float) -> None:
+    """One access-log line: client, method, masked path, status, duration since `started`."""
+    client = scope.get("client") or ("-", 0)
+    log.info(
+        '%s "%s %s" %d %.1fms',
+        client[0],
+        scope["method"],
+        mask_path(scope["path"]),
+        status,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
 class AccessLog:
     """Logs method, masked path, status and duration of every HTTP request (no query string)."""
 
@@ -26,7 +39,7 @@ class AccessLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -40,12 +53,4 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            client = scope.get("client") or ("-", 0)
-            log.info(
-                '%s "%s %s" %d %.1fms',
-                client[0],
-                scope["method"],
-                mask_path(scope["path"]),
-                status["code"],
-                (time.perf_counter() - started) * 1000,
-            )
+            log_request(scope, status["code"], started)

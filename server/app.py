@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from server import __version__
 from server.accesslog import AccessLog, mask_path
@@ -136,7 +137,7 @@ def create_app(
             await ctx.events.aclose()
             close_app(app)
 
-    app = FastAPI(title="alert-server", version=__version__, lifespan=lifespan)
+    app = AlertServerApp(title="alert-server", version=__version__, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
     app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
@@ -144,9 +145,23 @@ def create_app(
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
-    app.add_middleware(InboundFastPath, ctx=ctx, on_storage_error=storage_unavailable)
     app.add_middleware(AccessLog)
+    app.inbound_fast_path = InboundFastPath(ctx, storage_unavailable)
     return app
+
+
+class AlertServerApp(FastAPI):
+    """The FastAPI app, with the inbound webhook's fast path in front of everything else."""
+
+    inbound_fast_path: InboundFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.inbound_fast_path
+        token = None if fast is None else fast.token_of(scope)
+        if fast is not None and token is not None:
+            await fast(scope, receive, send, token)
+            return
+        await super().__call__(scope, receive, send)
 
 
 async def storage_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -121,23 +121,36 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         on_outcome=count,
     )
 
-    async def on_change(change: AlertChange) -> None:
-        if change.kind == "open":
+    def policy_id(integration_id: int) -> int | None:
+        try:
+            return ctx.store.get_integration(integration_id).escalation_policy_id
+        except NotFoundError:
+            return None
 
-            def policy_id() -> int | None:
-                try:
-                    return ctx.store.get_integration(change.integration_id).escalation_policy_id
-                except NotFoundError:
-                    return None
+    def apply(changes: list[AlertChange]) -> bool:
+        """Start or stop escalations for committed changes (database thread); True if started."""
+        started = False
+        for change in changes:
+            try:
+                if change.kind == "open":
+                    policy = policy_id(change.integration_id)
+                    if policy is not None:
+                        scheduler.alert_opened(change.alert_id, policy)
+                        started = True
+                elif change.kind == "acknowledge":
+                    scheduler.alert_stopped(change.alert_id, "acknowledged")
+                elif change.kind == "close":
+                    scheduler.alert_stopped(change.alert_id, "closed")
+                # "append" (a repeat press of an open alert) never pages again.
+            except Exception:
+                log.exception("escalation: %s of alert %d failed", change.kind, change.alert_id)
+        return started
 
-            await scheduler.on_open(change.alert_id, await ctx.db.run(policy_id))
-        elif change.kind == "acknowledge":
-            await scheduler.on_stop(change.alert_id, "acknowledged")
-        elif change.kind == "close":
-            await scheduler.on_stop(change.alert_id, "closed")
-        # "append" (a repeat press of an open alert) never pages again.
+    async def on_changes(changes: list[AlertChange]) -> None:
+        if await ctx.db.run(apply, changes):
+            scheduler.wake()
 
-    ctx.events.subscribe("escalation", on_change)
+    ctx.events.subscribe_batch("escalation", on_changes)
     ctx.add_task("escalation-scheduler", scheduler.run)
     app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
     app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)

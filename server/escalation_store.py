@@ -134,6 +134,16 @@ class EscalationStore(PeopleStore):
         rows = self._rows("SELECT * FROM escalations WHERE alert_id=?", (alert_id,))
         return _escalation(rows[0]) if rows else None
 
+    def has_work(self, alert_id: int) -> bool:
+        """Whether this alert has an active escalation or a page not yet sent."""
+        rows = self._rows(
+            "SELECT EXISTS(SELECT 1 FROM escalations WHERE alert_id=? AND status='active')"
+            " OR EXISTS(SELECT 1 FROM notification_attempts WHERE alert_id=? AND status='pending')"
+            " AS busy",
+            (alert_id, alert_id),
+        )
+        return bool(rows[0]["busy"])
+
     def due_escalations(self, now: datetime) -> list[EscalationState]:
         """Active escalations whose next step is due at `now`."""
         rows = self._rows(

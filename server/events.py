@@ -1,9 +1,11 @@
 """The in-process alert lifecycle hook: `AlertChange` published to async subscribers after commit.
 
 Subscribe with `ctx.events.subscribe(name, handler)` where `handler` is
-`async def handler(change: AlertChange) -> None`. Each subscriber gets every change in commit
-order from its own queue and task, so a slow or failing subscriber never delays or fails an
-inbound request, nor another subscriber: exceptions are logged and the next change is delivered.
+`async def handler(change: AlertChange) -> None`, or with `subscribe_batch(name, handler)` to
+get every change queued so far as one list (one database call for a burst instead of one per
+change). Each subscriber gets every change in commit order from its own queue and task, so a
+slow or failing subscriber never delays or fails an inbound request, nor another subscriber:
+exceptions are logged and the next change is delivered.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 
 ChangeKind = Literal["open", "append", "acknowledge", "close"]
 Handler = Callable[["AlertChange"], Awaitable[None]]
+BatchHandler = Callable[[list["AlertChange"]], Awaitable[None]]
+MAX_BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,7 @@ class AlertChange:
 @dataclass(slots=True)
 class _Subscriber:
     name: str
-    handler: Handler
+    handler: BatchHandler
     queue: asyncio.Queue[AlertChange]
     task: asyncio.Task[None] | None = None
 
@@ -51,7 +55,24 @@ class AlertEvents:
         self._subs: list[_Subscriber] = []
 
     def subscribe(self, name: str, handler: Handler) -> Callable[[], None]:
-        """Register `handler`; returns a function that unsubscribes it."""
+        """Register `handler` (one change per call); returns a function that unsubscribes it."""
+
+        async def each(changes: list[AlertChange]) -> None:
+            for change in changes:
+                try:
+                    await handler(change)
+                except Exception:
+                    log.exception(
+                        "subscriber %s failed on %s of alert %d", name, change.kind, change.alert_id
+                    )
+
+        return self.subscribe_batch(name, each)
+
+    def subscribe_batch(self, name: str, handler: BatchHandler) -> Callable[[], None]:
+        """Register `handler`, called with the changes queued so far (up to `MAX_BATCH`, in order).
+
+        Returns a function that unsubscribes it.
+        """
         sub = _Subscriber(name, handler, asyncio.Queue())
         self._subs.append(sub)
 
@@ -96,12 +117,13 @@ class AlertEvents:
 
     async def _run(self, sub: _Subscriber) -> None:
         while True:
-            change = await sub.queue.get()
+            batch = [await sub.queue.get()]
+            while len(batch) < MAX_BATCH and not sub.queue.empty():
+                batch.append(sub.queue.get_nowait())
             try:
-                await sub.handler(change)
+                await sub.handler(batch)
             except Exception:
-                log.exception(
-                    "subscriber %s failed on %s of alert %d", sub.name, change.kind, change.alert_id
-                )
+                log.exception("subscriber %s failed on %d alert change(s)", sub.name, len(batch))
             finally:
-                sub.queue.task_done()
+                for _ in batch:
+                    sub.queue.task_done()

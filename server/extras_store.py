@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -112,8 +112,13 @@ class ExtrasStore:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        # Windows not ended a day before they were read, by integration: every inbound message
+        # asks (about its own receipt time, a moment ago), so they are read once and dropped on
+        # every window write (all writes go through this store).
+        self._live_windows: dict[int, list[MaintenanceWindow]] | None = None
 
     def _write(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+        self._live_windows = None
         self.db.execute("BEGIN IMMEDIATE")
         try:
             cursor = self.db.execute(sql, params)
@@ -173,14 +178,14 @@ class ExtrasStore:
 
     def in_window(self, integration_id: int, now: datetime) -> bool:
         """Whether a window of this integration covers `now` (stored times are UTC ISO)."""
-        return any(w.active(now) for w in self._current(integration_id, now))
-
-    def _current(self, integration_id: int, now: datetime) -> list[MaintenanceWindow]:
-        rows = self.db.query(
-            "SELECT * FROM maintenance_windows WHERE integration_id = ? AND end_at > ?",
-            [integration_id, iso(now)],
-        )
-        return [_window(r) for r in rows]
+        if self._live_windows is None:
+            live: dict[int, list[MaintenanceWindow]] = {}
+            since = iso(now - timedelta(days=1))
+            rows = self.db.query("SELECT * FROM maintenance_windows WHERE end_at > ?", [since])
+            for window in map(_window, rows):
+                live.setdefault(window.integration_id, []).append(window)
+            self._live_windows = live
+        return any(w.active(now) for w in self._live_windows.get(integration_id, ()))
 
     # ---- heartbeats ------------------------------------------------------------------------
 

@@ -150,6 +150,8 @@ class Scheduler:
 
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""
+        if not self._store.has_work(alert_id):
+            return  # no write transaction for the common case: an alert nobody is paged for
         now = self._clock()
         with self._store.transaction() as db:
             state = self._store.escalation(alert_id)

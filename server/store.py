@@ -327,17 +327,18 @@ class Store:
         decided = classify(decision, None if live is None else live.id, suppressed=suppressed)
         status, action, reason = decided.status, decided.action, decided.reason
         alert_id: int | None = None
+        alert_status, title = "open", decision.title  # what the alert is after this message
         if decided.change == "open":
             alert_id = self._open_alert(message, decision, message_id)
         elif live is not None and decided.change == "append":
-            alert_id = live.id
+            alert_id, alert_status, title = live.id, live.status, live.title
             self.db.execute(
                 """UPDATE alerts SET append_count = append_count + 1, updated_at = ?
                    WHERE id = ?""",
                 [iso(now), alert_id],
             )
         elif live is not None and decided.change == "close":
-            alert_id = live.id
+            alert_id, alert_status, title = live.id, "closed", live.title
             self.db.execute(
                 """UPDATE alerts SET status = 'closed', closed_at = ?, updated_at = ?
                    WHERE id = ?""",
@@ -346,7 +347,19 @@ class Store:
         if alert_id is not None:
             kind = _CHANGE_KINDS[decided.change]
             self._timeline(alert_id, now, kind, reason, message_id)
-            changes.append(self._change(alert_id, kind, now, message_id))
+            source_name = decision.source_name or ""  # set whenever an alert changes
+            changes.append(
+                AlertChange(
+                    kind=kind,
+                    alert_id=alert_id,
+                    integration_id=message.integration_id,
+                    source_name=source_name,
+                    status=alert_status,
+                    title=title,
+                    at=now,
+                    message_id=message_id,
+                )
+            )
         self.db.execute(
             """INSERT INTO inbound_messages (message_id, integration_id, received_at, status,
                action, alert_id, source_name, source_id, reason, content_type, raw_body,

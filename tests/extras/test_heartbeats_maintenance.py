@@ -177,3 +177,33 @@ async def test_a_missed_heartbeat_inside_a_window_is_suppressed(
     assert await open_alerts(app, hb["id"]) == []
     log = (await app.admin_get("/api/v1/inbound", integration_id=hb["id"]))["items"]
     assert [m["status"] for m in log] == ["suppressed"]
+
+
+async def test_window_changes_count_from_the_very_next_message(
+    app: InProcess, clock: MovableClock
+) -> None:
+    """Adding, ending early and deleting a window each apply to the next message at once."""
+    desk = await app.add("desk")
+    windows = f"/api/v1/integrations/{desk['id']}/maintenance"
+    assert (await app.client.post(desk["inbound_path"], content=FLIC_ON)).json()["action"] == "open"
+    await app.client.post(desk["inbound_path"], content=FLIC_OFF)
+
+    made = await app.client.post(windows, json={"duration_s": 600}, headers=app.admin_headers)
+    inside = await app.client.post(desk["inbound_path"], content=FLIC_ON)
+    ended = await app.client.put(
+        f"{windows}/{made.json()['id']}",
+        json={"end_at": clock.advance(1).isoformat()},
+        headers=app.admin_headers,
+    )
+    after_end = await app.client.post(desk["inbound_path"], content=FLIC_ON)
+    await app.client.post(desk["inbound_path"], content=FLIC_OFF)
+    again = await app.client.post(windows, json={"duration_s": 600}, headers=app.admin_headers)
+    inside_again = await app.client.post(desk["inbound_path"], content=FLIC_ON)
+    deleted = await app.client.delete(f"{windows}/{again.json()['id']}", headers=app.admin_headers)
+    after_delete = await app.client.post(desk["inbound_path"], content=FLIC_ON)
+
+    assert (made.status_code, ended.status_code, deleted.status_code) == (201, 200, 204)
+    assert inside.json()["status"] == "suppressed"
+    assert (after_end.json()["status"], after_end.json()["action"]) == ("mapped", "open")
+    assert inside_again.json()["status"] == "suppressed"
+    assert (after_delete.json()["status"], after_delete.json()["action"]) == ("mapped", "open")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from server.events import AlertChange
 from tests.server.conftest import InProcess, in_process
@@ -73,6 +76,56 @@ async def test_subscribers_get_every_change_in_order_and_a_failing_one_harms_not
     assert seen[3].message_id == closed["message_id"]
     assert seen[0].title == "desk pressed"
     assert seen[0].source_name == "desk"
+
+
+async def test_a_batch_subscriber_gets_bursts_as_lists_in_commit_order(inproc: InProcess) -> None:
+    batches: list[list[AlertChange]] = []
+    calls = 0
+
+    async def remember(changes: list[AlertChange]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("subscriber bug")  # logged; the next changes still arrive
+        batches.append(changes)
+
+    inproc.ctx.events.subscribe_batch("batch", remember)
+    path = (await inproc.add())["inbound_path"]
+    await post(inproc, path, ON.replace("desk", "lost"))
+    await inproc.ctx.events.drain()
+    bodies = [ON.replace("desk", f"room-{i}") for i in range(30)]
+    answers = await asyncio.gather(*(post(inproc, path, body) for body in bodies))
+    await inproc.ctx.events.drain()
+
+    delivered = [change for batch in batches for change in batch]
+    by_alert_id = sorted(range(30), key=lambda i: int(str(answers[i]["alert_id"])))
+    assert [c.source_name for c in delivered] == [f"room-{i}" for i in by_alert_id]
+    assert [c.alert_id for c in delivered] == sorted(c.alert_id for c in delivered)
+    assert {c.kind for c in delivered} == {"open"}
+    assert len(delivered) == 30
+    assert len(batches) < 30  # a burst arrives in fewer calls than changes
+
+
+async def test_a_bug_in_the_webhook_path_is_a_logged_500_and_stores_nothing(
+    inproc: InProcess, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = (await inproc.add())["inbound_path"]
+    check = inproc.ctx.limiter.check
+
+    def broken(integration_id: int) -> float:
+        raise RuntimeError("limiter bug")
+
+    monkeypatch.setattr(inproc.ctx.limiter, "check", broken)
+    failed = await inproc.client.post(path, content=ON)
+    monkeypatch.setattr(inproc.ctx.limiter, "check", check)
+    fine = await post(inproc, path, ON)
+
+    assert failed.status_code == 500
+    assert "not accepted" in failed.json()["detail"]
+    assert "limiter bug" in caplog.text
+    assert path.rsplit("/", 1)[1] not in caplog.text  # the token stays out of the log
+    log = await inproc.admin_get("/api/v1/inbound")
+    assert [m["message_id"] for m in log["items"]] == [fine["message_id"]]
 
 
 async def test_a_flood_gets_429_with_retry_after_and_others_are_untouched(tmp_path: Path) -> None:
