@@ -41,6 +41,8 @@ def parse_body(raw: bytes, content_type: str = "") -> ParsedBody:
         raise BodyError("multipart bodies are not supported: send JSON, form fields or key lines")
     # Sniff before trusting the media type: `curl -d '{...}'` labels JSON as a form.
     looks_structured = stripped[0] in '{["\u201c'
+    if stripped[0] == '"' and (lines := braced_key_lines(stripped)) is not None:
+        return ParsedBody(lines, "json" if media.endswith("json") else "flic-text")
     if media == "application/x-www-form-urlencoded" and not looks_structured:
         return ParsedBody(_first_of(stripped, parse_form, parse_key_lines), "form")
     if stripped[0] in "{[" or media.endswith("json"):
@@ -91,6 +93,26 @@ def parse_form(text: str) -> dict[str, Any]:
     except ValueError as exc:
         raise BodyError(f"invalid form body: {exc}") from exc
     return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_STRICT_JSON = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def braced_key_lines(text: str) -> dict[str, Any] | None:
+    """Key lines that are a JSON object once wrapped in braces, read by the C JSON parser.
+
+    The Flic guide's own bodies (`"flic_nameId": "desk", "flic_state": "On",`) are; for those
+    this gives what `parse_key_lines` gives, only faster. None for anything else.
+    """
+    try:
+        value = _STRICT_JSON.decode("{" + text.rstrip().rstrip(",") + "}")
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def parse_key_lines(text: str) -> dict[str, Any]:

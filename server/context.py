@@ -63,7 +63,9 @@ class AppContext:
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
     maintenance_checks: list[MaintenanceCheck] = field(default_factory=list)
-    _mappings: OrderedDict[tuple[int, str], CompiledMapping] = field(default_factory=OrderedDict)
+    _mappings: OrderedDict[tuple[int, datetime], CompiledMapping] = field(
+        default_factory=OrderedDict
+    )
 
     def add_task(self, name: str, factory: TaskFactory) -> None:
         """Run `factory()` as a named task from startup to shutdown (restarted on crash)."""
@@ -73,7 +75,7 @@ class AppContext:
 
     def compiled_mapping(self, integration: Integration) -> CompiledMapping:
         """The integration's compiled mapping, cached per (id, updated_at)."""
-        key = (integration.id, integration.updated_at.isoformat())
+        key = (integration.id, integration.updated_at)
         found = self._mappings.get(key)
         if found is None:
             found = compile_mapping(integration.mapping)

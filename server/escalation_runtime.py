@@ -130,10 +130,13 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     def apply(changes: list[AlertChange]) -> bool:
         """Start or stop escalations for committed changes (database thread); True if started."""
         started = False
+        policies: dict[int, int | None] = {}  # each integration's policy, read once a burst
         for change in changes:
             try:
                 if change.kind == "open":
-                    policy = policy_id(change.integration_id)
+                    if change.integration_id not in policies:
+                        policies[change.integration_id] = policy_id(change.integration_id)
+                    policy = policies[change.integration_id]
                     if policy is not None:
                         scheduler.alert_opened(change.alert_id, policy)
                         started = True

@@ -169,6 +169,63 @@ class Filter:
     keep: bool
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# Names Jinja2 reads as literals or special variables, never as a context key.
+_JINJA_NAMES = frozenset(
+    [
+        "true",
+        "false",
+        "none",
+        "True",
+        "False",
+        "None",
+        "self",
+        "loop",
+        "caller",
+        "varargs",
+        "kwargs",
+        "super",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A title or description template: sandboxed Jinja2, with a shortcut for the usual shape.
+
+    Most templates are text with `{{ name }}` placeholders (the Flic one is
+    `{{ flic_nameId }} pressed`). Those are filled in directly when every name is a text value
+    of the context, which gives what Jinja2 would; anything else is rendered by Jinja2.
+    """
+
+    jinja: jinja2.Template
+    pieces: tuple[str, ...] | None  # text, name, text, name, ..., text; None: Jinja2 only
+
+    @classmethod
+    def compile(cls, source: str) -> Template:
+        # As Jinja2 reads it: every line break is "\n" and one at the very end is dropped.
+        lines = _LINE_BREAK.split(source)
+        if lines[-1] == "":
+            del lines[-1]
+        pieces = tuple(_PLACEHOLDER.split("\n".join(lines)))
+        simple = not any(mark in text for text in pieces[::2] for mark in ("{{", "{%", "{#"))
+        simple = simple and not _JINJA_NAMES.intersection(pieces[1::2])
+        return cls(_ENV.from_string(source), pieces if simple else None)
+
+    def render(self, context: AbcMapping[str, Any]) -> str:
+        pieces = self.pieces
+        if pieces is not None:
+            values = [context.get(name) for name in pieces[1::2]]
+            texts = [value for value in values if type(value) is str]
+            if len(texts) == len(values):
+                out = [pieces[0]]
+                for value, text in zip(texts, pieces[2::2], strict=True):
+                    out += (value, text)
+                return "".join(out)
+        return self.jinja.render(context)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledMapping:
     source_name: FieldRef
@@ -176,8 +233,8 @@ class CompiledMapping:
     status: FieldRef
     open_when: Condition
     close_when: Condition | None
-    title: jinja2.Template
-    description: jinja2.Template
+    title: Template
+    description: Template
     filters: tuple[Filter, ...]
 
 
@@ -212,8 +269,8 @@ def compile_mapping(spec: MappingSpec | AbcMapping[str, Any]) -> CompiledMapping
         status=_field_ref(spec.status),
         open_when=_condition(spec.open_when),
         close_when=_condition(spec.close_when) if spec.close_when is not None else None,
-        title=_ENV.from_string(spec.title),
-        description=_ENV.from_string(spec.description),
+        title=Template.compile(spec.title),
+        description=Template.compile(spec.description),
         filters=tuple(Filter(parse_path(f.field), _compile(f.regex), f.keep) for f in spec.filters),
     )
 

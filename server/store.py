@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +42,7 @@ from server.models import (
 )
 from server.policy import Outcome, classify
 
+log = logging.getLogger(__name__)
 _CHANGE_KINDS: dict[str, ChangeKind] = {"open": "open", "append": "append", "close": "close"}
 
 __all__ = [
@@ -73,6 +75,14 @@ class InboundJob:
     http_status: int = 202
     suppressed: bool = False
     window_checks: tuple[WindowCheck, ...] = ()
+
+    def parts(self) -> tuple[InboundMessage, Decision, int, bool]:
+        """`_record`'s arguments: message, decision, HTTP status, suppressed (windows asked)."""
+        message = self.message
+        suppressed = self.suppressed or any(
+            check(message.integration_id, message.received_at) for check in self.window_checks
+        )
+        return message, self.decision, self.http_status, suppressed
 
 
 class Store:
@@ -268,7 +278,16 @@ class Store:
         committed alone. A job that fails is rolled back to its savepoint and its exception
         stands in its place. When the transaction itself is lost (COMMIT fails, or an I/O error
         made SQLite roll it back) this raises and none of the jobs is stored.
+
+        The savepoints cost two statements a job, so a batch is first written without them;
+        only when one of its jobs fails is it rolled back and written again with them.
         """
+        if len(jobs) > 1:
+            try:
+                with self.transaction():
+                    return [self._record(*job.parts()) for job in jobs]
+            except Exception:
+                log.debug("a job of a batch of %d failed: writing it job by job", len(jobs))
         results: list[InboundResult | Exception] = []
         with self.transaction():
             for job in jobs:
@@ -296,11 +315,7 @@ class Store:
     def _in_savepoint(self, job: InboundJob) -> InboundResult:
         self.db.execute("SAVEPOINT inbound")
         try:
-            message = job.message
-            suppressed = job.suppressed or any(
-                check(message.integration_id, message.received_at) for check in job.window_checks
-            )
-            result = self._record(message, job.decision, job.http_status, suppressed)
+            result = self._record(*job.parts())
         except BaseException:
             if self.db.conn.in_transaction:
                 try:

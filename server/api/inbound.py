@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -42,8 +43,30 @@ def outcome_body(outcome: InboundOutcome) -> dict[str, Any]:
     return body
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class Answer(JSONResponse):
+    """`JSONResponse` with one shared encoder (`json.dumps` with options builds one a call)."""
+
+    def render(self, content: Any) -> bytes:
+        return _JSON.encode(content).encode()
+
+
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    return Answer({"detail": detail}, status_code=status, headers=headers)
+
+
+_WANTED = frozenset((b"content-type", b"content-length", b"idempotency-key"))
+
+
+def webhook_headers(scope: Scope) -> dict[bytes, str]:
+    """The headers the webhook reads, in one pass (the first of each; ASGI names are lower case)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
 
 
 @router.post("/inbound/{token}", status_code=202, tags=["inbound"])
@@ -104,37 +127,47 @@ async def handle_inbound(ctx: AppContext, token: str, request: Request) -> JSONR
             f"too many messages for integration {integration.id}; retry later",
             {"Retry-After": retry_after_header(wait_s)},
         )
-    key = request.headers.get("idempotency-key")
+    headers = webhook_headers(request.scope)
+    key = headers.get(b"idempotency-key")
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
         return _error(400, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-    content_type = request.headers.get("content-type", "")
+    content_type = headers.get(b"content-type", "")
     limit = ctx.config.server.inbound_max_body_bytes
     try:
-        raw, too_large = await read_limited(request, limit)
+        raw, too_large = await read_limited(request, limit, headers.get(b"content-length"))
     except ClientDisconnect:
         # Nothing was accepted, so nothing is logged: the sender never got an answer.
         ctx.metrics.inc("alert_server_inbound_rejected_total", reason="client_disconnected")
         return _error(400, "the client disconnected before the whole body arrived")
     if too_large:
         outcome = await record_too_large(ctx, integration, raw, content_type, limit)
-        return JSONResponse(outcome_body(outcome), status_code=413)
+        return Answer(outcome_body(outcome), status_code=413)
     handler = ctx.inbound_handlers.get(integration.kind)
     if handler is not None:  # a kind with its own wire format (PagerDuty, Alertmanager, ...)
         response: JSONResponse = await handler(ctx, integration, raw, content_type, key)
         return response
     outcome = await accept(ctx, integration, raw, content_type, idempotency_key=key)
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome_body(outcome), status_code=outcome.http_status, headers=headers)
+    replayed = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return Answer(outcome_body(outcome), status_code=outcome.http_status, headers=replayed)
 
 
-async def read_limited(request: Request, limit: int) -> tuple[bytes, bool]:
+async def read_limited(
+    request: Request, limit: int, declared: str | None = None
+) -> tuple[bytes, bool]:
     """The body, or its first bytes and True once it passes `limit` (Content-Length first)."""
-    declared = request.headers.get("content-length")
+    if declared is None:
+        declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return b"", True
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:  # straight from ASGI `receive` (what `request.stream()` does, minus its layers)
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:

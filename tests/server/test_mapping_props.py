@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.bodies import BodyError, parse_body, parse_key_lines
+from server.bodies import BodyError, _KeyLines, braced_key_lines, parse_body, parse_key_lines
 from server.mapping import (
+    _ENV,
     FLIC_DEFAULT_MAPPING,
     MappingError,
+    Template,
     compile_mapping,
     decide,
     lookup,
@@ -220,3 +223,87 @@ def test_the_rate_limiter_never_allows_more_than_burst_plus_refill(
     assert allowed <= burst + rate * now_s + 1e-6
     if all(gap == 0 for gap in gaps):
         assert allowed == min(burst, len(gaps))
+
+
+# The shortcuts on the hot path must answer exactly what the general code answers.
+
+key_line_texts = st.lists(
+    st.tuples(st.text(max_size=6), json_values), min_size=1, max_size=5
+).flatmap(
+    lambda pairs: st.tuples(
+        st.just(pairs),
+        st.lists(st.sampled_from([", ", ",", ",\n", " ,\r\n", "\n", " "]), min_size=len(pairs)),
+        st.sampled_from(["", ",", ",,", " , ", "\n"]),
+        st.sampled_from([": ", ":", " : ", ":\n", "\n:", "="]),
+    )
+)
+
+
+@settings(max_examples=300)
+@given(parts=key_line_texts)
+def test_key_lines_read_by_json_are_what_the_tolerant_reader_reads(
+    parts: tuple[list[tuple[str, Any]], list[str], str, str],
+) -> None:
+    pairs, seps, tail, colon = parts
+    text = (
+        "".join(
+            json.dumps(k) + colon + json.dumps(v) + sep
+            for (k, v), sep in zip(pairs, seps, strict=False)
+        ).rstrip(",\n ")
+        + tail
+    )
+    fast = braced_key_lines(text)
+    try:
+        tolerant: Any = _KeyLines(text).parse()
+    except BodyError:
+        tolerant = None
+    if fast is not None and tolerant is not None:
+        assert fast == tolerant
+    if fast is not None:  # what the server uses: the shortcut, whatever the content type
+        for ctype in ("application/json", "text/plain", ""):
+            assert parse_body(text.encode(), ctype).payload == fast
+
+
+def test_the_guide_body_takes_the_json_shortcut_and_odd_ones_the_reader() -> None:
+    guide = '"flic_nameId": "desk", "flic_state": "On", "info": "Desk",'
+    assert braced_key_lines(guide) == {"flic_nameId": "desk", "flic_state": "On", "info": "Desk"}
+    for odd in ('"a": NaN,', '"a": 1\n"b": 2', '"a" = "x"', '"a": On'):
+        assert braced_key_lines(odd) is None
+    assert parse_body(b'"a": NaN,', "application/json").payload == {"a": "NaN"}
+    assert parse_body(b'"a": 1\n"b": 2', "").payload == {"a": 1, "b": 2}
+
+
+template_sources = st.lists(
+    st.sampled_from(
+        ["{{ name }}", "{{x}}", "{{ true }}", "{{ none }}", "{{ loop }}", "{{ range }}"]
+    )
+    | st.sampled_from(["{{ name|upper }}", "{% if x %}X{% endif %}", "{# c #}", "{{- x -}}"])
+    | st.text(alphabet="ab {}%#-\n", max_size=6),
+    max_size=5,
+).map("".join)
+template_values = (
+    st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2)
+)
+
+
+@settings(max_examples=400)
+@given(
+    source=template_sources,
+    context=st.dictionaries(
+        st.sampled_from(["name", "x", "true", "none", "loop", "range"]), template_values
+    ),
+)
+def test_a_template_renders_as_jinja_renders_it(source: str, context: dict[str, Any]) -> None:
+    try:
+        expected = _ENV.from_string(source).render(context)
+    except jinja2.TemplateError:
+        return  # not a template the mapping validator would accept
+    assert Template.compile(source).render(context) == expected
+
+
+def test_the_flic_templates_take_the_shortcut() -> None:
+    title = Template.compile(FLIC_DEFAULT_MAPPING["title"])
+    assert title.pieces == ("", "flic_nameId", " pressed")
+    assert title.render({"flic_nameId": "desk"}) == "desk pressed"
+    assert title.render({"flic_nameId": 7}) == "7 pressed"  # not text: Jinja2 renders it
+    assert Template.compile("{% if a %}x{% endif %}").pieces is None
