@@ -1,7 +1,8 @@
 """Alert changes to MQTT: retained `{base}/alerts/{source_name}` and `{base}/alerts/events`.
 
-Each change is first stored in the durable `mqtt_queue` table, then published in order with
-QoS 1 and deleted once the broker acknowledged it.
+Each change's messages are stored in the durable `mqtt_queue` table by the transaction that
+makes the change, then published in order with QoS 1 and deleted once the broker acknowledged
+them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from server.events import AlertChange
 from server.metrics import Sample
 from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
 from server.mqtt_config import MqttSection
-from server.mqtt_queue import OutgoingMessage, enqueue, failed, oldest, pending, remove
+from server.mqtt_queue import OutgoingMessage, failed, insert, oldest, pending, remove
 from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,16 @@ class AlertMqttPublisher:
         self._wake = asyncio.Event()
         self.heartbeat = Heartbeat("mqtt-publisher")  # beaten each time round the drain loop
 
+    def store_change(self, change: AlertChange) -> None:
+        """The store's change hook: queue the messages in the transaction that makes the change.
+
+        So a change is never committed without its MQTT messages, even if the server dies a
+        moment after the commit.
+        """
+        insert(self._ctx.store.db, alert_messages(change, self._base), self._ctx.clock())
+
     async def on_change(self, change: AlertChange) -> None:
-        """The AlertChange subscriber: on disk first, the drain loop publishes."""
-        messages = alert_messages(change, self._base)
-        await self._ctx.db.run(enqueue, self._ctx.store.db, messages, self._ctx.clock())
+        """The AlertChange subscriber (after the commit): wake the drain loop."""
         self._wake.set()
 
     async def run(self) -> None:
@@ -177,6 +184,7 @@ def mqtt_plugin(app: FastAPI, ctx: AppContext) -> None:
     publisher = AlertMqttPublisher(ctx, section)
     app.state.mqtt_publisher = publisher
     app.state.heartbeats.append(publisher.heartbeat)
+    ctx.store.change_hooks.append(publisher.store_change)
     ctx.events.subscribe("mqtt", publisher.on_change)
     ctx.add_task("mqtt-publisher", publisher.run)
 

@@ -46,20 +46,14 @@ class OutgoingMessage:
     retain: bool
 
 
-def enqueue(db: sqlite_utils.Database, messages: list[OutgoingMessage], now: datetime) -> None:
-    """Store `messages` in one durable transaction, in order."""
+def insert(db: sqlite_utils.Database, messages: list[OutgoingMessage], now: datetime) -> None:
+    """Add `messages` in order inside the caller's transaction (they commit with it)."""
     created = now.astimezone(UTC).isoformat()
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for m in messages:
-            db.execute(
-                "INSERT INTO mqtt_queue (topic, payload, retain, created_at) VALUES (?, ?, ?, ?)",
-                [m.topic, m.payload, int(m.retain), created],
-            )
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    for m in messages:
+        db.execute(
+            "INSERT INTO mqtt_queue (topic, payload, retain, created_at) VALUES (?, ?, ?, ?)",
+            [m.topic, m.payload, int(m.retain), created],
+        )
 
 
 def oldest(db: sqlite_utils.Database, limit: int = 100) -> list[QueuedMessage]:

@@ -92,6 +92,9 @@ class Store:
         self.db = db
         # token_hash -> live integration, filled and emptied only on the database thread.
         self._by_token: dict[str, Integration] = {}
+        # Called with each AlertChange inside the transaction that makes it (database thread),
+        # so what they write commits with the change or not at all (the MQTT queue does).
+        self.change_hooks: list[Callable[[AlertChange], None]] = []
 
     def close(self) -> None:
         self.db.conn.close()
@@ -364,15 +367,17 @@ class Store:
             self._timeline(alert_id, now, kind, reason, message_id)
             source_name = decision.source_name or ""  # set whenever an alert changes
             changes.append(
-                AlertChange(
-                    kind=kind,
-                    alert_id=alert_id,
-                    integration_id=message.integration_id,
-                    source_name=source_name,
-                    status=alert_status,
-                    title=title,
-                    at=now,
-                    message_id=message_id,
+                self._made(
+                    AlertChange(
+                        kind=kind,
+                        alert_id=alert_id,
+                        integration_id=message.integration_id,
+                        source_name=source_name,
+                        status=alert_status,
+                        title=title,
+                        at=now,
+                        message_id=message_id,
+                    )
                 )
             )
         self.db.execute(
@@ -448,6 +453,20 @@ class Store:
             "INSERT INTO alert_events (alert_id, at, kind, detail, message_id) VALUES (?,?,?,?,?)",
             [alert_id, iso(at), kind, detail, message_id],
         )
+
+    def _made(self, change: AlertChange) -> AlertChange:
+        """Run the change hooks in the current transaction; a failing hook is logged, not fatal.
+
+        Unless the failure rolled the transaction back: then the change is not made either.
+        """
+        for hook in self.change_hooks:
+            try:
+                hook(change)
+            except Exception:
+                if not self.db.conn.in_transaction:
+                    raise
+                log.exception("change hook %r failed on alert %d", hook, change.alert_id)
+        return change
 
     def _change(
         self, alert_id: int, kind: ChangeKind, at: datetime, message_id: str | None
@@ -558,7 +577,7 @@ class Store:
                 [iso(now), iso(now), alert_id],
             )
             self._timeline(alert_id, now, "acknowledge", f"acknowledged by {by}", None)
-            return self._change(alert_id, "acknowledge", now, None)
+            return self._made(self._change(alert_id, "acknowledge", now, None))
 
     def close_alert(self, alert_id: int, now: datetime, by: str = "admin") -> AlertChange:
         """Open or acknowledged → closed."""
@@ -571,7 +590,7 @@ class Store:
                 [iso(now), iso(now), alert_id],
             )
             self._timeline(alert_id, now, "close", f"closed by {by}", None)
-            return self._change(alert_id, "close", now, None)
+            return self._made(self._change(alert_id, "close", now, None))
 
 
 def _same_token(stored: str, given: str) -> bool:

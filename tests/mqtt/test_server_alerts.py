@@ -11,8 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.app import close_app, create_app
+from server.bodies import parse_body
+from server.config import load_config
 from server.events import AlertChange
+from server.mapping import FLIC_DEFAULT_MAPPING, compile_mapping, decide
 from server.mqtt import alert_messages
+from server.mqtt_queue import oldest
+from server.store import InboundMessage
 from tests.server.conftest import RunningServer, add_integration
 from tests.support.mosquitto import Mosquitto, Recorder, retained
 from tests.support.procs import wait_until
@@ -54,6 +60,39 @@ def test_a_change_is_a_retained_state_and_an_event() -> None:
         "at": "2026-11-26T07:00:00.123Z",
         "message_id": "m-1",
     }
+
+
+def test_an_alert_change_and_its_mqtt_messages_are_one_commit(tmp_path: Path) -> None:
+    """No moment exists where a change is stored and its messages are not (no loop runs here)."""
+    config = load_config(
+        env={"ALERT_SERVER_DATA_DIR": str(tmp_path), "ALERT_SERVER_MQTT_ENABLED": "true"}
+    )
+    app = create_app(config)
+    ctx = app.state.ctx
+    try:
+        now = datetime.now(UTC)
+        lobby = ctx.store.create_integration(
+            name="lobby", kind="flic", mapping=FLIC_DEFAULT_MAPPING, now=now
+        )
+        mapping = compile_mapping(lobby.mapping)
+        decision = decide(parse_body(ON.encode()).payload, mapping)
+        opened = ctx.store.record_inbound(InboundMessage(lobby.id, now, ON.encode(), ""), decision)
+        after_open = oldest(ctx.store.db)
+        ctx.store.acknowledge_alert(opened.outcome.alert_id, now, "alice")
+
+        def broken(change: AlertChange) -> None:
+            raise RuntimeError("hook bug")
+
+        ctx.store.change_hooks.insert(0, broken)  # a failing hook is logged; the rest still run
+        ctx.store.close_alert(opened.outcome.alert_id, now, "alice")
+        queued = oldest(ctx.store.db)
+        closed = ctx.store.get_alert(opened.outcome.alert_id)
+    finally:
+        close_app(app)
+    assert [m.topic for m in after_open] == ["flic/alerts/lobby", "flic/alerts/events"]
+    events = [json.loads(m.payload)["event"] for m in queued if m.topic.endswith("/events")]
+    assert events == ["opened", "acknowledged", "closed"]
+    assert closed.status == "closed"
 
 
 @pytest.fixture
