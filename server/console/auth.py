@@ -123,7 +123,7 @@ async def login(request: Request) -> Response:
             state.account_throttle.failed(account, now)
             return _login_page(request, next_path, "Wrong user name, email or password.", 401)
         who, user_id = found.name, found.user_id
-    session = state.sessions.create(who, now, user_id=user_id)
+    session = await ctx.db.run(state.sessions.create, who, now, user_id)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -142,7 +142,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request, session: Sess) -> Response:
     form = await request.form()
     check_csrf(form, request, session)
-    console_state(request).sessions.drop(session.session_id)
+    await get_ctx(request).db.run(console_state(request).sessions.drop, session.session_id)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -51,12 +51,12 @@ class ConsoleState:
     account_throttle: LoginThrottle
 
 
-def new_state() -> ConsoleState:
+def new_state(ctx: AppContext) -> ConsoleState:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     register_filters(templates.env)
     return ConsoleState(
         templates=templates,
-        sessions=SessionStore(),
+        sessions=SessionStore(ctx.store.db),
         throttle=LoginThrottle(),
         account_throttle=LoginThrottle(ACCOUNT_FAILURES_LIMIT, ACCOUNT_FAILURES_WINDOW_S),
     )
@@ -66,10 +66,18 @@ def console_state(request: Request) -> ConsoleState:
     return cast(ConsoleState, request.app.state.console)
 
 
-def current_session(request: Request) -> Session:
-    """FastAPI dependency: the logged-in session, else a redirect to the login page."""
+async def session_of(request: Request) -> Session | None:
+    """The session the request's cookie names, if it is live."""
     ctx = get_ctx(request)
-    session = console_state(request).sessions.find(request.cookies.get(SESSION_COOKIE), ctx.clock())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    return await ctx.db.run(console_state(request).sessions.find, cookie, ctx.clock())
+
+
+async def current_session(request: Request) -> Session:
+    """FastAPI dependency: the logged-in session, else a redirect to the login page."""
+    session = await session_of(request)
     if session is None:
         target = request.url.path
         if request.method == "GET" and request.url.query:

@@ -10,14 +10,14 @@ from fastapi.staticfiles import StaticFiles
 
 from server.api import passwords
 from server.console import alerts, auth, inbound, integrations, maintenance, people
-from server.console.core import STATIC_DIR, console_state, new_state, render
+from server.console.core import STATIC_DIR, new_state, render, session_of
 from server.console.sessions import ConsoleError, LoginRequiredError
 from server.context import AppContext
 
 
 def console_plugin(app: FastAPI, ctx: AppContext) -> None:
     """Serve the web console at `/` (it replaces any placeholder index page)."""
-    app.state.console = new_state()
+    app.state.console = new_state(ctx)
     before = len(app.router.routes)
     for module in (auth, alerts, inbound, integrations, maintenance, people):
         app.include_router(module.router)
@@ -39,9 +39,7 @@ async def _to_login(request: Request, exc: Exception) -> Response:
 
 async def _error_page(request: Request, exc: Exception) -> HTMLResponse:
     assert isinstance(exc, ConsoleError)
-    session = console_state(request).sessions.find(
-        request.cookies.get("console_session"), request.app.state.ctx.clock()
-    )
+    session = await session_of(request)
     return render(
         request, "console/error.html", session, status_code=exc.status, message=exc.message
     )

@@ -1,16 +1,22 @@
-"""Console sessions: an opaque cookie naming a server-side session that carries a CSRF token."""
+"""Console sessions: an opaque cookie naming a stored session that carries a CSRF token."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlite_utils
 from fastapi import Request
 from starlette.datastructures import FormData
 
 from server.errors import AlertServerError
+from server.migrations import Migration, sql_step
+from server.models import iso
 
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
@@ -37,18 +43,39 @@ class Session:
     expires_at: datetime
 
 
-@dataclass(slots=True)
-class SessionStore:
-    """Sessions of one app, in memory: a restart logs everyone out (the admin token stays)."""
+CONSOLE_MIGRATIONS: tuple[Migration, ...] = (
+    sql_step(
+        401,
+        "console_sessions",
+        """CREATE TABLE console_sessions (
+            id_hash TEXT PRIMARY KEY,
+            who TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+            csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL)""",
+        "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
+    ),
+)
 
-    ttl_s: float = SESSION_TTL_S
-    _sessions: dict[str, Session] = field(default_factory=dict)
+
+def _id_hash(session_id: str) -> str:
+    """What the database keeps of a session id: a copy of the database opens no session."""
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class SessionStore:
+    """Console sessions in the database: a restart keeps everyone logged in until expiry.
+
+    Call its methods on the database thread (`ctx.db.run`). Deleting a user ends their
+    sessions (the foreign key cascades).
+    """
+
+    def __init__(self, db: sqlite_utils.Database, ttl_s: float = SESSION_TTL_S) -> None:
+        self._db = db
+        self.ttl_s = ttl_s
 
     def create(self, who: str, now: datetime, user_id: int | None = None) -> Session:
-        self._forget_expired(now)
-        while len(self._sessions) >= MAX_SESSIONS:
-            oldest = min(self._sessions.values(), key=lambda s: s.created_at)
-            del self._sessions[oldest.session_id]
         session = Session(
             session_id=secrets.token_urlsafe(32),
             who=who,
@@ -57,27 +84,72 @@ class SessionStore:
             created_at=now,
             expires_at=now + timedelta(seconds=self.ttl_s),
         )
-        self._sessions[session.session_id] = session
+        with self._transaction():
+            self._db.execute("DELETE FROM console_sessions WHERE expires_at <= ?", [iso(now)])
+            self._db.execute(
+                """DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash
+                   FROM console_sessions ORDER BY created_at DESC LIMIT -1 OFFSET ?)""",
+                [MAX_SESSIONS - 1],
+            )
+            self._db.execute(
+                """INSERT INTO console_sessions (id_hash, who, user_id, csrf_token, created_at,
+                   expires_at) VALUES (?,?,?,?,?,?)""",
+                [
+                    _id_hash(session.session_id),
+                    who,
+                    user_id,
+                    session.csrf_token,
+                    iso(now),
+                    iso(session.expires_at),
+                ],
+            )
         return session
 
     def find(self, session_id: str | None, now: datetime) -> Session | None:
+        """The live session of this cookie value, or None (unknown, ended or expired)."""
         if not session_id:
             return None
-        session = self._sessions.get(session_id)
-        if session is None:
+        row = self._db.execute(
+            """SELECT who, user_id, csrf_token, created_at, expires_at FROM console_sessions
+               WHERE id_hash = ? AND expires_at > ?""",
+            [_id_hash(session_id), iso(now)],
+        ).fetchone()
+        if row is None:
             return None
-        if session.expires_at <= now:
-            del self._sessions[session_id]
-            return None
-        return session
+        who, user_id, csrf_token, created_at, expires_at = row
+        return Session(
+            session_id,
+            who,
+            user_id,
+            csrf_token,
+            datetime.fromisoformat(created_at),
+            datetime.fromisoformat(expires_at),
+        )
 
     def drop(self, session_id: str | None) -> None:
         if session_id:
-            self._sessions.pop(session_id, None)
+            with self._transaction():
+                self._db.execute(
+                    "DELETE FROM console_sessions WHERE id_hash = ?", [_id_hash(session_id)]
+                )
 
-    def _forget_expired(self, now: datetime) -> None:
-        for sid in [k for k, s in self._sessions.items() if s.expires_at <= now]:
-            del self._sessions[sid]
+    def count(self, now: datetime) -> int:
+        """Live sessions."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM console_sessions WHERE expires_at > ?", [iso(now)]
+        ).fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.conn.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
 
 @dataclass(slots=True)
