@@ -86,6 +86,7 @@ def bench_ingest(
         "connections": CONNECTIONS,
         "duration_s": duration_s,
         "requests": result["requests"],
+        "answered_2xx": result["requests"] - result["non_2xx"],
         "non_2xx": result["non_2xx"],
         "socket_errors": result["socket_errors"],
         "stored_in_inbound_log": stored,

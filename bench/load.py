@@ -53,7 +53,8 @@ def _run_wrk(
     wrk: str, url: str, connections: int, duration_s: float, threads: int
 ) -> dict[str, Any]:
     parts = urlsplit(url)
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{int(duration_s)}s", "--timeout", "10s"]
+    seconds = max(1, round(duration_s))
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     cmd += ["-s", str(LUA), f"{parts.scheme}://{parts.netloc}", "--", parts.path]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("WRK_JSON "))
