@@ -6,8 +6,9 @@ import asyncio
 import functools
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -57,6 +58,20 @@ def open_database(
         conn.close()
         raise
     return db
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One durable write transaction (BEGIN IMMEDIATE ... COMMIT) on an autocommit connection."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        # Also when COMMIT itself failed (disk full): never leave a transaction open.
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 class DbThread:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from server.database import write_transaction
 from server.migrations import Migration, sql_step
 from server.models import NotFoundError, iso, parse_at
 
@@ -119,15 +120,8 @@ class ExtrasStore:
 
     def _write(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         self._live_windows = None
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = self.db.execute(sql, params)
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.conn.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
-        return cursor
+        with write_transaction(self.db):
+            return self.db.execute(sql, params)
 
     # ---- maintenance windows ---------------------------------------------------------------
 

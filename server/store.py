@@ -15,14 +15,15 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
+from server.database import write_transaction
 from server.events import AlertChange, ChangeKind
 from server.mapping import Decision
 from server.models import (
@@ -99,18 +100,9 @@ class Store:
     def close(self) -> None:
         self.db.conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One durable write transaction (BEGIN IMMEDIATE ... COMMIT)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self.db.execute("COMMIT")
-        except BaseException:
-            # Also when COMMIT itself failed (disk full): never leave a transaction open.
-            if self.db.conn.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+        return write_transaction(self.db)
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,6 +12,7 @@ import sqlite_utils
 from fastapi import Request
 from starlette.datastructures import FormData
 
+from server.database import write_transaction
 from server.errors import AlertServerError
 from server.migrations import Migration, sql_step
 from server.models import iso
@@ -84,7 +83,7 @@ class SessionStore:
             created_at=now,
             expires_at=now + timedelta(seconds=self.ttl_s),
         )
-        with self._transaction():
+        with write_transaction(self._db):
             self._db.execute("DELETE FROM console_sessions WHERE expires_at <= ?", [iso(now)])
             self._db.execute(
                 """DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash
@@ -128,7 +127,7 @@ class SessionStore:
 
     def drop(self, session_id: str | None) -> None:
         if session_id:
-            with self._transaction():
+            with write_transaction(self._db):
                 self._db.execute(
                     "DELETE FROM console_sessions WHERE id_hash = ?", [_id_hash(session_id)]
                 )
@@ -139,17 +138,6 @@ class SessionStore:
             "SELECT COUNT(*) FROM console_sessions WHERE expires_at > ?", [iso(now)]
         ).fetchone()
         return int(row[0])
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.conn.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -67,16 +68,22 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-@pytest.fixture(scope="module")
-def alert_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertServer]:
-    """`python -m server run` on a free port, shared by one test module."""
-    root = tmp_path_factory.mktemp("alert-server")
+@contextmanager
+def running_server(root: Path) -> Iterator[AlertServer]:
+    """`python -m server run` on a free port with its data dir under `root`."""
     server = AlertServer(data_dir=root / "data", log_path=root / "server.log")
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def alert_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertServer]:
+    """One server shared by one test module."""
+    with running_server(tmp_path_factory.mktemp("alert-server")) as server:
+        yield server
 
 
 def admin_token(server: AlertServer) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, running_server
 from tests.e2e.programs import AlertServer
 
 pytestmark = pytest.mark.browser
@@ -18,12 +18,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[AlertServer]:
-    running = AlertServer(data_dir=tmp_path / "data", log_path=tmp_path / "server.log")
-    running.start()
-    try:
+    """A server of this test's own: the test restarts it."""
+    with running_server(tmp_path) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_login_outlives_a_restart_and_a_logout_ends_it(
