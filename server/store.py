@@ -1,30 +1,27 @@
-"""The only SQL for integrations, the inbound log, alerts and their timelines.
+"""The SQL of the inbound log, alerts and their timelines (integrations: `integrations_store`).
 
 Every method is synchronous and runs on the database thread (`DbThread.run`) or in the
-offline CLI (only `cached_integration` may run anywhere). Each write is one
-`BEGIN IMMEDIATE ... COMMIT`; with synchronous=FULL the commit is on disk when the method
-returns. Inbound messages are written in groups (`record_inbound_batch`: one savepoint per
-message, one commit for all). Methods that change an alert return the `AlertChange`s to
-publish once the caller holds the committed result.
+offline CLI. Each write is one `BEGIN IMMEDIATE ... COMMIT`; with synchronous=FULL the commit
+is on disk when the method returns. Inbound messages are written in groups
+(`record_inbound_batch`: one commit for all; a savepoint per message only when one fails).
+Methods that change an alert return the `AlertChange`s to publish once the caller holds the
+committed result; `change_hooks` see them inside the transaction.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from server.database import write_transaction
 from server.events import AlertChange, ChangeKind
+from server.integrations_store import IntegrationStore
 from server.mapping import Decision
 from server.models import (
     Alert,
@@ -36,10 +33,7 @@ from server.models import (
     NotFoundError,
     TimelineEntry,
     alert_from_row,
-    integration_from_row,
     iso,
-    new_token,
-    token_hash,
 )
 from server.policy import Outcome, classify
 
@@ -86,148 +80,14 @@ class InboundJob:
         return message, self.decision, self.http_status, suppressed
 
 
-class Store:
+class Store(IntegrationStore):
     """Typed access to the inbound pipeline's tables over one sqlite-utils Database."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-        # token_hash -> live integration, filled and emptied only on the database thread.
-        self._by_token: dict[str, Integration] = {}
+        super().__init__(db)
         # Called with each AlertChange inside the transaction that makes it (database thread),
         # so what they write commits with the change or not at all (the MQTT queue does).
         self.change_hooks: list[Callable[[AlertChange], None]] = []
-
-    def close(self) -> None:
-        self.db.conn.close()
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """One durable write transaction (BEGIN IMMEDIATE ... COMMIT)."""
-        return write_transaction(self.db)
-
-    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        try:
-            return next(iter(self.db.query(sql, params)), None)
-        except OverflowError:
-            return None  # an id beyond SQLite's 64-bit range names no row (404, not 500)
-
-    # ---- integrations ---------------------------------------------------------------------
-
-    def create_integration(
-        self,
-        *,
-        name: str,
-        kind: str,
-        mapping: dict[str, Any],
-        now: datetime,
-        sample_data: Any = None,
-        escalation_policy_id: int | None = None,
-    ) -> Integration:
-        token = new_token()
-        with self.transaction():
-            cursor = self.db.execute(
-                """INSERT INTO integrations (name, kind, token, token_hash, mapping, sample_data,
-                   escalation_policy_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)""",
-                [
-                    name,
-                    kind,
-                    token,
-                    token_hash(token),
-                    json.dumps(mapping),
-                    None if sample_data is None else json.dumps(sample_data),
-                    escalation_policy_id,
-                    iso(now),
-                    iso(now),
-                ],
-            )
-        return self.get_integration(int(cursor.lastrowid or 0))
-
-    def get_integration(self, integration_id: int) -> Integration:
-        row = self._one(
-            "SELECT * FROM integrations WHERE id = ? AND deleted_at IS NULL", [integration_id]
-        )
-        if row is None:
-            raise NotFoundError(f"integration {integration_id} does not exist")
-        return integration_from_row(row)
-
-    def list_integrations(self) -> list[Integration]:
-        rows = self.db.query("SELECT * FROM integrations WHERE deleted_at IS NULL ORDER BY id")
-        return [integration_from_row(r) for r in rows]
-
-    def find_integration_by_token(self, token: str) -> Integration | None:
-        """The live integration whose token this is; compared in constant time (then cached)."""
-        hashed = token_hash(token)
-        row = self._one(
-            "SELECT * FROM integrations WHERE token_hash = ? AND deleted_at IS NULL", [hashed]
-        )
-        if row is None or not _same_token(str(row["token"]), token):
-            return None
-        integration = integration_from_row(row)
-        self._by_token[hashed] = integration
-        return integration
-
-    def cached_integration(self, token: str) -> Integration | None:
-        """`find_integration_by_token` without SQL when it was looked up before (any thread).
-
-        None means "not cached", not "unknown": ask `find_integration_by_token` then. Every
-        change of an integration drops it from the cache before it is written.
-        """
-        found = self._by_token.get(token_hash(token))
-        if found is None or not _same_token(found.token, token):
-            return None
-        return found
-
-    def _forget(self, integration_id: int) -> None:
-        for key, integration in list(self._by_token.items()):
-            if integration.id == integration_id:
-                self._by_token.pop(key, None)
-
-    def update_integration(
-        self, integration_id: int, changes: dict[str, Any], now: datetime
-    ) -> Integration:
-        """Set some of name, mapping, sample_data, escalation_policy_id, maintenance_until."""
-        allowed = {"name", "mapping", "sample_data", "escalation_policy_id", "maintenance_until"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValueError(f"cannot change {sorted(unknown)}")
-        values: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key in ("mapping", "sample_data"):
-                value = None if value is None else json.dumps(value)
-            elif key == "maintenance_until":
-                value = None if value is None else iso(value)
-            values[key] = value
-        values["updated_at"] = iso(now)
-        assignments = ", ".join(f"{k} = :{k}" for k in values)
-        self._forget(integration_id)
-        with self.transaction():
-            self.get_integration(integration_id)
-            self.db.execute(
-                f"UPDATE integrations SET {assignments} WHERE id = :id",
-                {**values, "id": integration_id},
-            )
-        return self.get_integration(integration_id)
-
-    def rotate_token(self, integration_id: int, now: datetime) -> Integration:
-        """A new token; the old one answers 404 from now on."""
-        token = new_token()
-        self._forget(integration_id)
-        with self.transaction():
-            self.get_integration(integration_id)
-            self.db.execute(
-                "UPDATE integrations SET token = ?, token_hash = ?, updated_at = ? WHERE id = ?",
-                [token, token_hash(token), iso(now), integration_id],
-            )
-        return self.get_integration(integration_id)
-
-    def delete_integration(self, integration_id: int, now: datetime) -> None:
-        """Retire it: its token stops working; its log and alerts stay readable."""
-        self._forget(integration_id)
-        with self.transaction():
-            self.get_integration(integration_id)
-            self.db.execute(
-                "UPDATE integrations SET deleted_at = ?, token_hash = ? WHERE id = ?",
-                [iso(now), f"deleted:{integration_id}:{uuid.uuid4().hex}", integration_id],
-            )
 
     # ---- inbound --------------------------------------------------------------------------
 
@@ -583,10 +443,6 @@ class Store:
             )
             self._timeline(alert_id, now, "close", f"closed by {by}", None)
             return self._made(self._change(alert_id, "close", now, None))
-
-
-def _same_token(stored: str, given: str) -> bool:
-    return hmac.compare_digest(stored.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def _filters(**values: Any) -> tuple[str, list[Any]]:
