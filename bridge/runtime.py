@@ -24,7 +24,7 @@ from bridge.errors import BridgeError
 from bridge.health import health_monitor
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
-from bridge.outbox import Outbox
+from bridge.outbox import Outbox, OutboxStats
 from bridge.registry import ButtonRegistry
 from bridge.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 from bridge.sinks.base import Sink
@@ -308,6 +308,14 @@ class Runtime:
             len(self.sinks),
             ", ".join(s.name for s in self.supervisors) or "push only",
         )
+        for name, tstats in self.unconfigured_targets(self.clock()).items():
+            log.warning(
+                "outbox: %d pending and %d dead press(es) wait for target %r, which is no longer"
+                " under [[forward]]: add it back (same name) to deliver them",
+                tstats.pending,
+                tstats.dead,
+                name,
+            )
         stopper = asyncio.create_task(stop.wait(), name="stop")
         try:
             await asyncio.wait({web, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -333,6 +341,21 @@ class Runtime:
             await asyncio.sleep(0.02)
         self.notifier.ready(f"serving {self.config.listen_url}")
         await run_watchdog(self.notifier, heartbeats_fresh(self.heartbeats(), self.wedged_after_s))
+
+    def unconfigured_targets(self, now: datetime) -> dict[str, OutboxStats]:
+        """Targets no longer configured that still hold presses (pending or dead), by name.
+
+        Their rows are kept, never delivered elsewhere: put the target back under
+        `[[forward]]` (same `name`) and they go out in order.
+        """
+        configured = {sink.name for sink in self.sinks}
+        found: dict[str, OutboxStats] = {}
+        for name in self.outbox.targets():
+            if name not in configured:
+                tstats = self.outbox.stats(now, name)
+                if tstats.pending or tstats.dead:
+                    found[name] = tstats
+        return found
 
     def heartbeats(self) -> list[Heartbeat]:
         """Every loop the watchdog waits on: delivery, the MQTT link supervisor, health."""
@@ -369,6 +392,7 @@ class Runtime:
             targets.append(
                 {
                     "name": dispatcher.sink.name,
+                    "configured": True,
                     "pending": tstats.pending,
                     "dead": tstats.dead,
                     "delivered": tstats.delivered,
@@ -376,6 +400,18 @@ class Runtime:
                     if dispatcher.failing_since is None
                     else dispatcher.failing_since.isoformat(),
                     "last_error": dispatcher.last_error,
+                }
+            )
+        for name, tstats in self.unconfigured_targets(now).items():
+            targets.append(
+                {
+                    "name": name,
+                    "configured": False,
+                    "pending": tstats.pending,
+                    "dead": tstats.dead,
+                    "delivered": tstats.delivered,
+                    "failing_since": None,
+                    "last_error": None,
                 }
             )
         return {

@@ -157,3 +157,41 @@ def test_without_a_configured_token_one_is_made_private_and_kept(tmp_path: Path)
     token_file = tmp_path / "s" / "token"
     assert first.token == again.token == token_file.read_text().strip()
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+async def test_presses_for_a_target_taken_out_of_the_config_are_kept_and_shown(
+    tmp_path: Path,
+) -> None:
+    def runtime_with(*targets: str) -> Runtime:
+        config = parse_config(
+            {
+                "bridge": {"state_dir": str(tmp_path / "state"), "token": TOKEN},
+                "flicd": {"enabled": False},
+                "hub": {"enabled": False},
+                "forward": [{"url": f"http://127.0.0.1:9/{t}", "name": t} for t in targets],
+                "button": [{"address": "80:e4:da:71:23:45", "name": "front-desk"}],
+            }
+        )
+        return Runtime(config)
+
+    before = runtime_with("alerts", "old-pager")
+    pressed = await before.accept(
+        RawClick("80:e4:da:71:23:45", ClickType.SINGLE, "api", T0, event_id="press-1")
+    )
+    before.outbox.close()
+
+    after = runtime_with("alerts")
+    transport = httpx.ASGITransport(app=create_app(after))
+    async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
+        status = (await client.get("/api/status")).json()
+        page = (await client.get("/")).text
+    after.outbox.close()
+    back = runtime_with("alerts", "old-pager")
+    due = back.outbox.due("old-pager", back.clock())
+    back.outbox.close()
+
+    targets = {t["name"]: t for t in status["targets"]}
+    assert (targets["alerts"]["configured"], targets["alerts"]["pending"]) == (True, 1)
+    assert (targets["old-pager"]["configured"], targets["old-pager"]["pending"]) == (False, 1)
+    assert "not configured" in page
+    assert [d.event_id for d in due] == [pressed.event_id]  # put back, it goes out
