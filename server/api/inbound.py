@@ -105,7 +105,11 @@ class InboundFastPath:
             response = await self.on_storage_error(request, exc)
         except Exception:
             log.exception("inbound message failed (%s)", mask_path(scope["path"]))
-            response = _error(500, "internal error: the message was not accepted; retry")
+            response = _error(
+                500,
+                "internal error: the message may not be stored; retry it (with the same"
+                " Idempotency-Key a retry is never stored twice)",
+            )
         await response(scope, receive, send)
         if access_log.isEnabledFor(logging.INFO):
             log_request(scope, response.status_code, started)
