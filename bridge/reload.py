@@ -1,9 +1,10 @@
 """SIGHUP for `flic-bridge run`: which config changes apply live and which need a restart.
 
-Live: the `[[button]]` table (names, on/off, info, health overrides) and the `[health]`
-thresholds. Everything that opened a socket, a file or a connection at startup (listen
-address, state_dir, token, bridge name, sources, forward targets, MQTT) keeps its running
-value until a restart; `restart_changes` names those keys so the log can say so.
+Live: the `[[button]]` table (names, on/off, info, health overrides), the `[health]`
+thresholds and the `[[forward]]` targets (added, changed or removed). Everything else that
+opened a socket, a file or a connection at startup (listen address, state_dir, token, bridge
+name, sources, MQTT) keeps its running value until a restart; `restart_changes` names those
+keys so the log can say so.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ def restart_changes(old: Config, new: Config) -> list[str]:
             entry = f"[{section}] {_TOML_KEY.get((section, key), key)}"
             if after[key] != value and entry not in found:
                 found.append(entry)
-    if old.forward != new.forward:
-        found.append("[[forward]]")
     if old.health.enabled != new.health.enabled:
         found.append("[health] enabled")
     old_types = {b.address: b.click_types for b in old.buttons}
@@ -52,6 +51,8 @@ def live_changes(old: Config, new: Config) -> list[str]:
     found: list[str] = []
     if old.buttons != new.buttons:
         found.append("[[button]]")
+    if old.forward != new.forward:
+        found.append("[[forward]]")
     if replace(old.health, enabled=True) != replace(new.health, enabled=True):
         found.append("[health]")
     return found
@@ -59,7 +60,12 @@ def live_changes(old: Config, new: Config) -> list[str]:
 
 def in_force(old: Config, new: Config) -> Config:
     """The running config after a reload: `new`'s live parts on top of `old` (pure)."""
-    return replace(old, buttons=new.buttons, health=replace(new.health, enabled=old.health.enabled))
+    return replace(
+        old,
+        buttons=new.buttons,
+        forward=new.forward,
+        health=replace(new.health, enabled=old.health.enabled),
+    )
 
 
 def reload_runtime(runtime: Runtime) -> bool:
@@ -77,10 +83,13 @@ def reload_runtime(runtime: Runtime) -> bool:
             return False
         old = runtime.config
         restart, live = restart_changes(old, new), live_changes(old, new)
+        retargeted = runtime.retarget(new.forward)
         runtime.config = in_force(old, new)
         runtime.registry.reconfigure(runtime.config.buttons)
         runtime.health.settings = runtime.config.health
         log.info("config reloaded: %s", ", ".join(live) if live else "no live changes")
+        if retargeted:
+            log.info("config reload: targets %s", ", ".join(retargeted))
         if restart:
             log.warning(
                 "config reload: these changes take effect only after a restart: %s",

@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import uvicorn
 
 from bridge.clicks import forward_body, state_for
-from bridge.config import Config
+from bridge.config import Config, ForwardTarget
 from bridge.delivery import ATTEMPT_TIMEOUT_S, Dispatcher
 from bridge.errors import BridgeError
 from bridge.health import health_monitor
@@ -54,6 +54,10 @@ SeenListener = Callable[[ButtonSeen], None]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def http_sink(target: ForwardTarget) -> HttpSink:
+    return HttpSink(target.name, target.url, timeout_s=target.timeout_s)
 
 
 def bridge_token(config: Config) -> str:
@@ -124,11 +128,11 @@ class Runtime:
         self.started_at = clock()
         self.health = health_monitor(self)
         self._tasks: list[asyncio.Task[None]] = []
+        self._delivering: dict[str, asyncio.Task[None]] = {}  # target name -> its delivery loop
+        self._running = False
 
     def _default_sinks(self) -> list[Sink]:
-        sinks: list[Sink] = [
-            HttpSink(t.name, t.url, timeout_s=t.timeout_s) for t in self.config.forward
-        ]
+        sinks: list[Sink] = [http_sink(t) for t in self.config.forward]
         if self.config.mqtt.enabled:
             from bridge.mqtt_wiring import mqtt_sink
 
@@ -222,10 +226,56 @@ class Runtime:
 
     # --- running -----------------------------------------------------------------------------
 
-    def _spawn(self, name: str, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def _spawn(
+        self, name: str, make: Callable[[], Coroutine[Any, Any, None]]
+    ) -> asyncio.Task[None]:
         task = asyncio.create_task(self._keep_running(name, make), name=name)
         task.add_done_callback(self._task_done)
         self._tasks.append(task)
+        return task
+
+    def _deliver_to(self, dispatcher: Dispatcher) -> None:
+        name = dispatcher.sink.name
+        self._delivering[name] = self._spawn(f"deliver:{name}", dispatcher.run)
+
+    def retarget(self, forward: Sequence[ForwardTarget]) -> list[str]:
+        """SIGHUP with a new `[[forward]]` list: stop removed or changed targets, start new ones.
+
+        A changed target (same `name`, new url or timeout) restarts with its pending presses;
+        a removed one keeps them (see `unconfigured_targets`). A delivery cut off mid-way is
+        sent again later, with the same `Idempotency-Key`. Returns what changed, for the log.
+        """
+        old = {t.name: t for t in self.config.forward}
+        new = {t.name: t for t in forward}
+        changes: list[str] = []
+        for name, target in old.items():
+            if new.get(name) == target:
+                continue
+            changes.append(f"{name} {'changed' if name in new else 'removed'}")
+            for dispatcher in [d for d in self.dispatchers if d.sink.name == name]:
+                self.dispatchers.remove(dispatcher)
+                self.sinks.remove(dispatcher.sink)
+                task = self._delivering.pop(name, None)
+                if task is not None:
+                    task.cancel()
+                if self._running:
+                    closing = asyncio.create_task(dispatcher.sink.close(), name=f"close:{name}")
+                    closing.add_done_callback(self._task_done)
+                    self._tasks.append(closing)
+        for name, target in new.items():
+            if old.get(name) == target:
+                continue
+            if name not in old:
+                changes.append(f"{name} added")
+            sink = http_sink(target)
+            dispatcher = Dispatcher(
+                self.outbox, sink, clock=self.clock, rand=self.rand, metrics=self.metrics
+            )
+            self.sinks.append(sink)
+            self.dispatchers.append(dispatcher)
+            if self._running:
+                self._deliver_to(dispatcher)
+        return changes
 
     @staticmethod
     async def _keep_running(name: str, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -291,8 +341,9 @@ class Runtime:
         )
         for sink in self.sinks:
             await sink.start()
+        self._running = True
         for dispatcher in self.dispatchers:
-            self._spawn(f"deliver:{dispatcher.sink.name}", dispatcher.run)
+            self._deliver_to(dispatcher)
         for supervisor in self.supervisors:
             self._spawn(f"source:{supervisor.name}", supervisor.run)
         self._spawn("housekeeping", self._housekeeping)
@@ -340,7 +391,10 @@ class Runtime:
         while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
             await asyncio.sleep(0.02)
         self.notifier.ready(f"serving {self.config.listen_url}")
-        await run_watchdog(self.notifier, heartbeats_fresh(self.heartbeats(), self.wedged_after_s))
+        # The loops change on a reload ([[forward]]), so the list is taken anew each time.
+        await run_watchdog(
+            self.notifier, lambda: heartbeats_fresh(self.heartbeats(), self.wedged_after_s)()
+        )
 
     def unconfigured_targets(self, now: datetime) -> dict[str, OutboxStats]:
         """Targets no longer configured that still hold presses (pending or dead), by name.

@@ -60,11 +60,11 @@ address = "80:e4:da:71:23:45"
 FRONT_DESK = 'name = "front-desk"\non = ["single"]\noff = ["double"]\ninfo = "Desk"'
 
 
-def start(tmp_path: Path, config: Path, ns: NotifySocket) -> Proc:
+def start(tmp_path: Path, config: Path, ns: NotifySocket, **env: str) -> Proc:
     return Proc(
         python_module("bridge", "run", "--config", str(config), "--log-format", "json"),
         log_path=tmp_path / "bridge.log",
-        env={"NOTIFY_SOCKET": ns.path},
+        env={"NOTIFY_SOCKET": ns.path, **env},
     )
 
 
@@ -121,8 +121,61 @@ def test_sighup_renames_and_remaps_a_button_live_and_names_what_needs_a_restart(
         assert [b["name"] for b in status["buttons"]] == ["reception"]
     warnings = [m for m in logged(proc, "WARNING") if "after a restart" in m]
     prefix = "config reload: these changes take effect only after a restart: "
-    assert warnings == [prefix + "[bridge] listen, [[forward]]"]
-    assert "config reloaded: [[button]]" in logged(proc, "INFO")
+    assert warnings == [prefix + "[bridge] listen"]
+    assert "config reloaded: [[button]], [[forward]]" in logged(proc, "INFO")
+    assert "config reload: targets 127.0.0.1:" in " ".join(logged(proc, "INFO"))  # timeout_s
+
+
+def targets_text(tmp_path: Path, port: int, targets: dict[str, str]) -> str:
+    forward = "".join(f'[[forward]]\nname = "{n}"\nurl = "{u}"\n' for n, u in targets.items())
+    return config_text(tmp_path, port, "http://127.0.0.1:9/unused", FRONT_DESK, 10).replace(
+        '[[forward]]\nurl = "http://127.0.0.1:9/unused"\ntimeout_s = 10\n', forward
+    )
+
+
+def test_sighup_adds_moves_and_removes_webhook_targets_live(
+    tmp_path: Path, notify_socket: NotifySocket, receiver: Receiver
+) -> None:
+    other = Receiver().start()
+    port = free_port()
+    config = tmp_path / "bridge.toml"
+    config.write_text(targets_text(tmp_path, port, {"desk": receiver.url}))
+    watchdog = {
+        "WATCHDOG_USEC": str(int(INTERVAL_S * 2_000_000)),
+        "FLIC_BRIDGE_WEDGED_AFTER_S": "3",
+    }
+    proc = start(tmp_path, config, notify_socket, **watchdog)
+    try:
+        with running(proc):
+            notify_socket.wait_for("READY=1")
+            press(port, "front-desk")
+            forwarded(receiver, 1)
+            config.write_text(
+                targets_text(tmp_path, port, {"desk": receiver.url, "pager": other.url})
+            )
+            hang_up(proc, notify_socket, reloads=1)
+            press(port, "front-desk")  # to both now
+            forwarded(receiver, 2)
+            forwarded(other, 1)
+            config.write_text(targets_text(tmp_path, port, {"pager": receiver.url}))
+            hang_up(proc, notify_socket, reloads=2)
+            press(port, "front-desk")  # "pager" moved to the first receiver; "desk" is gone
+            forwarded(receiver, 3)
+            status = httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=10).json()
+            # "desk"'s delivery loop is gone: the watchdog must not wait for it (3 s + margin).
+            pings = notify_socket.count("WATCHDOG=1")
+            notify_socket.wait_for("WATCHDOG=1", times=pings + 1)
+            time.sleep(4)
+            notify_socket.wait_for("WATCHDOG=1", times=notify_socket.count("WATCHDOG=1") + 1)
+        assert len(other.bodies()) == 1
+        assert [t["name"] for t in status["targets"]] == ["pager"]
+        assert len({b["event_id"] for b in receiver.bodies()}) == 3
+        assert not [m for m in logged(proc, "WARNING") if "after a restart" in m]
+        infos = logged(proc, "INFO")
+        assert "config reload: targets pager added" in infos
+        assert "config reload: targets desk removed, pager changed" in infos
+    finally:
+        other.stop()
 
 
 def test_sighup_with_a_broken_file_logs_every_problem_and_keeps_running_on_the_old_config(
