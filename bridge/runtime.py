@@ -24,12 +24,13 @@ from bridge.errors import BridgeError
 from bridge.health import health_monitor
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
-from bridge.outbox import Outbox, OutboxStats
+from bridge.outbox import Outbox
 from bridge.registry import ButtonRegistry
 from bridge.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 from bridge.sinks.base import Sink
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
+from bridge.status import status_of, unconfigured_targets
 from bridge.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -359,7 +360,7 @@ class Runtime:
             len(self.sinks),
             ", ".join(s.name for s in self.supervisors) or "push only",
         )
-        for name, tstats in self.unconfigured_targets(self.clock()).items():
+        for name, tstats in unconfigured_targets(self, self.clock()).items():
             log.warning(
                 "outbox: %d pending and %d dead press(es) wait for target %r, which is no longer"
                 " under [[forward]]: add it back (same name) to deliver them",
@@ -396,21 +397,6 @@ class Runtime:
             self.notifier, lambda: heartbeats_fresh(self.heartbeats(), self.wedged_after_s)()
         )
 
-    def unconfigured_targets(self, now: datetime) -> dict[str, OutboxStats]:
-        """Targets no longer configured that still hold presses (pending or dead), by name.
-
-        Their rows are kept, never delivered elsewhere: put the target back under
-        `[[forward]]` (same `name`) and they go out in order.
-        """
-        configured = {sink.name for sink in self.sinks}
-        found: dict[str, OutboxStats] = {}
-        for name in self.outbox.targets():
-            if name not in configured:
-                tstats = self.outbox.stats(now, name)
-                if tstats.pending or tstats.dead:
-                    found[name] = tstats
-        return found
-
     def heartbeats(self) -> list[Heartbeat]:
         """Every loop the watchdog waits on: delivery, the MQTT link supervisor, health."""
         beats = [d.heartbeat for d in self.dispatchers]
@@ -427,62 +413,4 @@ class Runtime:
 
     def status(self) -> dict[str, Any]:
         """The body of `GET /api/status`."""
-        now = self.clock()
-        stats = self.outbox.stats(now)
-        sources: list[dict[str, Any]] = [
-            {"name": s.name, "state": s.state, "detail": s.detail, "since": s.since.isoformat()}
-            for s in self.supervisors
-        ]
-        if self.hub is not None:
-            hub_status: dict[str, Any] = {}
-            with contextlib.suppress(Exception):
-                hub_status = dict(self.hub.status())
-            sources.append(
-                {"name": "hub", "state": hub_status.pop("state", "listening"), **hub_status}
-            )
-        targets = []
-        for dispatcher in self.dispatchers:
-            tstats = self.outbox.stats(now, dispatcher.sink.name)
-            targets.append(
-                {
-                    "name": dispatcher.sink.name,
-                    "configured": True,
-                    "pending": tstats.pending,
-                    "dead": tstats.dead,
-                    "delivered": tstats.delivered,
-                    "failing_since": None
-                    if dispatcher.failing_since is None
-                    else dispatcher.failing_since.isoformat(),
-                    "last_error": dispatcher.last_error,
-                }
-            )
-        for name, tstats in self.unconfigured_targets(now).items():
-            targets.append(
-                {
-                    "name": name,
-                    "configured": False,
-                    "pending": tstats.pending,
-                    "dead": tstats.dead,
-                    "delivered": tstats.delivered,
-                    "failing_since": None,
-                    "last_error": None,
-                }
-            )
-        return {
-            "bridge": self.config.bridge.name,
-            "sources": sources,
-            "buttons": [self.registry.as_json(s) for s in self.registry.states()],
-            "outbox": {
-                "pending": stats.pending,
-                "oldest_age_s": None
-                if stats.oldest_age_s is None
-                else round(stats.oldest_age_s, 3),
-                "delivered": stats.delivered,
-                "dead": stats.dead,
-            },
-            "targets": targets,
-            "health": [
-                {"alert": c.key, "check": c.check, "info": c.info}
-                for c in self.health.active.values()
-            ],
-        }
+        return status_of(self)
