@@ -8,6 +8,8 @@ var senders = require("./sender");
 var stores = require("./store");
 var heartbeats = require("./heartbeat");
 
+var LOAD_WAIT_MS = 5000;
+
 function lookUp(buttons, bdaddr) {
   try {
     return buttons.getButton(bdaddr) || null;
@@ -111,6 +113,9 @@ function start(d) {
     http: d.http, timers: d.timers, buttons: d.buttons, queue: queue, sender: sender,
     settings: s, nowMs: d.nowMs, log: d.log
   });
+  // Presses go out once the saved ones are back in front of them, or after LOAD_WAIT_MS if the
+  // datastore does not answer (a late answer still puts the saved presses in the queue).
+  d.timers.setTimeout(sender.start, LOAD_WAIT_MS);
   store.load(function (saved) {
     var items = restoredItems(s, saved, d.log);
     var dropped = queue.restore(items, sender.busy());

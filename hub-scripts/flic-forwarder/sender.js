@@ -94,6 +94,7 @@ function createSender(d) {
     }
   }
 
+  // Idempotent: a second call only pumps.
   function start() {
     started = true;
     pump();

@@ -68,3 +68,27 @@ test('the saved queue stays within queueSize: the oldest saved presses are dropp
   assert.equal(report.body.pending, 2);
   assert.equal(JSON.parse(datastore.values.get('flic-forwarder.pending')).length, 2);
 });
+
+test('a datastore that never answers delays presses by seconds, it does not stop them', () => {
+  const clock = new FakeClock();
+  const silent = { put() {}, get() {} };
+  const hub = startHub({ buttons: [FRONT], clock, datastore: silent });
+  hub.buttons.press(FRONT.bdaddr, 'single');
+  assert.equal(openClicks(hub).length, 0);
+  clock.advance(5000);
+  const [req] = openClicks(hub);
+  assert.equal(req.body.click, 'single');
+});
+
+test('a datastore that fails to save is logged and the presses still go out', () => {
+  const clock = new FakeClock();
+  const datastore = new SimDatastore(clock);
+  datastore.failPuts = true;
+  const hub = startHub({ buttons: [FRONT], clock, datastore });
+  clock.advance(0);
+  hub.buttons.press(FRONT.bdaddr, 'double');
+  clock.advance(0);
+  const [req] = openClicks(hub);
+  assert.equal(req.body.click, 'double');
+  assert.ok(hub.logLines.some((l) => /could not save the waiting presses \(datastore write failed\)/.test(l)));
+});
