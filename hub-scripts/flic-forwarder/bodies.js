@@ -196,8 +196,9 @@ function heartbeatBody(hubId, buttons, r) {
   };
 }
 
-// makeRequest options for a JSON POST; `token` may be empty (alert-server URLs carry their own).
-function jsonPost(url, token, body, idempotencyKey) {
+// makeRequest options for posting `content` (ASCII JSON text); `token` may be empty
+// (alert-server URLs carry their own).
+function jsonRequest(url, token, content, idempotencyKey) {
   var headers = {"Content-Type": "application/json"};
   if (token) {
     headers.Authorization = "Bearer " + token;
@@ -205,13 +206,19 @@ function jsonPost(url, token, body, idempotencyKey) {
   if (idempotencyKey) {
     headers["Idempotency-Key"] = idempotencyKey;
   }
-  return {url: url, method: "POST", headers: headers, content: asciiJson(body)};
+  return {url: url, method: "POST", headers: headers, content: content};
+}
+
+// The same for a body object, sent as ASCII JSON.
+function jsonPost(url, token, body, idempotencyKey) {
+  return jsonRequest(url, token, asciiJson(body), idempotencyKey);
 }
 
 exports.clickTypeOf = clickTypeOf;
 exports.clickBody = clickBody;
 exports.alertBody = alertBody;
 exports.heartbeatBody = heartbeatBody;
+exports.jsonRequest = jsonRequest;
 exports.jsonPost = jsonPost;
 exports.asciiJson = asciiJson;
 exports.shortText = shortText;

@@ -21,16 +21,13 @@ function lookUp(buttons, bdaddr) {
 // The request for a body bound to "hub" (the bridge) or "alert" (an alert server), or null
 // when that destination is not configured (any more).
 function requestTo(s, to, content, eventId) {
-  var req;
   if (to === "alert" && s.alertUrl) {
-    req = bodies.jsonPost(s.alertUrl, "", {}, eventId);
-  } else if (to === "hub" && s.hubUrl) {
-    req = bodies.jsonPost(s.hubUrl, s.token, {}, eventId);
-  } else {
-    return null;
+    return bodies.jsonRequest(s.alertUrl, "", content, eventId);
   }
-  req.content = content;
-  return req;
+  if (to === "hub" && s.hubUrl) {
+    return bodies.jsonRequest(s.hubUrl, s.token, content, eventId);
+  }
+  return null;
 }
 
 // The queue item for one press, or null when nothing is to be sent for it.
