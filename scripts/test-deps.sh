@@ -9,6 +9,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || want+=(mos
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
 command -v node >/dev/null 2>&1 || want+=(nodejs npm)
+command -v duk >/dev/null 2>&1 || want+=(duktape)
 command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || want+=(prometheus-alertmanager)
 
 if [ ${#want[@]} -gt 0 ]; then

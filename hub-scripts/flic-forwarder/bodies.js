@@ -32,20 +32,90 @@ function batteryOf(button) {
   return Math.round(level);
 }
 
-// Text cut to `max` characters, or null when empty.
+function isHighSurrogate(code) {
+  return code >= 0xD800 && code <= 0xDBFF;
+}
+
+function isLowSurrogate(code) {
+  return code >= 0xDC00 && code <= 0xDFFF;
+}
+
+// Text cut to `max` UTF-16 units, never between the two halves of an emoji; null when empty.
 function shortText(value, max) {
   var text = value === null || value === undefined ? "" : String(value);
-  return text.length ? text.substring(0, max) : null;
+  var end = text.length < max ? text.length : max;
+  if (end < text.length && end > 0 && isHighSurrogate(text.charCodeAt(end - 1)) &&
+      isLowSurrogate(text.charCodeAt(end))) {
+    end = end - 1;
+  }
+  return end ? text.substring(0, end) : null;
+}
+
+function hex4(code) {
+  var digits = code.toString(16);
+  while (digits.length < 4) {
+    digits = "0" + digits;
+  }
+  return "\\u" + digits;
+}
+
+// The text with every lone surrogate (half an emoji) replaced by U+FFFD: engines disagree on
+// how to send one (Node escapes it, Duktape sends it raw), and it is not text the bridge can keep.
+function wellFormed(text) {
+  var out = "";
+  var start = 0;
+  var i;
+  var code;
+  for (i = 0; i < text.length; i++) {
+    code = text.charCodeAt(i);
+    if (isHighSurrogate(code) && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      i = i + 1;
+    } else if (isHighSurrogate(code) || isLowSurrogate(code)) {
+      out = out + text.substring(start, i) + "\ufffd";
+      start = i + 1;
+    }
+  }
+  return start ? out + text.substring(start) : text;
+}
+
+// JSON as pure ASCII: every UTF-16 unit past 0x7F becomes a \uXXXX escape (an emoji its two
+// surrogate escapes). Duktape would otherwise send an emoji as CESU-8 bytes, which are not UTF-8.
+function asciiJson(value) {
+  var text = JSON.stringify(value, function (key, v) {
+    return typeof v === "string" ? wellFormed(v) : v;
+  });
+  var out = "";
+  var start = 0;
+  var i;
+  var code;
+  for (i = 0; i < text.length; i++) {
+    code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      out = out + text.substring(start, i) + hex4(code);
+      start = i + 1;
+    }
+  }
+  return start ? out + text.substring(start) : text;
 }
 
 function nameOf(button) {
   return button ? shortText(button.name, 100) : null;
 }
 
-// Seconds the button held the press before the hub got it (0 unless the event says it was queued).
+function isSeconds(value) {
+  return typeof value === "number" && isFinite(value) && value >= 0;
+}
+
+// Seconds the button held the press before the hub got it (0 unless the event says it was
+// queued): the hub's `age`, or `timeDiff` (flicd's name) when a firmware sends that instead.
 function queuedSeconds(event) {
-  var age = event ? event.timeDiff : 0;
-  if (event && event.wasQueued && typeof age === "number" && isFinite(age) && age > 0) {
+  var age = 0;
+  if (event && isSeconds(event.age)) {
+    age = event.age;
+  } else if (event && isSeconds(event.timeDiff)) {
+    age = event.timeDiff;
+  }
+  if (event && event.wasQueued && age > 0) {
     return age < MAX_QUEUED_S ? age : MAX_QUEUED_S;
   }
   return 0;
@@ -126,8 +196,9 @@ function heartbeatBody(hubId, buttons, r) {
   };
 }
 
-// makeRequest options for a JSON POST; `token` may be empty (alert-server URLs carry their own).
-function jsonPost(url, token, body, idempotencyKey) {
+// makeRequest options for posting `content` (ASCII JSON text); `token` may be empty
+// (alert-server URLs carry their own).
+function jsonRequest(url, token, content, idempotencyKey) {
   var headers = {"Content-Type": "application/json"};
   if (token) {
     headers.Authorization = "Bearer " + token;
@@ -135,11 +206,19 @@ function jsonPost(url, token, body, idempotencyKey) {
   if (idempotencyKey) {
     headers["Idempotency-Key"] = idempotencyKey;
   }
-  return {url: url, method: "POST", headers: headers, content: JSON.stringify(body)};
+  return {url: url, method: "POST", headers: headers, content: content};
+}
+
+// The same for a body object, sent as ASCII JSON.
+function jsonPost(url, token, body, idempotencyKey) {
+  return jsonRequest(url, token, asciiJson(body), idempotencyKey);
 }
 
 exports.clickTypeOf = clickTypeOf;
 exports.clickBody = clickBody;
 exports.alertBody = alertBody;
 exports.heartbeatBody = heartbeatBody;
+exports.jsonRequest = jsonRequest;
 exports.jsonPost = jsonPost;
+exports.asciiJson = asciiJson;
+exports.shortText = shortText;

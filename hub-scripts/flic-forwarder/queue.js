@@ -1,9 +1,10 @@
 // A bounded FIFO of presses waiting for delivery. When it is full, the oldest press that is
 // not being sent right now is dropped and remembered until a heartbeat has reported it.
+// `onChange` (optional) runs after every change, to save the queue.
 
 var MAX_REPORTED_IDS = 50;
 
-function createQueue(capacity) {
+function createQueue(capacity, onChange) {
   var items = [];
   var limit = capacity > 1 ? capacity : 2;
   var unreported = {count: 0, ids: []};
@@ -17,16 +18,41 @@ function createQueue(capacity) {
     }
   }
 
+  function changed() {
+    if (onChange) {
+      onChange(items);
+    }
+  }
+
+  function dropOne(busyItem) {
+    var victim = items.splice(items[0] === busyItem ? 1 : 0, 1)[0];
+    droppedTotal = droppedTotal + 1;
+    remember(1, [victim.eventId]);
+    return victim;
+  }
+
   // Appends `item`; returns the dropped press, if any. `busyItem` is never dropped.
   function push(item, busyItem) {
     var victim = null;
     if (items.length >= limit) {
-      victim = items.splice(items[0] === busyItem ? 1 : 0, 1)[0];
-      droppedTotal = droppedTotal + 1;
-      remember(1, [victim.eventId]);
+      victim = dropOne(busyItem);
     }
     items.push(item);
+    changed();
     return victim;
+  }
+
+  // Puts presses saved before a restart in front of the newer ones, dropping the oldest
+  // beyond capacity; returns how many were dropped.
+  function restore(older, busyItem) {
+    var dropped = 0;
+    items = older.concat(items);
+    while (items.length > limit) {
+      dropOne(busyItem);
+      dropped = dropped + 1;
+    }
+    changed();
+    return dropped;
   }
 
   function head() {
@@ -38,6 +64,7 @@ function createQueue(capacity) {
     for (i = 0; i < items.length; i++) {
       if (items[i] === item) {
         items.splice(i, 1);
+        changed();
         return true;
       }
     }
@@ -60,6 +87,7 @@ function createQueue(capacity) {
 
   return {
     push: push,
+    restore: restore,
     head: head,
     remove: remove,
     size: function () { return items.length; },

@@ -5,8 +5,10 @@ var request = require("./request");
 
 var MAX_REPORTED = 50;
 
-// d: {http, timers, queue, random, log, retryMinMs, retryMaxMs, timeoutMs}
+// d: {http, timers, queue, random, log, retryMinMs, retryMaxMs, timeoutMs}. It sends nothing
+// until start() (called once the presses saved before a restart are back in the queue).
 function createSender(d) {
+  var started = false;
   var busy = null;
   var retryTimer = null;
   var failures = 0;
@@ -53,7 +55,7 @@ function createSender(d) {
 
   function pump() {
     var item;
-    if (busy || retryTimer !== null) {
+    if (!started || busy || retryTimer !== null) {
       return;
     }
     item = d.queue.head();
@@ -92,7 +94,15 @@ function createSender(d) {
     }
   }
 
+  // Idempotent: a second call only pumps.
+  function start() {
+    started = true;
+    pump();
+  }
+
   return {
+    start: start,
+    busy: function () { return busy; },
     enqueue: enqueue,
     kick: kick,
     takeRejects: takeRejects,

@@ -25,13 +25,14 @@ function hubEndpoint(bridgeUrl) {
   return url + HUB_PATH;
 }
 
-function readSettings(config) {
+// `hubSerial` (hubinfo.serialNumber) names the hub when config.js leaves hubId empty.
+function readSettings(config, hubSerial) {
   var c = config || {};
   return {
     hubUrl: hubEndpoint(c.bridgeUrl),
     token: String(c.token || ""),
     heartbeatMs: numberOr(c.heartbeatSeconds, 60) * 1000,
-    hubId: String(c.hubId || "flic-hub"),
+    hubId: String(c.hubId || hubSerial || "flic-hub"),
     alertUrl: String(c.alertUrl || ""),
     alertOn: listOr(c.alertOn, ["single", "hold"]),
     alertOff: listOr(c.alertOff, ["double"]),

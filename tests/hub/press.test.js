@@ -80,7 +80,7 @@ test('the module loads only the SDK modules and its own files', () => {
   const hub = startHub();
   assert.deepEqual([...hub.loaded].sort(), [
     'backoff.js', 'bodies.js', 'config.js', 'forwarder.js', 'heartbeat.js', 'ids.js', 'main.js',
-    'queue.js', 'request.js', 'sender.js', 'settings.js',
+    'queue.js', 'request.js', 'sender.js', 'settings.js', 'store.js',
   ]);
   assert.match(hub.logLines[0], /started as hub-1/);
 });

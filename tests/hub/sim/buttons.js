@@ -41,18 +41,27 @@ class SimButtons {
       uuid: '0'.repeat(32), key: '0'.repeat(40),
     };
     this.known.set(b.bdaddr, b);
-    this._emit('buttonAdded', { bdaddr: b.bdaddr });
+    this._emit('buttonAdded', { button: { ...b } });
     return b;
   }
 
   update(bdaddr, changes) {
-    Object.assign(this.known.get(bdaddr.toLowerCase()), changes);
-    this._emit('buttonUpdated', { bdaddr });
+    const b = this.known.get(bdaddr.toLowerCase());
+    Object.assign(b, changes);
+    this._emit('buttonUpdated', { button: { ...b } });
   }
 
-  /** One physical press of kind "single" | "double" | "hold", as the hub reports it. */
-  press(bdaddr, kind, { wasQueued = false, timeDiff = 0 } = {}) {
-    const base = { bdaddr, wasQueued, timeDiff };
+  /**
+   * One physical press of kind "single" | "double" | "hold", as the hub reports it: a queued
+   * press carries `wasQueued: true` and its `age` in seconds. `timeDiff` (flicd's name for the
+   * age, not sent by the hub) appears only when a test passes it.
+   */
+  press(bdaddr, kind, { wasQueued = false, age = 0, timeDiff } = {}) {
+    const base = { bdaddr, wasQueued, age };
+    if (timeDiff !== undefined) {
+      delete base.age;
+      base.timeDiff = timeDiff;
+    }
     const click = { ...base, isClick: true, isHold: false };
     if (kind === 'single') {
       this._emit('buttonDown', base);

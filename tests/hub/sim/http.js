@@ -2,6 +2,7 @@
 // The hub's `http` module: makeRequest({url, method, headers, content}, cb(err, res)).
 // ScriptedHttp holds each request until the test answers it; RealHttp sends it over the
 // network (to a real flic-bridge) and can "lose" answers to force the module to retry.
+// Errors reach the callback as plain strings, as the hub's http module gives them.
 
 const nodeHttp = require('node:http');
 
@@ -51,7 +52,7 @@ class ScriptedHttp {
       body: options.content === undefined ? undefined : JSON.parse(options.content),
       get answered() { return answered; },
       respond: (status, content = '{}') => answer(null, response(status, content)),
-      fail: (message = 'ECONNREFUSED') => answer(new Error(message), undefined),
+      fail: (message = 'ECONNREFUSED') => answer(String(message), undefined),
       answerRaw: (err, res) => answer(err, res),
     };
     this.requests.push(req);
@@ -100,7 +101,7 @@ class RealHttp {
           // The bridge got and stored it, but the answer never reaches the hub.
           this.loseAnswers--;
           entry.lost = true;
-          callback(new Error('connection reset before the answer arrived'), undefined);
+          callback('connection reset before the answer arrived', undefined);
           return;
         }
         callback(null, response(res.statusCode, text));
@@ -109,7 +110,7 @@ class RealHttp {
     req.on('error', (err) => {
       this.inFlight--;
       entry.error = err.message;
-      callback(err, undefined);
+      callback(String(err.message), undefined);
     });
     req.end(content);
   }

@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
+const { SimDatastore, simHubinfo } = require('./datastore');
 
 const MODULE_DIR = path.resolve(__dirname, '../../../hub-scripts/flic-forwarder');
 
@@ -59,26 +60,31 @@ function hubContext({ clock, logLines, random }) {
 
 /**
  * Loads `main.js` of the module with the given simulated SDK parts. `config` is laid over the
- * shipped config.js (which is still loaded and parsed). Returns the log lines and the loader.
+ * shipped config.js (which is still loaded and parsed). Like the hub's loader, a file's exports
+ * are the `exports` object it was given: assigning `module.exports` is ignored. Returns the
+ * log lines and the files loaded.
  */
-function loadHubModule({ buttons, http, clock, config = {}, random, dir = MODULE_DIR }) {
+function loadHubModule({
+  buttons, http, clock, config = {}, random, dir = MODULE_DIR,
+  datastore = new SimDatastore(), hubinfo = simHubinfo(),
+}) {
   const logLines = [];
   const context = hubContext({ clock, logLines, random });
   const cache = new Map();
-  const builtins = { buttons, http };
+  const builtins = { buttons, http, datastore, hubinfo };
 
   function load(file) {
-    if (cache.has(file)) return cache.get(file).exports;
-    const module = { exports: {} };
-    cache.set(file, module);
+    if (cache.has(file)) return cache.get(file);
+    const exportsObject = {};
+    cache.set(file, exportsObject);
     const source = fs.readFileSync(file, 'utf8');
     const wrapper = vm.runInContext(
       `(function (exports, require, module) {${source}\n})`, context, { filename: file });
-    wrapper.call(module.exports, module.exports, requireFrom(path.dirname(file)), module);
+    wrapper.call(exportsObject, exportsObject, requireFrom(path.dirname(file)), { exports: exportsObject });
     if (path.basename(file) === 'config.js' && path.dirname(file) === dir) {
-      module.exports = Object.assign({}, module.exports, config);
+      Object.assign(exportsObject, config);
     }
-    return module.exports;
+    return exportsObject;
   }
 
   function requireFrom(base) {
