@@ -121,6 +121,7 @@ class SimButton:
         self.flags_seen: list[int] = []  # the flags byte of each full and quick verify request
         self.adv_parameters: list[bytes] = []  # every SetAdvParametersRequest body
         self.pings_answered = 0
+        self.init_requests: list[tuple[int, int]] = []  # (event count, boot id) of each init
         self.unpaired_tests: list[str] = []  # "NE" or "EX": what each TestIfReallyUnpaired said
 
     # --- the physical button -------------------------------------------------------------
@@ -321,6 +322,7 @@ class SimButton:
         opcode = body[0]
         if opcode == 23:  # InitButtonEventsLightRequest
             app_count, app_boot = struct.unpack_from("<II", body, 1)
+            self.init_requests.append((app_count, app_boot))
             bits = int.from_bytes(body[9:14], "little")
             max_queued = (bits >> 9) & 0x1F
             rebooted = app_boot != self.boot_id
