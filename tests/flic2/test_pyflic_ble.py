@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from bleak.backends.device import BLEDevice
 
-from tests.flic2.conftest import ADDRESS
-from tests.flic2.sim_button import SimButton
-
 # scripts/test-deps.sh installs pyflic-ble (make test runs it first); missing, this fails loudly.
 from pyflic_ble import client as pyflic_client
 from pyflic_ble.handlers.flic2 import Flic2ProtocolHandler
+
+from tests.flic2.conftest import ADDRESS
+from tests.flic2.sim_button import SimButton
 
 
 class MemoryClient:
@@ -88,9 +88,15 @@ async def pair_with_vendor_client(
     button.hold_for_pairing()
     client = make()
     await client.connect()
-    pairing_id, pairing_key, serial, battery, _bits, _uuid, firmware = (
-        await client.full_verify_pairing()
-    )
+    (
+        pairing_id,
+        pairing_key,
+        serial,
+        battery,
+        _bits,
+        _uuid,
+        firmware,
+    ) = await client.full_verify_pairing()
     await client.disconnect()
     assert (serial, battery, firmware) == ("SIM-000001", 850, 11)
     return pairing_id, pairing_key
