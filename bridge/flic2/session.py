@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hmac
 import os
 import struct
@@ -15,17 +14,22 @@ from bridge.flic2 import crypto, packets
 from bridge.flic2.chaskey import ChaskeyKeys, mac_with_keys
 from bridge.flic2.errors import (
     CredentialsRefusedError,
-    ForgedUnpairedError,
     GenuineCheckError,
     LinkClosedError,
     MacMismatchError,
     NotPairableError,
-    PairingUnknownError,
     ProtocolError,
     TooManyAppsError,
 )
 from bridge.flic2.events import decode_notification, is_newer
 from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler, fragment
+from bridge.flic2.handshake import (
+    CONN_PARAMS,
+    MAX_OUTSTANDING_REQUESTS,
+    State,
+    battery_millivolt,
+    judge_unpaired_test,
+)
 from bridge.flic2.packets import MAC_LEN, FromButton, ToButton
 from bridge.flic2.pairing import Pairing, address_to_wire
 from bridge.flic2.session_events import (
@@ -38,28 +42,6 @@ from bridge.flic2.session_events import (
     SessionEvent,
     Verified,
 )
-
-# Connection parameters the vendor's module asks for: 100-112.5 ms, latency 17, 8 s timeout.
-CONN_PARAMS = (80, 90, 17, 800)
-MAX_OUTSTANDING_REQUESTS = 2
-
-
-def battery_millivolt(level: int) -> int:
-    """The button's 10-bit battery reading in millivolts (3.6 V full scale)."""
-    return (level * 3600 + 512) // 1024
-
-
-class State(enum.Enum):
-    """Where the handshake stands."""
-
-    IDLE = "idle"
-    WAIT_FULL_VERIFY_1 = "wait-full-verify-1"
-    WAIT_FULL_VERIFY_2 = "wait-full-verify-2"
-    WAIT_QUICK_VERIFY = "wait-quick-verify"
-    # The button said "pairing unknown" unsigned: a fresh full verify to make it prove that.
-    WAIT_UNPAIRED_FULL_VERIFY_1 = "wait-unpaired-full-verify-1"
-    WAIT_UNPAIRED_TEST = "wait-unpaired-test"
-    READY = "ready"
 
 
 class Flic2Session:
@@ -314,19 +296,8 @@ class Flic2Session:
         return [Verified()]
 
     def _on_unpaired_test(self, result: bytes) -> None:
-        proofs = self._unpaired
-        assert proofs is not None
-        if hmac.compare_digest(result, proofs.not_exists):
-            raise PairingUnknownError(
-                f"{self.address} no longer knows this pairing: pair it again "
-                "(flic-bridge pair --ble)"
-            )
-        if hmac.compare_digest(result, proofs.exists):
-            raise ForgedUnpairedError(
-                f"{self.address} still knows this pairing: a forged 'pairing unknown' was "
-                "ignored and the pairing kept"
-            )
-        raise GenuineCheckError(f"{self.address} answered the unpaired test with a bad proof")
+        assert self._unpaired is not None
+        judge_unpaired_test(self.address, self._unpaired, result)
 
     def _become_ready(self, max_queued: int) -> None:
         assert self._pairing is not None

@@ -27,7 +27,7 @@ from bridge.flic2 import (
     SessionEvent,
     Verified,
 )
-from bridge.flic2.session import State
+from bridge.flic2.handshake import State
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent
 
 log = logging.getLogger(__name__)
