@@ -152,9 +152,10 @@ def _one(bits: _Bits, stream: DuoStream, counted: list[bool]) -> DuoItem:
     kind = DuoType(bits.take(3))
     flag = bool(bits.take(1)) if kind in (DuoType.UP_DOUBLE_FLAGGED, DuoType.HOLD) else False
     swipe = None
-    if (kind <= DuoType.UP_DOUBLE_FLAGGED or kind is DuoType.SINGLE_TIMEOUT) and bits.take(1):
-        if bits.take(1):
-            swipe = Swipe(bits.take(2) + 1)
+    gesture_field = kind <= DuoType.UP_DOUBLE_FLAGGED or kind is DuoType.SINGLE_TIMEOUT
+    # Gesture reported, then recognised (an unrecognised one carries no direction).
+    if gesture_field and bits.take(1) and bits.take(1):
+        swipe = Swipe(bits.take(2) + 1)
     bits.take(24)  # accelerometer x, y, z: not used
     # An up or down not preceded by a hold or timeout skips the odd count.
     if kind <= DuoType.DOWN and stream.event_counts[button] % 2 == 0:
