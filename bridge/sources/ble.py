@@ -406,5 +406,7 @@ async def pair_ble(
         PairingStore(state_dir).save(pairing)
         label = f" ({pairing.name})" if pairing.name else ""
         out(f"Paired {pairing.address}{label}. Restart flic-bridge to receive its clicks.")
+        if pairing.serial_number.startswith("D"):
+            out("This is a Flic Duo: over BLE only its big button's presses arrive for now.")
         return pairing
     raise SourceError("no Flic 2 button in pairing mode could be paired: hold it 7 s and retry")

@@ -87,7 +87,14 @@ def _hmac(key: bytes, message: bytes) -> bytes:
 class SimButton:
     """The button. `send` is called with every frame the button notifies."""
 
-    def __init__(self, address: str, factory_key: Ed25519PrivateKey, *, name: str = "sim") -> None:
+    def __init__(
+        self,
+        address: str,
+        factory_key: Ed25519PrivateKey,
+        *,
+        name: str = "sim",
+        duo: bool = False,
+    ) -> None:
         self.address = address
         self.address_le = bytes.fromhex(address.replace(":", ""))[::-1]
         self._ecdh = X25519PrivateKey.generate()
@@ -98,6 +105,10 @@ class SimButton:
         signature[32] = (signature[32] & 0xFC) | ((self.signature_variant + 1) & 3)
         self._signature = bytes(signature)
         self.name = name
+        # A Flic Duo talking to an app of the base (Flic 2) protocol: it says it is a Duo
+        # (FullVerifyResponse2 bit 2, serial "D..."), and sends only its big button's events.
+        self.duo = duo
+        self.serial = "DSIM-00001" if duo else "SIM-000001"
         self.public_mode = False
         self.pairings: dict[int, bytes] = {}
         self.boot_id = 0x5EED0001
@@ -150,10 +161,16 @@ class SimButton:
         if self.link is not None and self.link.ready:
             self._notify_events(events, queued=False)
 
-    def press(self, kind: str) -> None:
-        """One press, as the button reports it: a key of PRESSES ("single", "hold", ...)."""
+    def press(self, kind: str, *, small: bool = False) -> None:
+        """One press, as the button reports it: a key of PRESSES ("single", "hold", ...).
+
+        `small` is the Duo's small button: a base-protocol app never hears of it.
+        """
         if kind not in PRESSES:
             raise ValueError(kind)
+        if small:
+            assert self.duo, "only a Flic Duo has a small button"
+            return
         self._record(PRESSES[kind])
 
     def reboot(self) -> None:
@@ -276,12 +293,12 @@ class SimButton:
         link.ready = True
         name = self.name.encode()
         body = (
-            bytes([1, self.credentials_flags])
+            bytes([1, self.credentials_flags | (0b100 if self.duo else 0)])
             + bytes(range(16))
             + bytes([len(name)])
             + name.ljust(23, b"\x00")
             + struct.pack("<IH", self.firmware_version, self.battery_level)
-            + b"SIM-000001\x00"
+            + self.serial.encode().ljust(11, b"\x00")
         )
         self._emit_signed(body)
 

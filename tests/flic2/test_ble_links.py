@@ -126,3 +126,28 @@ def test_only_a_missing_bluetooth_stack_is_called_unavailable() -> None:
     assert "powered off" in str(unavailable)
     assert isinstance(_unavailable(BleakError("adapter 'hci9' not found"), "hci9"), BleUnavailable)
     assert isinstance(_unavailable(FileNotFoundError("/run/dbus"), "hci0"), BleUnavailable)
+
+
+async def test_a_flic_duo_pairs_and_its_big_button_clicks_arrive(
+    tmp_path: Path, factory_key: Ed25519PrivateKey, verify_key: bytes
+) -> None:
+    duo = SimButton(ADDRESS, factory_key, name="duo", duo=True)
+    radio = SimRadio(duo)
+    duo.hold_for_pairing()
+    said: list[str] = []
+    pairing = await pair_ble(
+        tmp_path,
+        out=said.append,
+        transport_factory=radio.transport,
+        scanner=radio.scan,
+        verify_key=verify_key,
+    )
+    assert pairing.serial_number == "DSIM-00001"
+    assert any("Flic Duo" in line and "big button" in line for line in said)
+    run = Run(source(tmp_path, radio, verify_key))
+    await run.until(lambda: bool(run.events), "connected")
+    duo.press("single", small=True)  # the base protocol never hears of the small button
+    duo.press("double")
+    await run.until(lambda: bool(run.clicks), "the big button's double")
+    assert [c.click_type for c in run.clicks] == [ClickType.DOUBLE]
+    await run.stop()
