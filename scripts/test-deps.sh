@@ -23,7 +23,7 @@ if [ ${#want[@]} -gt 0 ]; then
 fi
 
 # pyflic-ble (the vendor's Python client) is the independent client of the Flic 2 simulator
-# tests. It declares Python >= 3.13 and pins what it needs, so it goes in without its own
+# tests. It declares Python >= 3.12 (it runs on 3.11 too), so it goes in without its own
 # dependencies: bleak and bleak-retry-connector come from pyproject.toml.
 py="${PYTHON_FOR_TESTS:-.venv/bin/python}"
 [ -x "$py" ] || py=python3
