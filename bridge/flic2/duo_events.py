@@ -58,8 +58,10 @@ class DuoItem:
 
     @property
     def ack_worthy(self) -> bool:
-        """Ends a click the app acknowledges (single, double, single-click timeout)."""
-        return self.kind in (DuoType.UP_SINGLE, DuoType.UP_DOUBLE, DuoType.SINGLE_TIMEOUT)
+        """Ends a click the app acknowledges: every up that settles single or double (a hold's
+        release counts as single) and the single-click timeout, as the vendor's Android library
+        (flic2lib-android) acknowledges; pyflic-ble leaves out the held ones (2 and 4)."""
+        return self.kind not in (DuoType.UP, DuoType.DOWN, DuoType.HOLD)
 
     @property
     def click_types(self) -> tuple[ClickType, ...]:
