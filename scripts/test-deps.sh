@@ -23,6 +23,15 @@ if [ ${#want[@]} -gt 0 ]; then
   fi
 fi
 
+# pyflic-ble (the vendor's Python client) is the independent client of the Flic 2 simulator
+# tests. It declares Python >= 3.12 (it runs on 3.11 too), so it goes in without its own
+# dependencies: bleak and bleak-retry-connector come from pyproject.toml.
+py="${PYTHON_FOR_TESTS:-.venv/bin/python}"
+[ -x "$py" ] || py=python3
+if ! "$py" -c "import pyflic_ble" >/dev/null 2>&1; then
+  "$py" -m pip install --quiet --no-deps --ignore-requires-python pyflic-ble==0.2.5
+fi
+
 if [ -f tests/hub/package.json ] && [ ! -d tests/hub/node_modules ]; then
   (cd tests/hub && npm install --silent --no-audit --no-fund)
 fi

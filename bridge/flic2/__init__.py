@@ -5,7 +5,9 @@ from __future__ import annotations
 from bridge.flic2.chaskey import chaskey16, chaskey_mac
 from bridge.flic2.crypto import VENDOR_PUBLIC_KEY
 from bridge.flic2.errors import (
+    CredentialsRefusedError,
     Flic2Error,
+    ForgedUnpairedError,
     GenuineCheckError,
     LinkClosedError,
     MacMismatchError,
@@ -40,9 +42,11 @@ __all__ = [
     "VENDOR_PUBLIC_KEY",
     "WRITE_UUID",
     "Battery",
+    "CredentialsRefusedError",
     "FirmwareVersion",
     "Flic2Error",
     "Flic2Session",
+    "ForgedUnpairedError",
     "GenuineCheckError",
     "LinkClosedError",
     "MacMismatchError",

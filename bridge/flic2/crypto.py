@@ -89,3 +89,23 @@ def quick_verify_session_key(
         raise ValueError("quick verify randoms are 7 (client) and 8 (button) bytes")
     block = client_random + b"\x00" + button_random
     return block_with_keys(ChaskeyKeys.from_key(pairing_key), block)
+
+
+@dataclass(frozen=True, slots=True)
+class UnpairedProofs:
+    """TestIfReallyUnpaired: the token we send and the two answers a genuine button can give."""
+
+    token: bytes  # 16 bytes, "PT" over our pairing: proves we hold it without revealing it
+    not_exists: bytes  # 16 bytes, "NE": the button really does not know the pairing
+    exists: bytes  # 16 bytes, "EX": it does; the "pairing unknown" we got was forged
+
+
+def unpaired_proofs(secret: bytes, pairing_id: int, pairing_key: bytes) -> UnpairedProofs:
+    """The vendor module's PT/NE/EX derivations over id(4) || key(16) from a fresh full verify."""
+    pairing = pairing_id.to_bytes(4, "little") + pairing_key
+    token = _hmac(secret, b"PT" + pairing)[:16]
+    return UnpairedProofs(
+        token=token,
+        not_exists=_hmac(secret, b"NE" + token)[:16],
+        exists=_hmac(secret, b"EX" + pairing[:16])[:16],
+    )

@@ -35,3 +35,11 @@ class TooManyAppsError(Flic2Error):
 
 class LinkClosedError(Flic2Error):
     """The button ended the verified link."""
+
+
+class CredentialsRefusedError(Flic2Error):
+    """The button is locked to other app credentials and refused ours: nothing was paired."""
+
+
+class ForgedUnpairedError(Flic2Error):
+    """A "pairing unknown" answer was disproved by the button itself: keep the pairing, retry."""

@@ -33,6 +33,7 @@ class ToButton(enum.IntEnum):
     SET_AUTO_DISCONNECT_TIME_IND = 19
     GET_BATTERY_LEVEL_REQUEST = 20
     INIT_BUTTON_EVENTS_LIGHT_REQUEST = 23
+    SET_ADV_PARAMETERS_REQUEST = 27
 
 
 class FromButton(enum.IntEnum):
@@ -57,6 +58,7 @@ class FromButton(enum.IntEnum):
     GET_NAME_RESPONSE = 16
     SET_NAME_RESPONSE = 17
     GET_BATTERY_LEVEL_RESPONSE = 20
+    SET_ADV_PARAMETERS_RESPONSE = 25
 
 
 class FullVerifyFailReason(enum.IntEnum):
@@ -114,6 +116,41 @@ def init_button_events_light_request(
     )
     return struct.pack("<BII", ToButton.INIT_BUTTON_EVENTS_LIGHT_REQUEST, event_count, boot_id) + (
         bits.to_bytes(5, "little")
+    )
+
+
+def test_if_really_unpaired_request(
+    public_key: bytes, client_random: bytes, pairing_id: int, token: bytes
+) -> bytes:
+    """Ask a button that said "pairing unknown" to prove it: our fresh key, randoms, the token."""
+    if len(public_key) != 32 or len(client_random) != 8 or len(token) != 16:
+        raise ValueError("test-if-unpaired needs a 32-byte key, 8 random bytes, 16-byte token")
+    return (
+        bytes([ToButton.TEST_IF_REALLY_UNPAIRED_REQUEST])
+        + public_key
+        + client_random
+        + struct.pack("<I", pairing_id)
+        + token
+    )
+
+
+def set_adv_parameters_request(
+    *,
+    short_range: bool = True,
+    long_range: bool = False,
+    intervals: tuple[int, int] = (160, 12800),
+    timeout_s: int = 86400,
+) -> bytes:
+    """How the button advertises after losing us (0.625 ms units): the vendor module's values."""
+    return struct.pack(
+        "<B4B2HI",
+        ToButton.SET_ADV_PARAMETERS_REQUEST,
+        1,  # active
+        0,  # keep other apps' advertising settings
+        int(short_range),
+        int(long_range),
+        *intervals,
+        timeout_s,
     )
 
 

@@ -34,6 +34,7 @@ class Pairing:
     serial_number: str = ""
     uuid: str = ""
     firmware_version: int = 0
+    adv_configured: bool = False  # SetAdvParameters sent since the button's last boot
 
     def to_json(self) -> dict[str, Any]:
         """A dict for json.dumps (the key as hex)."""
@@ -56,6 +57,7 @@ class Pairing:
                 serial_number=str(data.get("serial_number", "")),
                 uuid=str(data.get("uuid", "")),
                 firmware_version=int(data.get("firmware_version", 0)),
+                adv_configured=bool(data.get("adv_configured", False)),
             )
             address_to_wire(pairing.address)
         except (KeyError, ValueError, TypeError) as exc:

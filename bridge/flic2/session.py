@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hmac
 import os
 import struct
@@ -14,16 +13,23 @@ from datetime import datetime, timedelta
 from bridge.flic2 import crypto, packets
 from bridge.flic2.chaskey import ChaskeyKeys, mac_with_keys
 from bridge.flic2.errors import (
+    CredentialsRefusedError,
     GenuineCheckError,
     LinkClosedError,
     MacMismatchError,
     NotPairableError,
-    PairingUnknownError,
     ProtocolError,
     TooManyAppsError,
 )
 from bridge.flic2.events import decode_notification, is_newer
 from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler, fragment
+from bridge.flic2.handshake import (
+    CONN_PARAMS,
+    MAX_OUTSTANDING_REQUESTS,
+    State,
+    battery_millivolt,
+    judge_unpaired_test,
+)
 from bridge.flic2.packets import MAC_LEN, FromButton, ToButton
 from bridge.flic2.pairing import Pairing, address_to_wire
 from bridge.flic2.session_events import (
@@ -36,25 +42,6 @@ from bridge.flic2.session_events import (
     SessionEvent,
     Verified,
 )
-
-# Connection parameters the vendor's module asks for: 100-112.5 ms, latency 17, 8 s timeout.
-CONN_PARAMS = (80, 90, 17, 800)
-MAX_OUTSTANDING_REQUESTS = 2
-
-
-def battery_millivolt(level: int) -> int:
-    """The button's 10-bit battery reading in millivolts (3.6 V full scale)."""
-    return (level * 3600 + 512) // 1024
-
-
-class State(enum.Enum):
-    """Where the handshake stands."""
-
-    IDLE = "idle"
-    WAIT_FULL_VERIFY_1 = "wait-full-verify-1"
-    WAIT_FULL_VERIFY_2 = "wait-full-verify-2"
-    WAIT_QUICK_VERIFY = "wait-quick-verify"
-    READY = "ready"
 
 
 class Flic2Session:
@@ -90,6 +77,7 @@ class Flic2Session:
         self._rx = 0
         self._client_random = b""
         self._fv_pairing: tuple[int, bytes] = (0, b"")
+        self._unpaired: crypto.UnpairedProofs | None = None
         self._waiting_init = False
         self._init_timestamp = 0
         self._init_at: datetime | None = None
@@ -188,6 +176,7 @@ class Flic2Session:
         if opcode == FromButton.NO_LOGICAL_CONNECTION_SLOTS_IND and self.state in (
             State.WAIT_FULL_VERIFY_1,
             State.WAIT_QUICK_VERIFY,
+            State.WAIT_UNPAIRED_FULL_VERIFY_1,
         ):
             whole = packet[1 : 1 + (len(packet) - 1) // 4 * 4]
             ids = [x for (x,) in struct.iter_unpack("<I", whole)]
@@ -196,7 +185,7 @@ class Flic2Session:
                     f"{self.address} has no free connection slot for another app"
                 )
             return []
-        if self.state is State.WAIT_FULL_VERIFY_1:
+        if self.state in (State.WAIT_FULL_VERIFY_1, State.WAIT_UNPAIRED_FULL_VERIFY_1):
             if opcode == FromButton.FULL_VERIFY_RESPONSE_1:
                 self._on_full_verify_1(packets.parse_full_verify_response_1(packet), conn_id)
             return []
@@ -206,6 +195,10 @@ class Flic2Session:
             return []
         if self.state is State.WAIT_FULL_VERIFY_2:
             return self._on_full_verify_2(packet, opcode)
+        if self.state is State.WAIT_UNPAIRED_TEST:
+            if opcode == FromButton.TEST_IF_REALLY_UNPAIRED_RESPONSE and len(packet) >= 17:
+                self._on_unpaired_test(packet[1:17])
+            return []
         if self.state is State.READY and len(packet) > MAC_LEN:
             return self._on_signed(self._check_mac(packet), now)
         return []
@@ -226,6 +219,19 @@ class Flic2Session:
         except ValueError as exc:
             raise GenuineCheckError(f"{self.address} sent an unusable key: {exc}") from exc
         secret = crypto.full_verify_secret(shared, variant, rsp.button_random, self._client_random)
+        if self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1:
+            assert self._pairing is not None
+            proofs = crypto.unpaired_proofs(
+                secret, self._pairing.pairing_id, self._pairing.pairing_key
+            )
+            self._unpaired = proofs
+            self._send_plain(
+                packets.test_if_really_unpaired_request(
+                    public, self._client_random, self._pairing.pairing_id, proofs.token
+                )
+            )
+            self.state = State.WAIT_UNPAIRED_TEST
+            return
         keys = crypto.derive_full_verify_keys(secret)
         self._send_plain(packets.full_verify_request_2(public, self._client_random, keys.verifier))
         self._keys = ChaskeyKeys.from_key(keys.session_key)
@@ -246,6 +252,11 @@ class Flic2Session:
         except MacMismatchError as exc:
             raise GenuineCheckError(f"{self.address} failed the key agreement") from exc
         rsp = packets.parse_full_verify_response_2(body)
+        if not rsp.app_credentials_match and rsp.cares_about_app_credentials:
+            raise CredentialsRefusedError(
+                f"{self.address} refused pairing: it is locked to another app's credentials "
+                "(unlock it in the app that locked it, or factory-reset it)"
+            )
         pairing_id, pairing_key = self._fv_pairing
         self._pairing = Pairing(
             address=self.address,
@@ -264,10 +275,10 @@ class Flic2Session:
         assert self._pairing is not None
         if opcode == FromButton.QUICK_VERIFY_NEGATIVE_RESPONSE and len(packet) >= 5:
             if packets.parse_u32(packet, "QuickVerifyNegativeResponse") == self._tmp_id:
-                raise PairingUnknownError(
-                    f"{self.address} no longer knows this pairing: pair it again "
-                    "(flic-bridge pair --ble)"
-                )
+                # Unsigned, so anyone nearby could have sent it: make the button prove it first.
+                self._tmp_id = struct.unpack("<I", self._random(4))[0]
+                self._send_plain(packets.full_verify_request_1(self._tmp_id))
+                self.state = State.WAIT_UNPAIRED_FULL_VERIFY_1
             return []
         if opcode != FromButton.QUICK_VERIFY_RESPONSE or len(packet) < 14 + MAC_LEN:
             return []
@@ -284,6 +295,10 @@ class Flic2Session:
         self._become_ready(max_queued=31)
         return [Verified()]
 
+    def _on_unpaired_test(self, result: bytes) -> None:
+        assert self._unpaired is not None
+        judge_unpaired_test(self.address, self._unpaired, result)
+
     def _become_ready(self, max_queued: int) -> None:
         assert self._pairing is not None
         self.state = State.READY
@@ -298,11 +313,15 @@ class Flic2Session:
 
     def _after_initial_events(self) -> None:
         self._send_signed(packets.set_connection_parameters_ind(*CONN_PARAMS))
+        assert self._pairing is not None
+        if self._pairing.firmware_version >= 6 and not self._pairing.adv_configured:
+            # Once per boot: how the button advertises when it loses us, so we find it again.
+            self._request(packets.set_adv_parameters_request())
         self._request(packets.opcode_only(ToButton.GET_BATTERY_LEVEL_REQUEST))
         self._request(packets.opcode_only(ToButton.GET_NAME_REQUEST))
         self._request(packets.opcode_only(ToButton.GET_FIRMWARE_VERSION_REQUEST))
 
-    def _update_pairing(self, **changes: int | str) -> None:
+    def _update_pairing(self, **changes: int | str | bool) -> None:
         assert self._pairing is not None
         self._pairing = dataclasses.replace(self._pairing, **changes)  # type: ignore[arg-type]
 
@@ -326,6 +345,10 @@ class Flic2Session:
             return self._name(packets.parse_name(body))
         if opcode == FromButton.NAME_UPDATED_NOTIFICATION:
             return self._name(packets.parse_name(body))
+        if opcode == FromButton.SET_ADV_PARAMETERS_RESPONSE:
+            self._answered()
+            self._update_pairing(adv_configured=True)
+            return []
         if opcode == FromButton.GET_FIRMWARE_VERSION_RESPONSE:
             self._answered()
             version = packets.parse_u32(body, "firmware version")
@@ -349,7 +372,7 @@ class Flic2Session:
         self._init_timestamp = rsp.timestamp
         self._init_at = now
         if rsp.boot_id is not None:
-            self._update_pairing(boot_id=rsp.boot_id)
+            self._update_pairing(boot_id=rsp.boot_id, adv_configured=False)
             self._delivered = None
         if not rsp.has_queued_events:
             self._update_pairing(event_count=rsp.event_count)

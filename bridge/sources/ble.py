@@ -27,7 +27,7 @@ from bridge.flic2 import (
     SessionEvent,
     Verified,
 )
-from bridge.flic2.session import State
+from bridge.flic2.handshake import State
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,18 @@ class BleUnavailable(SourceError):  # noqa: N818 - the name the rest of the brid
     """Bluetooth LE cannot be used on this machine (no BlueZ, no adapter, or flicd holds it)."""
 
 
+class ButtonNotAdvertising(SourceError):  # noqa: N818 - reads as what happened
+    """One button is not advertising: Bluetooth itself is fine, the other buttons go on."""
+
+
 class BleTransport(Protocol):
     """One BLE link to one button: the seam between the protocol and bleak (or a simulator)."""
 
     att_mtu: int
 
-    async def connect(self, address: str) -> None: ...
+    async def connect(self, address: str) -> None:
+        """Wait for the button's advertisement, then connect (ButtonNotAdvertising if none)."""
+        ...
 
     async def write(self, data: bytes) -> None: ...
 
@@ -125,18 +131,11 @@ class PairingStore:
 class _Link:
     """A session running over a connected transport."""
 
-    def __init__(
-        self,
-        transport: BleTransport,
-        session: Flic2Session,
-        timeout_s: float,
-        idle_s: float | None = None,
-    ) -> None:
+    def __init__(self, transport: BleTransport, session: Flic2Session, timeout_s: float) -> None:
         self.transport = transport
         self.session = session
         self._frames = transport.notifications()
         self._timeout_s = timeout_s
-        self._idle_s = idle_s
         self._next: asyncio.Future[bytes] | None = None
 
     async def flush(self) -> None:
@@ -146,14 +145,12 @@ class _Link:
         except SourceError as exc:
             raise SourceError(f"lost the Bluetooth link to {self.session.address}: {exc}") from exc
 
-    async def next_frame(self) -> bytes | None:
+    async def next_frame(self, idle_s: float | None = None) -> bytes | None:
         """The next frame; None when the link is gone; b"" after `idle_s` without one."""
         if self._next is None:
             self._next = asyncio.ensure_future(anext(self._frames))
         ready = self.session.state is State.READY
-        done, _ = await asyncio.wait(
-            {self._next}, timeout=self._idle_s if ready else self._timeout_s
-        )
+        done, _ = await asyncio.wait({self._next}, timeout=idle_s if ready else self._timeout_s)
         if not done:
             if ready:
                 return b""
@@ -225,14 +222,19 @@ class BleSource:
                 random=self._random,
                 att_mtu=transport.att_mtu,
             )
-            link = _Link(transport, session, self._timeout_s, self._battery_interval_s)
+            link = _Link(transport, session, self._timeout_s)
             session.start()
             await link.flush()
             saved = pairing
-            while (frame := await link.next_frame()) is not None:
-                if not frame:  # idle: time for a fresh battery reading
+            loop = asyncio.get_running_loop()
+            # Every 3 hours whatever the traffic (pings and presses must not postpone it).
+            battery_due = loop.time() + self._battery_interval_s
+            while (frame := await link.next_frame(max(0.0, battery_due - loop.time()))) is not None:
+                if loop.time() >= battery_due and session.state is State.READY:
                     session.request_battery()
+                    battery_due = loop.time() + self._battery_interval_s
                     await link.flush()
+                if not frame:
                     continue
                 now = self._clock()
                 try:
@@ -393,6 +395,9 @@ async def pair_ble(
         except NotPairableError:
             out(f"{address} is not in pairing mode; skipped")
             continue
+        except ButtonNotAdvertising as exc:
+            out(f"{exc}; skipped")
+            continue
         except (Flic2Error, SourceError) as exc:
             if isinstance(exc, BleUnavailable):
                 raise
@@ -401,5 +406,7 @@ async def pair_ble(
         PairingStore(state_dir).save(pairing)
         label = f" ({pairing.name})" if pairing.name else ""
         out(f"Paired {pairing.address}{label}. Restart flic-bridge to receive its clicks.")
+        if pairing.serial_number.startswith("D"):
+            out("This is a Flic Duo: over BLE only its big button's presses arrive for now.")
         return pairing
     raise SourceError("no Flic 2 button in pairing mode could be paired: hold it 7 s and retry")

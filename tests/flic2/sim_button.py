@@ -23,9 +23,36 @@ from bridge.flic2.chaskey import chaskey16, chaskey_mac
 
 TICKS_PER_S = 32768
 
-# Item codes sent by the button (see the protocol's ButtonEventNotificationItem).
-DOWN, HOLD, SINGLE_TIMEOUT = 1, 3, 2
-UP_PLAIN, UP_AFTER_HOLD, UP_DOUBLE = 8, 12, 11
+# Item codes sent by the button (ButtonEventNotificationItem.event_encoded, as the vendor's C
+# module decodes them): below 8 the low 2 bits are 1 down, 2 single-click timeout, 3 hold, and 7 is
+# a hold whose release will end a double click; from 8 up bit 2 = was held, bit 1 = click type
+# known, bit 0 = double. A hold is released as 14 (held, known, single), never 12.
+DOWN, SINGLE_TIMEOUT, HOLD, HOLD_THEN_DOUBLE = 1, 2, 3, 7
+UP_PENDING, UP_SINGLE, UP_DOUBLE, UP_AFTER_HOLD, UP_DOUBLE_HELD = 8, 10, 11, 14, 15
+
+# Press scripts: (event-count phase, code, seconds since the previous item). Phases follow the
+# counter mod 4: 1 down, 2 hold, 3 up, 0 single-click timeout.
+PRESSES: dict[str, list[tuple[int, int, float]]] = {
+    "single": [(1, DOWN, 0.1), (3, UP_PENDING, 0.1), (0, SINGLE_TIMEOUT, 0.5)],
+    # Released after the double-click window but before a hold: single known at once.
+    "slow_single": [(1, DOWN, 0.1), (3, UP_SINGLE, 0.7)],
+    "double": [(1, DOWN, 0.1), (3, UP_PENDING, 0.1), (1, DOWN, 0.1), (3, UP_DOUBLE, 0.1)],
+    # The second press of a double click held down: 7 then 15.
+    "double_hold": [
+        (1, DOWN, 0.1),
+        (3, UP_PENDING, 0.1),
+        (1, DOWN, 0.1),
+        (2, HOLD_THEN_DOUBLE, 1.0),
+        (3, UP_DOUBLE_HELD, 0.3),
+    ],
+    "hold": [(1, DOWN, 0.1), (2, HOLD, 1.0), (3, UP_AFTER_HOLD, 0.3)],
+}
+
+# Opcodes this simulator answers beyond the handshake (the vendor's enum positions).
+SET_NAME_REQUEST, SET_NAME_RESPONSE = 10, 17
+SET_ADV_PARAMETERS_REQUEST, SET_ADV_PARAMETERS_RESPONSE = 27, 25
+TEST_IF_REALLY_UNPAIRED = 4  # both directions
+PING_REQUEST, PING_RESPONSE = 15, 14
 
 
 def _raw(public: X25519PublicKey) -> bytes:
@@ -50,13 +77,24 @@ class _Link:
     tx: int = 0
     rx: int = 0
     ready: bool = False
-    fv: dict[str, bytes | int] = field(default_factory=dict)
+    button_random: bytes = b""
+
+
+def _hmac(key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 class SimButton:
     """The button. `send` is called with every frame the button notifies."""
 
-    def __init__(self, address: str, factory_key: Ed25519PrivateKey, *, name: str = "sim") -> None:
+    def __init__(
+        self,
+        address: str,
+        factory_key: Ed25519PrivateKey,
+        *,
+        name: str = "sim",
+        duo: bool = False,
+    ) -> None:
         self.address = address
         self.address_le = bytes.fromhex(address.replace(":", ""))[::-1]
         self._ecdh = X25519PrivateKey.generate()
@@ -67,6 +105,10 @@ class SimButton:
         signature[32] = (signature[32] & 0xFC) | ((self.signature_variant + 1) & 3)
         self._signature = bytes(signature)
         self.name = name
+        # A Flic Duo talking to an app of the base (Flic 2) protocol: it says it is a Duo
+        # (FullVerifyResponse2 bit 2, serial "D..."), and sends only its big button's events.
+        self.duo = duo
+        self.serial = "DSIM-00001" if duo else "SIM-000001"
         self.public_mode = False
         self.pairings: dict[int, bytes] = {}
         self.boot_id = 0x5EED0001
@@ -85,6 +127,13 @@ class SimButton:
         self.acks: list[int] = []
         self.mac_failures = 0
         self.resend_all_unacked = False  # a sloppy firmware: ignore the app's event count on init
+        self.credentials_flags = 0b01  # FullVerifyResponse2: bit 0 match, bit 1 cares about them
+        self.forge_unpaired = False  # an attacker answers quick verify with "pairing unknown"
+        self.flags_seen: list[int] = []  # the flags byte of each full and quick verify request
+        self.adv_parameters: list[bytes] = []  # every SetAdvParametersRequest body
+        self.pings_answered = 0
+        self.init_requests: list[tuple[int, int]] = []  # (event count, boot id) of each init
+        self.unpaired_tests: list[str] = []  # "NE" or "EX": what each TestIfReallyUnpaired said
 
     # --- the physical button -------------------------------------------------------------
 
@@ -112,22 +161,23 @@ class SimButton:
         if self.link is not None and self.link.ready:
             self._notify_events(events, queued=False)
 
-    def press(self, kind: str) -> None:
-        """One press: "single", "double" or "hold", as the button reports it."""
-        if kind == "single":
-            self._record([(1, DOWN, 0.1), (3, UP_PLAIN, 0.1), (0, SINGLE_TIMEOUT, 0.5)])
-        elif kind == "double":
-            steps = [(1, DOWN, 0.1), (3, UP_PLAIN, 0.1), (1, DOWN, 0.1), (3, UP_DOUBLE, 0.1)]
-            self._record(steps)
-        elif kind == "hold":
-            self._record([(1, DOWN, 0.1), (2, HOLD, 1.0), (3, UP_AFTER_HOLD, 0.3)])
-        else:
+    def press(self, kind: str, *, small: bool = False) -> None:
+        """One press, as the button reports it: a key of PRESSES ("single", "hold", ...).
+
+        `small` is the Duo's small button: a base-protocol app never hears of it.
+        """
+        if kind not in PRESSES:
             raise ValueError(kind)
+        if small:
+            assert self.duo, "only a Flic Duo has a small button"
+            return
+        self._record(PRESSES[kind])
 
     def reboot(self) -> None:
-        """A battery change: new boot id; queued events are lost, the counter continues."""
+        """A battery change: new boot id, queued events lost, the event counter back at 0."""
         self.boot_id += 1
         self.unacked.clear()
+        self.event_count = 0
 
     # --- the radio ---------------------------------------------------------------------
 
@@ -190,70 +240,106 @@ class SimButton:
             (tmp_id,) = struct.unpack_from("<I", packet, 1)
             link.conn_id = self.next_conn_id
             self.next_conn_id = self.next_conn_id % 31 + 1
-            button_random = os.urandom(8)
-            link.fv = {"random": button_random}
+            link.button_random = os.urandom(8)
             body = (
                 struct.pack("<BI", 0, tmp_id)
                 + self._signature
                 + self.address_le
                 + b"\x00"
                 + _raw(self._ecdh.public_key())
-                + button_random
+                + link.button_random
                 + b"\x00"
             )
             self._emit_packet(body, newly_assigned=True)
         elif opcode == 2:  # FullVerifyRequest2WithoutAppToken
-            app_public, client_random, verifier = packet[1:33], packet[33:41], packet[42:58]
-            shared = self._ecdh.exchange(X25519PublicKey.from_public_bytes(app_public))
-            button_random = link.fv["random"]
-            assert isinstance(button_random, bytes)
-            secret = hashlib.sha256(
-                shared + bytes([self.signature_variant]) + button_random + client_random + b"\x00"
-            ).digest()
+            self._full_verify_2(link, packet)
+        elif opcode == TEST_IF_REALLY_UNPAIRED:
+            self._test_if_really_unpaired(link, packet)
+        elif opcode == 5:  # QuickVerifyRequest
+            self._quick_verify(link, packet)
 
-            def derive(label: bytes) -> bytes:
-                return hmac.new(secret, label, hashlib.sha256).digest()
+    def _secret(self, link: _Link, app_public: bytes, client_random: bytes, flags: int) -> bytes:
+        shared = self._ecdh.exchange(X25519PublicKey.from_public_bytes(app_public))
+        return hashlib.sha256(
+            shared
+            + bytes([self.signature_variant])
+            + link.button_random
+            + client_random
+            + bytes([flags])
+        ).digest()
 
-            if not self.public_mode:
-                self._emit_packet(bytes([3, 1]))  # FullVerifyFailResponse: not in public mode
-                return
-            if not hmac.compare_digest(derive(b"AT")[:16], verifier):
-                self._emit_packet(bytes([3, 0]))  # invalid verifier
-                return
-            pk = derive(b"PK")
+    def _full_verify_2(self, link: _Link, packet: bytes) -> None:
+        app_public, client_random, flags, verifier = (
+            packet[1:33],
+            packet[33:41],
+            packet[41],
+            packet[42:58],
+        )
+        self.flags_seen.append(flags)
+        # The flags byte the app sent (0x80 "supports Duo" from the vendor's apps) is part of
+        # the secret: a button mixes in what it received, not a constant.
+        secret = self._secret(link, app_public, client_random, flags)
+        if not self.public_mode:
+            self._emit_packet(bytes([3, 1]))  # FullVerifyFailResponse: not in public mode
+            return
+        if not hmac.compare_digest(_hmac(secret, b"AT")[:16], verifier):
+            self._emit_packet(bytes([3, 0]))  # invalid verifier
+            return
+        pk = _hmac(secret, b"PK")
+        if self.credentials_flags & 1 or not self.credentials_flags & 2:
             self.pairings[struct.unpack("<I", pk[:4])[0]] = pk[4:20]
             self.public_mode = False
-            link.key = derive(b"SK")[:16]
-            link.ready = True
-            name = self.name.encode()
-            body = (
-                bytes([1, 0b01])
-                + bytes(range(16))
-                + bytes([len(name)])
-                + name.ljust(23, b"\x00")
-                + struct.pack("<IH", self.firmware_version, self.battery_level)
-                + b"SIM-000001\x00"
-            )
-            self._emit_signed(body)
-        elif opcode == 5:  # QuickVerifyRequest
-            client_random = packet[1:8]
-            tmp_id, pairing_id = struct.unpack_from("<II", packet, 9)
-            pairing_key = self.pairings.get(pairing_id)
-            if pairing_key is None:
-                self._emit_packet(struct.pack("<BI", 6, tmp_id))
-                return
-            link.conn_id = self.next_conn_id
-            self.next_conn_id = self.next_conn_id % 31 + 1
-            button_random = os.urandom(8)
-            link.key = chaskey16(pairing_key, client_random + b"\x00" + button_random)
-            link.ready = True
-            reply = bytes([8]) + button_random + struct.pack("<IB", tmp_id, 0)
-            self._emit_signed(reply, newly_assigned=True)
+        link.key = _hmac(secret, b"SK")[:16]
+        link.ready = True
+        name = self.name.encode()
+        body = (
+            bytes([1, self.credentials_flags | (0b100 if self.duo else 0)])
+            + bytes(range(16))
+            + bytes([len(name)])
+            + name.ljust(23, b"\x00")
+            + struct.pack("<IH", self.firmware_version, self.battery_level)
+            + self.serial.encode().ljust(11, b"\x00")
+        )
+        self._emit_signed(body)
+
+    def _test_if_really_unpaired(self, link: _Link, packet: bytes) -> None:
+        """The app doubts a "pairing unknown": answer with proof either way (flags byte 0)."""
+        app_public, client_random = packet[1:33], packet[33:41]
+        (pairing_id,) = struct.unpack_from("<I", packet, 41)
+        token = packet[45:61]
+        secret = self._secret(link, app_public, client_random, 0)
+        key = self.pairings.get(pairing_id)
+        pairing = struct.pack("<I", pairing_id) + (key or b"")
+        if key is not None and hmac.compare_digest(_hmac(secret, b"PT" + pairing)[:16], token):
+            self.unpaired_tests.append("EX")
+            result = _hmac(secret, b"EX" + pairing[:16])[:16]
+        else:
+            self.unpaired_tests.append("NE")
+            result = _hmac(secret, b"NE" + token)[:16]
+        self._emit_packet(bytes([TEST_IF_REALLY_UNPAIRED]) + result)
+
+    def _quick_verify(self, link: _Link, packet: bytes) -> None:
+        client_random, flags = packet[1:8], packet[8]
+        self.flags_seen.append(flags)
+        tmp_id, pairing_id = struct.unpack_from("<II", packet, 9)
+        pairing_key = self.pairings.get(pairing_id)
+        if pairing_key is None or self.forge_unpaired:
+            self._emit_packet(struct.pack("<BI", 6, tmp_id))  # QuickVerifyNegativeResponse
+            return
+        link.conn_id = self.next_conn_id
+        self.next_conn_id = self.next_conn_id % 31 + 1
+        button_random = os.urandom(8)
+        # The received flags byte (0x40 "supports Duo" from the vendor's apps) is mixed in.
+        link.key = chaskey16(pairing_key, client_random + bytes([flags]) + button_random)
+        link.ready = True
+        reply = bytes([8]) + button_random + struct.pack("<IB", tmp_id, 0)
+        self._emit_signed(reply, newly_assigned=True)
 
     def _signed(self, link: _Link, body: bytes) -> None:
         opcode = body[0]
         if opcode == 23:  # InitButtonEventsLightRequest
             app_count, app_boot = struct.unpack_from("<II", body, 1)
+            self.init_requests.append((app_count, app_boot))
             bits = int.from_bytes(body[9:14], "little")
             max_queued = (bits >> 9) & 0x1F
             rebooted = app_boot != self.boot_id
@@ -277,11 +363,22 @@ class SimButton:
             self._emit_signed(bytes([16]) + (0).to_bytes(6, "little") + self.name.encode())
         elif opcode == 8:  # GetFirmwareVersionRequest
             self._emit_signed(struct.pack("<BI", 5, self.firmware_version))
+        elif opcode == SET_NAME_REQUEST:  # 48-bit UTC ms << 1 | force, then the name
+            self.name = body[7:30].decode("utf-8", errors="replace")
+            stamp = int.from_bytes(body[1:7], "little") >> 1
+            self._emit_signed(
+                bytes([SET_NAME_RESPONSE]) + stamp.to_bytes(6, "little") + self.name.encode()
+            )
+        elif opcode == SET_ADV_PARAMETERS_REQUEST:
+            self.adv_parameters.append(body[1:])
+            self._emit_signed(bytes([SET_ADV_PARAMETERS_RESPONSE]))
+        elif opcode == PING_RESPONSE:
+            self.pings_answered += 1
 
     def ping(self) -> None:
         """The button checks the link is alive."""
         if self.link is not None and self.link.ready:
-            self._emit_signed(bytes([15]))
+            self._emit_signed(bytes([PING_REQUEST]))
 
     def _notify_events(self, events: list[_Event], *, queued: bool) -> None:
         # 16 items fill a 128-byte packet with its MAC; the last item's count heads it.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from bridge.errors import SourceError
+from bridge.sources.ble import ButtonNotAdvertising
 from tests.flic2.sim_button import SimButton
 
 
@@ -17,6 +19,11 @@ class SimRadio:
         self.att_mtu = att_mtu
         self.in_range = {b.address: True for b in buttons}
         self.links: list[SimTransport] = []
+        # How long a connect waits for the button to advertise (BleakTransport waits minutes).
+        self.advert_wait_s = 0.0
+        self.advertising = {b.address: asyncio.Event() for b in buttons}
+        for event in self.advertising.values():
+            event.set()
 
     def transport(self) -> SimTransport:
         """A new transport, as the source's factory makes one per connection attempt."""
@@ -27,6 +34,7 @@ class SimRadio:
     def drop(self, address: str) -> None:
         """The button walks out of range: its live link, if any, is lost."""
         self.in_range[address] = False
+        self.advertising[address].clear()
         for link in self.links:
             if link.button is not None and link.button.address == address:
                 link.lost()
@@ -34,6 +42,7 @@ class SimRadio:
     def restore(self, address: str) -> None:
         """Back in range."""
         self.in_range[address] = True
+        self.advertising[address].set()  # it advertises as soon as it is back
 
     async def scan(self, _seconds: float) -> list[str]:
         """What a scan finds: every button in range."""
@@ -52,8 +61,13 @@ class SimTransport:
 
     async def connect(self, address: str) -> None:
         button = self.radio.buttons.get(address)
-        if button is None or not self.radio.in_range[address]:
-            raise SourceError(f"cannot connect to {address}: device not found")
+        if button is None:
+            raise ButtonNotAdvertising(f"{address} is not advertising")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.radio.advert_wait_s):
+                await self.radio.advertising[address].wait()
+        if not self.radio.in_range[address]:
+            raise ButtonNotAdvertising(f"{address} is not advertising")
         self.button = button
         button.connect(self.att_mtu)
         button.send = self._queue.put_nowait
