@@ -105,7 +105,13 @@ def test_a_button_mapped_for_click_offers_click_and_hold_one_message_a_press(
         broker,
         buttons=[],
         flicd_port=flicd.sim.port,
-        extra=["[[button]]", f'address = "{BACK[0]}"', f'name = "{BACK[1]}"', 'on = ["click"]', "off = []"],
+        extra=[
+            "[[button]]",
+            f'address = "{BACK[0]}"',
+            f'name = "{BACK[1]}"',
+            'on = ["click"]',
+            "off = []",
+        ],
     ).start()
     try:
         wait_until(lambda: flicd.has_channel(BACK[0]), what="a channel for the back door")
