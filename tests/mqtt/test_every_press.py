@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from bridge.config import parse_config
+from bridge.models import ClickType, RawClick
+from bridge.mqtt_wiring import discovery_button
 from tests.bridge.receiver import Receiver
 from tests.mqtt.test_bridge_program import BACK, FRONT, MqttBridge, actions
 from tests.support.flicd_sim import SimThread
@@ -16,6 +21,7 @@ from tests.support.mosquitto import Mosquitto, Recorder, retained
 from tests.support.procs import wait_until
 
 pytestmark = pytest.mark.mqtt
+T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -149,3 +155,56 @@ def test_a_button_removed_from_the_config_has_its_retained_state_cleared(
     finally:
         again.stop()
     assert set(kept) == {"flic/front-desk"}
+
+
+def button_spec(on: list[str], off: list[str]) -> Any:
+    cfg = parse_config({"button": [{"address": FRONT[0], "name": FRONT[1], "on": on, "off": off}]})
+    return cfg.buttons[0]
+
+
+@pytest.mark.parametrize(
+    ("on", "off", "offered"),
+    [
+        (["single"], ["double"], ["single", "double", "hold"]),
+        (["hold"], [], ["single", "double", "hold"]),
+        (["click"], [], ["hold", "click"]),
+        (["single"], ["down", "up"], ["single", "double", "hold", "down", "up"]),
+    ],
+)
+def test_discovery_offers_every_click_type_whatever_the_mapping(
+    on: list[str], off: list[str], offered: list[str]
+) -> None:
+    assert list(discovery_button(button_spec(on, off)).click_types) == offered
+
+
+async def test_an_unmapped_click_is_stored_for_mqtt_only(tmp_path: Path) -> None:
+    from bridge.runtime import Runtime
+
+    cfg = parse_config(
+        {
+            "bridge": {"name": "hall", "state_dir": str(tmp_path), "token": "t" * 12},
+            "forward": [{"url": "http://127.0.0.1:9/a", "name": "alerts"}],
+            "flicd": {"enabled": False},
+            "hub": {"enabled": False},
+            "mqtt": {"enabled": True, "port": 9},
+            "button": [{"address": FRONT[0], "name": FRONT[1], "on": ["single"], "off": []}],
+        }
+    )
+    runtime = Runtime(cfg, sources=[], clock=lambda: T0)
+    try:
+        await runtime.accept(RawClick(FRONT[0], ClickType.HOLD, "api", T0))
+        await runtime.accept(RawClick(FRONT[0], ClickType.SINGLE, "api", T0))
+        later = T0 + timedelta(days=1)
+
+        def line(target: str) -> list[tuple[str, str | None]]:
+            got = []
+            while due := runtime.outbox.due(target, later):
+                for row in due:
+                    got.append((row.body["click_type"], row.body["flic_state"]))
+                    runtime.outbox.mark_delivered(row.seq, target, later)
+            return got
+
+        assert line("mqtt") == [("hold", None), ("single", "On")]
+        assert line("alerts") == [("single", "On")]
+    finally:
+        runtime.outbox.close()
