@@ -221,6 +221,10 @@ class HealthMonitor:
         ]
         health_store.save(self._path, health_store.Saved(items, self._known))
 
+    def remembered(self) -> dict[str, health_store.Remembered]:
+        """Each button's last battery and sighting, as saved by this run or an earlier one."""
+        return dict(self._known)
+
     def check(self) -> list[tuple[str, str]]:
         """Compare conditions with those raised; send On/Off for each change."""
         now = self._clock()
@@ -306,7 +310,7 @@ def health_monitor(runtime: Any) -> HealthMonitor:
             dispatcher.wake()
 
     config = runtime.config
-    return HealthMonitor(
+    monitor = HealthMonitor(
         config.health,
         bridge_name=config.bridge.name,
         state_dir=config.bridge.state_dir,
@@ -317,3 +321,6 @@ def health_monitor(runtime: Any) -> HealthMonitor:
         clock=runtime.clock,
         wake=wake,
     )
+    for address, known in monitor.remembered().items():  # the status page shows them too
+        runtime.registry.restore(address, known.battery, known.last_seen_at)
+    return monitor

@@ -92,6 +92,11 @@ class HubBridge:
         )
         assert answer.status_code == 202, answer.text
 
+    def battery(self, address: str) -> int | None:
+        status = httpx.get(self.url + "/api/status", timeout=5).json()
+        found: int | None = next(b["battery"] for b in status["buttons"] if b["address"] == address)
+        return found
+
     def drained(self) -> bool:
         box = httpx.get(self.url + "/api/status", timeout=5).json()["outbox"]
         return bool(box["pending"] == 0)
@@ -122,6 +127,8 @@ def test_a_restart_neither_repeats_nor_forgets_battery_and_unseen_alerts(
 
         bridge.kill()  # a power cut: no shutdown code runs
         bridge.start()
+        # before any report: the status page shows the battery the bridge remembered
+        assert bridge.battery(DESK) == 9
         # After the restart: the desk reports the same battery, the side door a low one. Its
         # alert arriving (and the outbox drained) shows the restarted bridge checked health
         # with what it remembered, and sent whatever it was going to send.
