@@ -8,6 +8,10 @@ from typing import Any
 from bridge.config import ButtonSpec
 from bridge.models import ClickEvent, ClickType
 
+# Other views of the same press: `click` (single without the double-click wait), `down`, `up`.
+# A button hears them only when its mapping asks for them, so one press stays one message.
+PRESS_VIEWS = frozenset({ClickType.CLICK, ClickType.DOWN, ClickType.UP})
+
 
 def state_for(button: ButtonSpec, click_type: ClickType) -> str | None:
     """`On`, `Off`, or None when the button's mapping does not forward this click type."""
@@ -18,6 +22,19 @@ def state_for(button: ButtonSpec, click_type: ClickType) -> str | None:
     return None
 
 
+def heard_click_types(button: ButtonSpec) -> frozenset[ClickType]:
+    """Every click type the bridge takes from this button, mapped to On/Off or not.
+
+    Every click type but the other views of a press (new types a source learns come along by
+    themselves), plus whatever the mapping names; a button mapped with `click` (no
+    double-click wait) hears `click` instead of `single`/`double`.
+    """
+    every = frozenset(c for c in ClickType if c not in PRESS_VIEWS)
+    if ClickType.CLICK in button.click_types:
+        every -= {ClickType.SINGLE, ClickType.DOUBLE}
+    return every | button.click_types
+
+
 def iso_utc(at: datetime) -> str:
     """An aware datetime as ISO 8601 UTC with milliseconds and a `Z`."""
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -26,11 +43,14 @@ def iso_utc(at: datetime) -> str:
 def forward_body(
     event: ClickEvent,
     button: ButtonSpec,
-    state: str,
+    state: str | None,
     bridge_name: str,
     stored_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The contract's webhook body for one click (the Flic guide's keys first).
+
+    `state` is None for a click type the mapping does not forward: that body goes only to
+    targets that take every click (MQTT), never to a webhook.
 
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
     journey; the dispatcher adds `attempt` to each delivery.

@@ -38,7 +38,7 @@ class DiscoveryButton:
 
     address: str
     name: str
-    click_types: tuple[str, ...]  # the configured ones (on + off), in a stable order
+    click_types: tuple[str, ...]  # every one it makes (mapped or not), in a stable order
     model: str = "Flic button"
 
 

@@ -1,27 +1,29 @@
 """Button health: the bridge's own alerts about low batteries, silent buttons and dead sources.
 
 `evaluate` is pure (takes `now`): button and source states give the set of conditions that
-hold. `HealthMonitor` compares it with the set already raised (kept in `state_dir/health.json`
-so a restart neither repeats nor forgets an alert) and sends each change as a normal webhook
-body through the outbox to every target: `flic_nameId` names the condition
+hold. `HealthMonitor` compares it with the set already raised and sends each change as a
+normal webhook body through the outbox to every target: `flic_nameId` names the condition
 (`front-desk-battery`, `front-desk-unseen`, `bridge-1-flicd-down`) and `flic_state` is `On`
 when it starts and `Off` when it clears, so the default flic mapping opens and closes it.
+
+`state_dir/health.json` keeps the raised alerts and each button's last battery and last
+sighting, so a restart neither repeats an alert (no Off then On, no new page) nor forgets one:
+a fresh process knows no battery until the next report and has seen nothing yet.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bridge import health_store
 from bridge.clicks import iso_utc
 from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
@@ -36,7 +38,6 @@ IDLE_BEAT_S = 1.0  # the loop comes round this often between checks, so idle is 
 # Source states that are not "down": up, or with nothing to watch yet (a hub receiver that
 # no hub has ever talked to is `waiting`, not broken).
 UP_STATES = frozenset({"up", "connected", "listening", "ok", "ready", "online", "waiting"})
-STATE_FILE = "health.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,14 @@ def evaluate(
     settings: HealthSettings,
     bridge_name: str,
     started_at: datetime,
+    raised: Collection[str] = (),
 ) -> dict[str, Condition]:
-    """Every condition that holds at `now` (configured buttons only)."""
+    """Every condition that holds at `now` (configured buttons only).
+
+    `raised` (the alerts already up) keeps a condition whose start the process cannot know
+    after a restart: a never-seen button stays unseen, a source that is still not up stays
+    down, instead of clearing and coming back once the limit has passed again.
+    """
     found: dict[str, Condition] = {}
     if not settings.enabled:
         return found
@@ -95,7 +102,8 @@ def evaluate(
         if limits.unseen_after_s is not None and state.connected is not True:
             last = state.last_seen_at or started_at
             silent_s = (now - last).total_seconds()
-            if silent_s >= limits.unseen_after_s:
+            still = state.last_seen_at is None and f"{name}-unseen" in raised
+            if silent_s >= limits.unseen_after_s or still:
                 key = f"{name}-unseen"
                 limit = _span(limits.unseen_after_s)
                 if state.last_seen_at is None:
@@ -110,8 +118,8 @@ def evaluate(
             if source.state in UP_STATES:
                 continue
             down_s = (now - (source.since or started_at)).total_seconds()
-            if down_s >= settings.source_down_after_s:
-                key = f"{bridge_name}-{source.name}-down"
+            key = f"{bridge_name}-{source.name}-down"
+            if down_s >= settings.source_down_after_s or key in raised:
                 info = f"{bridge_name}: source {source.name} is {source.state} for {_span(down_s)}"
                 limit_s = settings.source_down_after_s
                 found[key] = Condition(
@@ -175,7 +183,7 @@ class HealthMonitor:
     ) -> None:
         self.settings = settings
         self._bridge = bridge_name
-        self._path = state_dir / STATE_FILE
+        self._path = state_dir / health_store.STATE_FILE
         self._outbox = outbox
         self._targets = targets
         self._buttons = buttons
@@ -183,21 +191,15 @@ class HealthMonitor:
         self._clock = clock
         self._wake = wake
         self.started_at = clock()
+        self._known: dict[str, health_store.Remembered] = {}
         self.active: dict[str, Condition] = self._load()
         self.heartbeat = Heartbeat("health")
 
     def _load(self) -> dict[str, Condition]:
-        try:
-            raw = json.loads(self._path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning(
-                "health: cannot read %s (%s); starting with no raised alerts", self._path, exc
-            )
-            return {}
+        saved = health_store.load(self._path)
+        self._known = saved.buttons
         found: dict[str, Condition] = {}
-        for item in raw if isinstance(raw, list) else []:
+        for item in saved.raised:
             try:
                 found[item["key"]] = Condition(**item)
             except (TypeError, KeyError):
@@ -205,8 +207,6 @@ class HealthMonitor:
         return found
 
     def _save(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_suffix(".tmp")
         items = [
             {
                 "key": c.key,
@@ -219,14 +219,26 @@ class HealthMonitor:
             }
             for c in self.active.values()
         ]
-        tmp.write_text(json.dumps(items), encoding="utf-8")
-        os.replace(tmp, self._path)
+        health_store.save(self._path, health_store.Saved(items, self._known))
+
+    def remembered(self) -> dict[str, health_store.Remembered]:
+        """Each button's last battery and sighting, as saved by this run or an earlier one."""
+        return dict(self._known)
 
     def check(self) -> list[tuple[str, str]]:
         """Compare conditions with those raised; send On/Off for each change."""
         now = self._clock()
+        buttons, known = health_store.merged(self._buttons(), self._known)
+        remembered = known != self._known
+        self._known = known
         holding = evaluate(
-            now, self._buttons(), self._sources(), self.settings, self._bridge, self.started_at
+            now,
+            buttons,
+            self._sources(),
+            self.settings,
+            self._bridge,
+            self.started_at,
+            raised=self.active,
         )
         changes: list[tuple[str, str]] = []
         for key, condition in holding.items():
@@ -239,7 +251,9 @@ class HealthMonitor:
                 changes.append((key, "Off"))
         if changes:
             self.active = dict(holding)
+        if changes or remembered:
             self._save()
+        if changes:
             self._wake()
         return changes
 
@@ -296,7 +310,7 @@ def health_monitor(runtime: Any) -> HealthMonitor:
             dispatcher.wake()
 
     config = runtime.config
-    return HealthMonitor(
+    monitor = HealthMonitor(
         config.health,
         bridge_name=config.bridge.name,
         state_dir=config.bridge.state_dir,
@@ -307,3 +321,6 @@ def health_monitor(runtime: Any) -> HealthMonitor:
         clock=runtime.clock,
         wake=wake,
     )
+    for address, known in monitor.remembered().items():  # the status page shows them too
+        runtime.registry.restore(address, known.battery, known.last_seen_at)
+    return monitor

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bridge import __version__
+from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config
 from bridge.ha_discovery import DiscoveryButton
 from bridge.models import ButtonSeen, ClickType
@@ -42,8 +43,10 @@ def broker_settings(config: Config) -> BrokerSettings:
 
 
 def discovery_button(spec: ButtonSpec) -> DiscoveryButton:
-    """A configured button for discovery: its click types in the contract's order."""
-    clicks = tuple(c.value for c in ClickType if c in spec.click_types)
+    """A configured button for discovery: every click type it makes, mapped or not, in the
+    enum's order (so Home Assistant can use a hold the webhook mapping leaves out)."""
+    heard = heard_click_types(spec)
+    clicks = tuple(c.value for c in ClickType if c in heard)
     return DiscoveryButton(address=spec.address, name=spec.name, click_types=clicks)
 
 

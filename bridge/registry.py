@@ -79,6 +79,18 @@ class ButtonRegistry:
             last_seen_at=news.seen_at,
         )
 
+    def restore(self, address: str, battery: int | None, last_seen_at: datetime | None) -> None:
+        """What an earlier run knew of a configured button (after a restart), where this run
+        has not heard anything newer yet."""
+        state = self._by_address.get(address.lower())
+        if state is None:
+            return
+        self._by_address[address.lower()] = replace(
+            state,
+            battery=state.battery if state.battery is not None else battery,
+            last_seen_at=state.last_seen_at or last_seen_at,
+        )
+
     def states(self) -> list[ButtonState]:
         """Configured buttons first (in config order), then strangers by address."""
         states = list(self._by_address.values())

@@ -27,7 +27,7 @@ from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
 from bridge.outbox import Outbox
 from bridge.registry import ButtonRegistry
 from bridge.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
-from bridge.sinks.base import Sink
+from bridge.sinks.base import Sink, takes_every_click
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
 from bridge.status import status_of, unconfigured_targets
@@ -143,10 +143,9 @@ class Runtime:
     def _default_sources(self) -> list[ClickSource]:
         found: list[ClickSource] = []
         if self.config.flicd.enabled:
-            from bridge.sources.flicd import FlicdSource
+            from bridge.sources.flicd import flicd_source_for
 
-            flicd = self.config.flicd
-            found.append(FlicdSource(flicd.host, flicd.port, self.config.buttons, clock=self.clock))
+            found.append(flicd_source_for(self.config, clock=self.clock))
         if self.config.ble.enabled:
             from bridge.sources.ble import ble_sources_for
 
@@ -182,8 +181,9 @@ class Runtime:
         )
         state = state_for(spec, raw.click_type)
         name = self.config.bridge.name
-        body = None if state is None else forward_body(event, spec, state, name, self.clock())
-        targets = [sink.name for sink in self.sinks]
+        # An unmapped click type sends no webhook, but targets that take every click get it.
+        targets = [s.name for s in self.sinks if state is not None or takes_every_click(s)]
+        body = forward_body(event, spec, state, name, self.clock()) if targets else None
         if not self.outbox.enqueue(event, body, targets, now):
             log.info(
                 "click %s from %s already stored: not enqueued again", event.event_id, raw.source
@@ -197,7 +197,7 @@ class Runtime:
             raw.click_type.value,
             raw.source,
             f" queued {raw.queued_s:.0f} s" if raw.queued else "",
-            state or "not forwarded (click type not mapped)",
+            state or f"not mapped: no webhook{', to ' + ', '.join(targets) if targets else ''}",
             event.event_id,
         )
         for dispatcher in self.dispatchers:

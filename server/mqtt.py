@@ -45,9 +45,21 @@ def iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# `events` under `{base}/alerts/` is the unretained event stream, not a source.
+_RESERVED = re.compile(r"_*events")
+
+
 def source_topic(base: str, source_name: str) -> str:
-    """`{base}/alerts/{source_name}`; MQTT wildcards and `/` in the name become `_`."""
-    return f"{base}/alerts/{_UNSAFE.sub('_', source_name.strip()) or '_'}"
+    """`{base}/alerts/{source_name}`; MQTT wildcards and `/` in the name become `_`.
+
+    A source whose level would be `events` (a button or PagerDuty `dedup_key` of that name)
+    would leave its retained state on the event stream, where every new subscriber gets it:
+    it becomes `_events` (and `_events` becomes `__events`, so no two names meet).
+    """
+    level = _UNSAFE.sub("_", source_name.strip()) or "_"
+    if _RESERVED.fullmatch(level):
+        level = "_" + level
+    return f"{base}/alerts/{level}"
 
 
 def events_topic(base: str) -> str:

@@ -21,3 +21,9 @@ class Sink(Protocol):
     async def deliver(self, body: Mapping[str, Any]) -> None: ...
 
     async def close(self) -> None: ...
+
+
+def takes_every_click(sink: Sink) -> bool:
+    """Whether a target also gets the clicks a mapping does not forward (`every_click = True`:
+    MQTT, so Home Assistant sees every press); webhooks get only On/Off clicks."""
+    return bool(getattr(sink, "every_click", False))

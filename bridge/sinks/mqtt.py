@@ -35,22 +35,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ButtonState:
-    """What `{base}/{button}` says about a button (retained)."""
+    """What `{base}/{button}` says about a button (retained).
+
+    No `action`: a retained click would fire automations again, with no press, each time a
+    client subscribes (Home Assistant restarting, automations reloading). Clicks go only to
+    the unretained `{base}/{button}/action`. `bridge` names the publisher, so a bridge clears
+    the retained states of its buttons that left its config, and never another bridge's.
+    """
 
     state: str | None = None  # "On" | "Off"
-    action: str | None = None
     battery: int | None = None
     connected: bool | None = None
     last_seen: datetime | None = None
+    bridge: str | None = None
 
     def payload(self) -> bytes:
         return json.dumps(
             {
                 "state": self.state,
-                "action": self.action,
                 "battery": self.battery,
                 "connected": self.connected,
                 "last_seen": None if self.last_seen is None else iso_utc(self.last_seen),
+                "bridge": self.bridge,
             }
         ).encode()
 
@@ -69,7 +75,7 @@ def parse_state(payload: bytes) -> ButtonState | None:
         connected = data.get("connected")
         return ButtonState(
             state=data.get("state") if data.get("state") in ("On", "Off") else None,
-            action=data.get("action") if isinstance(data.get("action"), str) else None,
+            bridge=data.get("bridge") if isinstance(data.get("bridge"), str) else None,
             battery=battery if isinstance(battery, int) else None,
             connected=connected if isinstance(connected, bool) else None,
             last_seen=datetime.fromisoformat(last) if isinstance(last, str) else None,
@@ -92,8 +98,11 @@ class MqttSink:
     """Publishes each forwarded click to `{base}/{button}/action` and `{base}/{button}`.
 
     `deliver` returns only after the broker acknowledged both publishes (QoS 1), so the outbox
-    marks a row delivered only when it really is on the broker.
+    marks a row delivered only when it really is on the broker. It takes every click
+    (`every_click`), also those the button's mapping does not forward as a webhook.
     """
+
+    every_click = True
 
     def __init__(
         self,
@@ -150,11 +159,10 @@ class MqttSink:
             topic = health_topic(self.base, button)
             await self.link.publish(topic, json.dumps(health), retain=True)
             return
-        current = self._states.get(button, ButtonState())
+        current = self._states.get(button, self._new_state())
         updated = replace(
             current,
             state=flic_state if flic_state in ("On", "Off") else current.state,
-            action=click,
         ).seen(_parse_time(body.get("pressed_at")))
         self._states[button] = updated
         await self.link.publish(button_topic(self.base, button), updated.payload(), retain=True)
@@ -163,7 +171,7 @@ class MqttSink:
 
     def observe(self, button: str, seen: ButtonSeen) -> None:
         """Battery/connection news (not a click): update the retained state, best effort."""
-        current = self._states.get(button, ButtonState())
+        current = self._states.get(button, self._new_state())
         updated = replace(
             current,
             battery=seen.battery if seen.battery is not None else current.battery,
@@ -176,6 +184,9 @@ class MqttSink:
             task = asyncio.create_task(self._publish_state(button), name=f"mqtt-state-{button}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _new_state(self) -> ButtonState:
+        return ButtonState(bridge=self.bridge_name)
 
     def state_of(self, button: str) -> ButtonState | None:
         return self._states.get(button)
@@ -211,15 +222,22 @@ class MqttSink:
             log.warning("mqtt: states/discovery not (fully) published on connect: %s", exc)
 
     async def _seed_states(self) -> None:
-        """Read back the retained states, so a restart keeps last action and battery."""
+        """Read back the retained states, so a restart keeps state and battery; clear those
+        this bridge published for buttons no longer in its config."""
         marker = f"{self.base}/bridge/sync/{self.link.client_id}"
         found = await self.link.collect_retained(f"{self.base}/+", marker)
         by_topic = {button_topic(self.base, b.name): b.name for b in self.buttons}
         for topic, payload in found.items():
             name = by_topic.get(topic)
             state = parse_state(payload)
-            if name is not None and state is not None and name not in self._states:
-                self._states[name] = state
+            if state is None:
+                continue
+            if name is None:
+                if state.bridge == self.bridge_name:
+                    log.info("mqtt: clearing %s (button no longer configured)", topic)
+                    await self.link.publish_now(topic, b"", retain=True)
+            elif name not in self._states:
+                self._states[name] = replace(state, bridge=self.bridge_name)
 
     async def _publish_discovery(self, *, remove_stale: bool) -> None:
         docs = all_documents(self.buttons, self.discovery)

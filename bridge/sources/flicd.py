@@ -22,7 +22,8 @@ from typing import Any
 
 import pyflic
 
-from bridge.config import ButtonSpec, default_button
+from bridge.clicks import heard_click_types
+from bridge.config import ButtonSpec, Config, default_button
 from bridge.errors import SourceError
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent, SourceState
 
@@ -73,6 +74,10 @@ def listen_plan(types: frozenset[ClickType]) -> dict[str, frozenset[ClickType]]:
     return plan
 
 
+def mapped_click_types(spec: ButtonSpec) -> frozenset[ClickType]:
+    return spec.click_types
+
+
 class GuardedFlicClient(pyflic.FlicClient):  # type: ignore[misc]
     """pyflic's threaded client, kept alive through events it cannot dispatch.
 
@@ -109,8 +114,10 @@ class _Session:
         post: Callable[[SourceEvent | _Ended], None],
         clock: Callable[[], datetime],
         source: str,
+        heard: Callable[[ButtonSpec], frozenset[ClickType]] = mapped_click_types,
     ) -> None:
         self.client = client
+        self._heard = heard
         self._post = post
         self._clock = clock
         self._source = source
@@ -154,7 +161,7 @@ class _Session:
         channel.on_create_connection_channel_response = self._created
         channel.on_connection_status_changed = self._status
         channel.on_removed = self._removed
-        for event_class, types in listen_plan(spec.click_types).items():
+        for event_class, types in listen_plan(self._heard(spec)).items():
             setattr(channel, _CALLBACKS[event_class], self._click_handler(types))
         self.client.add_connection_channel(channel)
         listener = pyflic.BatteryStatusListener(address)
@@ -234,8 +241,12 @@ class FlicdSource:
         *,
         clock: Callable[[], datetime],
         name: str = "flicd",
+        heard: Callable[[ButtonSpec], frozenset[ClickType]] = mapped_click_types,
     ) -> None:
+        """`heard`: the click types to take from a button (default: those its mapping names;
+        `bridge.clicks.heard_click_types` when a target such as MQTT takes every click)."""
         self.name = name
+        self._heard = heard
         self.host = host
         self.port = port
         self._buttons = tuple(buttons)
@@ -255,7 +266,7 @@ class FlicdSource:
             )
         except (OSError, TimeoutError) as exc:
             raise SourceError(f"cannot reach flicd at {self.host}:{self.port}: {exc}") from exc
-        session = _Session(client, self._buttons, post, self._clock, self.name)
+        session = _Session(client, self._buttons, post, self._clock, self.name, self._heard)
         thread = threading.Thread(target=session.run, name=f"{self.name}-client", daemon=True)
         try:
             session.start()
@@ -274,3 +285,11 @@ class FlicdSource:
             else:
                 with contextlib.suppress(OSError):
                     client._sock.close()
+
+
+def flicd_source_for(config: Config, *, clock: Callable[[], datetime]) -> FlicdSource:
+    """The `[flicd]` source; with MQTT on it takes every press (Home Assistant wants holds a
+    webhook mapping leaves out), otherwise only the click types the mappings name."""
+    heard = heard_click_types if config.mqtt.enabled else mapped_click_types
+    f = config.flicd
+    return FlicdSource(f.host, f.port, config.buttons, clock=clock, heard=heard)

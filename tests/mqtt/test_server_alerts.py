@@ -187,3 +187,36 @@ def test_alert_changes_made_while_the_broker_is_down_arrive_in_order_later(
         wait_until(lambda: "alert_server_mqtt_queue_pending 0\n" in metrics(mqtt_server))
     kept = json.loads(retained(broker, "flic/alerts/lobby")["flic/alerts/lobby"])
     assert kept["status"] == "open"
+
+
+def test_a_source_named_events_keeps_out_of_the_event_stream() -> None:
+    from server.mqtt import events_topic, source_topic
+
+    assert events_topic("flic") == "flic/alerts/events"
+    # escaped one underscore deeper, so no two source names meet
+    names = ["events", " events ", "_events", "__events", "events2", "my-events", "Events"]
+    assert [source_topic("flic", n) for n in names] == [
+        "flic/alerts/_events",
+        "flic/alerts/_events",
+        "flic/alerts/__events",
+        "flic/alerts/___events",
+        "flic/alerts/events2",
+        "flic/alerts/my-events",
+        "flic/alerts/Events",
+    ]
+
+
+def test_a_new_subscriber_to_the_event_stream_gets_no_retained_state(
+    broker: Mosquitto, recorder: Recorder, mqtt_server: RunningServer
+) -> None:
+    path = add_integration(mqtt_server.data_dir, "events-desk")["inbound_path"]
+    named_events = '"flic_nameId": "events", "flic_state": "On", "info": "a button called events",'
+    opened = mqtt_server.post(path, named_events).json()
+    assert opened["action"] == "open"
+    recorder.wait_for("flic/alerts/events")
+    wait_until(lambda: "alert_server_mqtt_queue_pending 0\n" in metrics(mqtt_server))
+    kept = retained(broker, "flic/alerts/#")
+    assert set(kept) == {"flic/alerts/_events"}
+    assert json.loads(kept["flic/alerts/_events"])["alert_id"] == opened["alert_id"]
+    (event,) = recorder.messages("flic/alerts/events")
+    assert (json.loads(event.payload)["source_name"], event.retain) == ("events", False)

@@ -67,15 +67,16 @@ async def test_a_click_is_an_unretained_action_and_a_retained_state(
     state = (await eventually(lambda: recorder.messages("flic/front-desk")))[-1]
     assert json.loads(state.payload) == {
         "state": "On",
-        "action": "hold",
         "battery": None,
         "connected": None,
         "last_seen": "2026-11-26T07:00:01.123Z",
+        "bridge": "bridge-1",
     }
-    # A subscriber that arrives later (Home Assistant restarting) gets the state, never the click.
+    # A subscriber that arrives later (Home Assistant restarting) gets the state, never the click
+    # (issue 15: not even as an `action` key in the retained state).
     kept = await asyncio.to_thread(retained, broker, "flic/#")
     assert "flic/front-desk/action" not in kept
-    assert json.loads(kept["flic/front-desk"])["action"] == "hold"
+    assert "action" not in json.loads(kept["flic/front-desk"])
     assert kept["flic/bridge/state"] == b"online"
 
 
@@ -120,10 +121,10 @@ async def test_battery_and_connection_news_update_the_retained_state(
     state = await eventually(lambda: (s := latest()) and s["battery"] == 87 and s)
     assert state == {
         "state": "Off",
-        "action": "double",
         "battery": 87,
         "connected": True,
         "last_seen": "2026-11-26T08:00:00.000Z",
+        "bridge": "bridge-1",
     }
     # battery news is not a click: nothing new on the action topic
     assert [m.text for m in recorder.messages("flic/front-desk/action")] == ["double"]
@@ -159,7 +160,8 @@ async def test_clean_close_says_offline_and_a_restart_keeps_the_last_state(
             )
         )
         last = json.loads(recorder.messages("flic/front-desk")[-1].payload)
-        assert (last["action"], last["battery"], last["connected"]) == ("hold", 55, True)
+        assert (last["state"], last["battery"], last["connected"]) == ("On", 55, True)
+        assert "action" not in last
     finally:
         await second.close()
 
