@@ -84,7 +84,9 @@ async def test_trigger_duplicate_acknowledge_resolve(app: InProcess, via: str) -
     again = await send(TRIGGER)
     assert (again["inbound_status"], again["alert_id"]) == ("mapped_appended", alert["id"])
 
-    await send(ACKNOWLEDGE)
+    acked = await send(ACKNOWLEDGE)
+    assert (acked["inbound_status"], acked["action"]) == ("mapped", "acknowledge")
+    assert acked["alert_id"] == alert["id"]
     (alert,) = await alerts(app, pd["id"])
     assert alert["status"] == "acknowledged"
     assert alert["append_count"] == 1
@@ -94,11 +96,12 @@ async def test_trigger_duplicate_acknowledge_resolve(app: InProcess, via: str) -
     (alert,) = await alerts(app, pd["id"])
     assert alert["status"] == "closed"
     log = (await app.admin_get("/api/v1/inbound", integration_id=pd["id"]))["items"]
-    assert [m["status"] for m in reversed(log)] == [
-        "mapped",
-        "mapped_appended",
-        "mapped_ignored",
-        "mapped",
+    # The acknowledge was logged as `mapped_ignored` with no alert before issue 15.
+    assert [(m["status"], m["action"], m["alert_id"]) for m in reversed(log)] == [
+        ("mapped", "open", alert["id"]),
+        ("mapped_appended", "append", alert["id"]),
+        ("mapped", "acknowledge", alert["id"]),
+        ("mapped", "close", alert["id"]),
     ]
 
 
