@@ -4,7 +4,7 @@ PagerDuty shows a change event beside the incidents of its service ("recent chan
 has no dedup_key. Here it becomes a timeline note (kind `note`) on the integration's newest
 open or acknowledged alert, logged `mapped_appended` with action `note` and that alert's id;
 with no live alert it is logged `mapped_ignored` (action `ignore`) and the server logs it at
-INFO. Either way the answer is PagerDuty's 202.
+INFO. Either way the answer is PagerDuty's 202; an invalid one is 400 and `mapping_failed`.
 """
 
 from __future__ import annotations
@@ -80,10 +80,12 @@ async def handle_change(
     """One change event for `integration` (found by its routing_key)."""
     try:
         body = read_json(raw)
+        errors = change_errors(body)
     except EventBodyError as exc:
-        return invalid("Event object is invalid", [str(exc)])
-    errors = change_errors(body)
-    if errors:
+        errors = [str(exc)]
+    if errors:  # refused, and kept in the inbound log with the reason
+        failed = Decision("failed", "invalid PagerDuty change event: " + "; ".join(errors))
+        await record(ctx, integration, raw, content_type, failed, key=key, http_status=400)
         return invalid("Event object is invalid", errors)
     note = note_text(body["payload"])
     live = await newest_live_alert(ctx, integration.id)
