@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from server.config import Config
+from server.reload import changed_keys, in_force
 from tests.extras.tls_certs import make_tls_files
 from tests.server.conftest import CLEAN_ENV
 from tests.support.procs import Proc, free_port, python_module, wait_until
@@ -128,3 +130,11 @@ def test_tls_from_flags_serves_https_and_only_https(tmp_path: Path) -> None:
         assert f"https://127.0.0.1:{port}" in proc.log()  # the start line names the https URL
     finally:
         proc.stop()
+
+
+def test_a_sighup_keeps_the_running_tls_pair() -> None:
+    running = Config().with_server(tls_cert="/old/cert.pem", tls_key="/old/key.pem")
+    reread = Config().with_server(tls_cert="/new/cert.pem", tls_key="/new/key.pem")
+    assert ("server", "tls_cert") in changed_keys(running, reread)
+    kept = in_force(running, reread)  # uvicorn loaded the old pair: it stays until a restart
+    assert (kept.server.tls_cert, kept.server.tls_key) == ("/old/cert.pem", "/old/key.pem")
