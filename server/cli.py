@@ -18,6 +18,7 @@ from server.database import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
 from server.kinds import KINDS, default_sample
 from server.logsetup import LOG_FORMATS, configure_logging
+from server.tls import check_tls, scheme, uvicorn_tls
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="serve in the foreground")
     run.add_argument("--host", help="listen address (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="listen port (default 8380)")
+    run.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate ([server] tls_cert)")
+    run.add_argument("--tls-key", help="the certificate's PEM private key ([server] tls_key)")
     run.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
@@ -48,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--kind", choices=KINDS, default="flic")
     add.add_argument("--mapping", help="mapping JSON, or @file (required for --kind generic)")
     add.add_argument("--json", action="store_true", help="print a JSON object")
+    add.add_argument(
+        "--base-url",
+        help="the URL senders reach the server at (default [server] public_url, else host:port)",
+    )
 
     sub.add_parser("admin-token", parents=[common], help="print the admin token")
 
@@ -71,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            tls_cert=getattr(args, "tls_cert", None),
+            tls_key=getattr(args, "tls_key", None),
         )
         data_dir = config.data_dir
         if args.command == "run":
@@ -78,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             def reread() -> Config:
                 """The config as at startup: file, environment, then the same flags."""
                 return load_config(args.config).with_server(
-                    data_dir=args.data_dir, host=args.host, port=args.port
+                    data_dir=args.data_dir,
+                    host=args.host,
+                    port=args.port,
+                    tls_cert=args.tls_cert,
+                    tls_key=args.tls_key,
                 )
 
             return run(config, args.log_format, reread)
@@ -102,11 +115,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def base_url(config: Config) -> str:
+    """`[server] public_url`, else the URL of the configured host and port (https with TLS)."""
     if config.server.public_url:
         return config.server.public_url.rstrip("/")
     host = config.server.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return f"http://{shown}:{config.server.port}"
+    if ":" in shown:
+        shown = f"[{shown}]"  # an IPv6 address
+    return f"{scheme(config.server)}://{shown}:{config.server.port}"
 
 
 def integration_add(config: Config, args: argparse.Namespace) -> int:
@@ -115,6 +131,8 @@ def integration_add(config: Config, args: argparse.Namespace) -> int:
     from server.mapping import MappingSpec
     from server.store import Store
 
+    if args.base_url and not args.base_url.startswith(("http://", "https://")):
+        raise AlertServerError(f"--base-url must start with http:// or https://: {args.base_url}")
     mapping_spec: MappingSpec | None = None
     if args.mapping:
         text = args.mapping
@@ -142,7 +160,9 @@ def integration_add(config: Config, args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
-    url = base_url(config) + integration.inbound_path
+    url = (
+        args.base_url.rstrip("/") if args.base_url else base_url(config)
+    ) + integration.inbound_path
     if args.json:
         print(
             json.dumps(
@@ -198,6 +218,7 @@ def run(
     from server.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 
     configure_logging(log_format, config.server.log_level.upper())
+    check_tls(config.server)
     wedged_after_s = _env_seconds(ENV_WEDGED_AFTER)
     quarantine_if_damaged(config.data_dir / DB_FILENAME, datetime.now(UTC))
     app = create_app(config)
@@ -219,6 +240,7 @@ def run(
             log_config=None,
             lifespan="on",
             server_header=False,
+            **uvicorn_tls(config.server),
         ),
         notifier,
     )

@@ -27,6 +27,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from server.errors import ConfigError
@@ -59,6 +60,8 @@ class ServerSection(BaseModel):
     data_dir: str = DEFAULT_DATA_DIR
     admin_token: str | None = Field(default=None, min_length=16)
     public_url: str | None = None
+    tls_cert: str | None = None  # PEM certificate (chain): `run` serves HTTPS when set
+    tls_key: str | None = None  # its PEM private key; both or neither
     log_level: str = "INFO"
     inbound_max_body_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
@@ -72,6 +75,12 @@ class ServerSection(BaseModel):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSection:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
 
     @field_validator("public_url")
     @classmethod

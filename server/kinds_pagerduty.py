@@ -2,14 +2,16 @@
 
 `parse_event` is pure: a parsed body gives an `Event` or the list of problems PagerDuty's
 `400 invalid event` answer names. The handler maps a trigger through the integration's
-mapping (dedup_key is the source name), acknowledges the live alert on `acknowledge`, and
-closes it on `resolve`.
+mapping (dedup_key is the source name), acknowledges the live alert on `acknowledge` (logged
+`mapped`, action `acknowledge`, linked to the alert), and closes it on `resolve`. Change events
+(`/v2/change/enqueue`) are in `kinds_pagerduty_change`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,10 +19,9 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from server.alert_actions import acknowledge_alert
 from server.context import AppContext
+from server.errors import AlertServerError
 from server.mapping import Decision, MappingError, decide
-from server.models import ConflictError, NotFoundError
 from server.recording import record
 from server.store import InboundOutcome, Integration
 
@@ -30,6 +31,7 @@ ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")
 MAX_DEDUP_KEY = 255
 MAX_SUMMARY = 1024
+MAX_DEPTH = 64  # custom_details nest; deeper than this is an attack, not an alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +118,58 @@ def success(dedup_key: str, outcome: InboundOutcome) -> JSONResponse:
     )
 
 
+def read_json(raw: bytes) -> Any:
+    """The parsed body; raises `EventBodyError` naming the problem (PagerDuty answers 400)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f"bad byte at offset {exc.start}"
+        raise EventBodyError(f"Body is not valid JSON: not UTF-8 ({where})") from exc
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EventBodyError(f"Body is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:
+        raise EventBodyError(f"Body is nested deeper than {MAX_DEPTH} levels") from exc
+    except ValueError as exc:  # Python's int limit: `sys.get_int_max_str_digits()` digits
+        limit = sys.get_int_max_str_digits()
+        raise EventBodyError(f"Body has an integer longer than {limit} digits") from exc
+    if _depth_over(body, MAX_DEPTH):
+        raise EventBodyError(f"Body is nested deeper than {MAX_DEPTH} levels")
+    return body
+
+
+class EventBodyError(AlertServerError):
+    """An Events API body that is not JSON we can take; the message is PagerDuty's error line."""
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when objects/arrays nest deeper than `limit` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 async def handle_pagerduty(
     ctx: AppContext, integration: Integration, raw: bytes, content_type: str, key: str | None
 ) -> JSONResponse:
     """One Events API v2 body for `integration` (found by token or routing_key)."""
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = f"unreadable body: not JSON ({exc})"
-        failed = Decision("failed", reason)
+        body = read_json(raw)
+    except EventBodyError as exc:
+        failed = Decision("failed", f"unreadable body: {exc}")
         await record(ctx, integration, raw, content_type, failed, key=key, http_status=400)
-        return invalid("Event object is invalid", ["Body is not valid JSON"])
+        return invalid("Event object is invalid", [str(exc)])
     parsed = parse_event(body, uuid.uuid4().hex)
     if isinstance(parsed, list):
         reason = "invalid PagerDuty event: " + "; ".join(parsed)
@@ -134,13 +177,15 @@ async def handle_pagerduty(
         await record(ctx, integration, raw, content_type, failed, key=key, http_status=400)
         return invalid("Event object is invalid", parsed)
     if parsed.action == "acknowledge":
-        return await _acknowledge(ctx, integration, raw, content_type, parsed, key)
-    try:
-        mapping = ctx.compiled_mapping(integration)
-    except MappingError as exc:
-        decision = Decision("failed", f"the integration's mapping is invalid: {exc}")
+        reason = "acknowledged by PagerDuty event"
+        decision = Decision("acknowledge", reason, parsed.dedup_key, "", "acknowledge")
     else:
-        decision = decide(parsed.payload, mapping)
+        try:
+            mapping = ctx.compiled_mapping(integration)
+        except MappingError as exc:
+            decision = Decision("failed", f"the integration's mapping is invalid: {exc}")
+        else:
+            decision = decide(parsed.payload, mapping)
     outcome = await record(ctx, integration, raw, content_type, decision, key=key)
     dedup_key = parsed.dedup_key
     if outcome.replayed and parsed.key_generated and outcome.alert_id is not None:
@@ -155,26 +200,3 @@ async def handle_pagerduty(
         outcome.alert_id,
     )
     return success(dedup_key, outcome)
-
-
-async def _acknowledge(
-    ctx: AppContext,
-    integration: Integration,
-    raw: bytes,
-    content_type: str,
-    event: Event,
-    key: str | None,
-) -> JSONResponse:
-    live = await ctx.db.run(ctx.store.live_alert, integration.id, event.dedup_key, "")
-    if live is None:
-        reason = f"acknowledge: no open alert for {event.dedup_key!r}"
-    else:
-        reason = f"acknowledge: alert {live.id} acknowledged by PagerDuty event"
-    decision = Decision("ignore", reason, event.dedup_key, "", "acknowledge")
-    outcome = await record(ctx, integration, raw, content_type, decision, key=key)
-    if live is not None and live.status == "open" and not outcome.replayed:
-        try:
-            await acknowledge_alert(ctx, live.id, by=f"PagerDuty event {outcome.message_id}")
-        except (ConflictError, NotFoundError) as exc:
-            log.info("pagerduty acknowledge of alert %d: %s", live.id, exc)
-    return success(event.dedup_key, outcome)

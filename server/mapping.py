@@ -21,7 +21,8 @@ MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 10_000
 MAX_PATTERN_CHARS = 500
 
-Verdict = Literal["open", "close", "ignore", "filtered", "failed"]
+# `acknowledge` and `note` come only from kinds with their own format (PagerDuty events).
+Verdict = Literal["open", "close", "acknowledge", "note", "ignore", "filtered", "failed"]
 
 FLIC_DEFAULT_MAPPING: dict[str, Any] = {
     "source_name": {"field": "flic_nameId"},

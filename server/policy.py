@@ -45,6 +45,8 @@ def classify(decision: Decision, live_alert_id: int | None, *, suppressed: bool)
         if live_alert_id is None:
             return Outcome("mapped", "open", "open", reason)
         return Outcome("mapped_appended", "append", "append", reason)
+    if decision.verdict in ("acknowledge", "note"):
+        return _on_live(decision, live_alert_id)
     if live_alert_id is None:
         return Outcome(
             "mapped_ignored",
@@ -53,3 +55,15 @@ def classify(decision: Decision, live_alert_id: int | None, *, suppressed: bool)
             f"no open alert for {decision.source_name!r} to close; {reason}",
         )
     return Outcome("mapped", "close", "close", reason)
+
+
+def _on_live(decision: Decision, live_alert_id: int | None) -> Outcome:
+    """An acknowledge (`mapped`) or a timeline note (`mapped_appended`) for the live alert."""
+    verb = "acknowledge" if decision.verdict == "acknowledge" else "note it on"
+    if live_alert_id is None:
+        named = "" if decision.source_name is None else f" for {decision.source_name!r}"
+        reason = f"no open alert{named} to {verb}; {decision.reason}"
+        return Outcome("mapped_ignored", "ignore", "", reason)
+    if decision.verdict == "acknowledge":
+        return Outcome("mapped", "acknowledge", "acknowledge", decision.reason)
+    return Outcome("mapped_appended", "note", "note", decision.reason)

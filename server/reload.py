@@ -33,6 +33,8 @@ RESTART_KEYS = frozenset(
         ("server", "port"),
         ("server", "data_dir"),
         ("server", "admin_token"),
+        ("server", "tls_cert"),  # uvicorn loads the pair once, at start
+        ("server", "tls_key"),
         ("server", "inbound_retention_days"),
         ("escalation", "link_secret"),
         ("escalation", "test_clock_file"),

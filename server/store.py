@@ -38,7 +38,12 @@ from server.models import (
 from server.policy import Outcome, classify
 
 log = logging.getLogger(__name__)
-_CHANGE_KINDS: dict[str, ChangeKind] = {"open": "open", "append": "append", "close": "close"}
+_CHANGE_KINDS: dict[str, ChangeKind] = {
+    "open": "open",
+    "append": "append",
+    "acknowledge": "acknowledge",
+    "close": "close",
+}
 
 __all__ = [
     "Alert",
@@ -198,6 +203,7 @@ class Store(IntegrationStore):
         status, action, reason = decided.status, decided.action, decided.reason
         alert_id: int | None = None
         alert_status, title = "open", decision.title  # what the alert is after this message
+        publish = decided.change in _CHANGE_KINDS
         if decided.change == "open":
             alert_id = self._open_alert(message, decision, message_id)
         elif live is not None and decided.change == "append":
@@ -214,9 +220,21 @@ class Store(IntegrationStore):
                    WHERE id = ?""",
                 [iso(now), iso(now), alert_id],
             )
+        elif live is not None and decided.change in ("acknowledge", "note"):
+            alert_id, alert_status, title = live.id, live.status, live.title
+            publish = decided.change == "acknowledge" and live.status == "open"
+            if publish:
+                alert_status = "acknowledged"
+                self.db.execute(
+                    """UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?,
+                       updated_at = ? WHERE id = ?""",
+                    [iso(now), iso(now), alert_id],
+                )
         if alert_id is not None:
+            self._timeline(alert_id, now, decided.change, reason, message_id)
+        # A note, or an acknowledge of an acknowledged alert, changes nothing to publish.
+        if alert_id is not None and publish:
             kind = _CHANGE_KINDS[decided.change]
-            self._timeline(alert_id, now, kind, reason, message_id)
             source_name = decision.source_name or ""  # set whenever an alert changes
             changes.append(
                 self._made(
@@ -263,7 +281,7 @@ class Store(IntegrationStore):
         return classify(decision, None if live is None else live.id, suppressed=suppressed)
 
     def _live_for(self, integration_id: int, decision: Decision) -> Alert | None:
-        if decision.verdict not in ("open", "close") or decision.source_name is None:
+        if decision.verdict in ("ignore", "filtered", "failed") or decision.source_name is None:
             return None
         return self._live_alert(integration_id, decision.source_name, decision.source_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ from server.context import AppContext, Ctx
 from server.extras_store import ExtrasStore, MaintenanceWindow
 from server.heartbeats import DEFAULT_MAPPING, KIND, HeartbeatMonitor, heartbeat_json
 from server.kinds_alertmanager import handle_alertmanager
-from server.kinds_pagerduty import handle_pagerduty, invalid, parse_event
+from server.kinds_pagerduty import EventBodyError, handle_pagerduty, invalid, read_json
+from server.kinds_pagerduty_change import handle_change
 from server.ratelimit import retry_after_header
 from server.store import Integration, NotFoundError
 
@@ -56,9 +57,28 @@ def extras_plugin(app: FastAPI, ctx: AppContext) -> None:
 # ---- PagerDuty ------------------------------------------------------------------------------
 
 
+PagerDutyHandler = Callable[
+    [AppContext, Integration, bytes, str, str | None], Awaitable[JSONResponse]
+]
+
+
+# Both spellings: FastAPI would answer the one with a slash 307, which clients do not follow.
 @public.post("/v2/enqueue", status_code=202)
+@public.post("/v2/enqueue/", status_code=202, include_in_schema=False)
 async def enqueue(request: Request, ctx: Ctx) -> JSONResponse:
     """PagerDuty's Events API v2 endpoint: the integration is the one whose token is routing_key."""
+    return await _pagerduty(request, ctx, handle_pagerduty)
+
+
+@public.post("/v2/change/enqueue", status_code=202)
+@public.post("/v2/change/enqueue/", status_code=202, include_in_schema=False)
+async def change_enqueue(request: Request, ctx: Ctx) -> JSONResponse:
+    """PagerDuty's change events: a timeline note on the integration's newest live alert."""
+    return await _pagerduty(request, ctx, handle_change)
+
+
+async def _pagerduty(request: Request, ctx: Ctx, handler: PagerDutyHandler) -> JSONResponse:
+    """Read the body, find the integration whose token is routing_key, hand it on."""
     try:
         raw, too_large = await read_limited(request, ctx.config.server.inbound_max_body_bytes)
     except ClientDisconnect:
@@ -69,13 +89,13 @@ async def enqueue(request: Request, ctx: Ctx) -> JSONResponse:
             status_code=413,
         )
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return invalid("Event object is invalid", ["Body is not valid JSON"])
-    parsed = parse_event(body, "unused")
-    if isinstance(parsed, list):
-        return invalid("Event object is invalid", parsed)
-    integration = await ctx.db.run(ctx.store.find_integration_by_token, parsed.routing_key)
+        body = read_json(raw)
+    except EventBodyError as exc:
+        return invalid("Event object is invalid", [str(exc)])
+    routing_key = body.get("routing_key") if isinstance(body, dict) else None
+    if not isinstance(routing_key, str) or not routing_key.strip():
+        return invalid("Event object is invalid", ["'routing_key' is missing or blank"])
+    integration = await ctx.db.run(ctx.store.find_integration_by_token, routing_key)
     if integration is None or integration.kind != "pagerduty":
         return invalid(
             "Event object is invalid",
@@ -90,7 +110,7 @@ async def enqueue(request: Request, ctx: Ctx) -> JSONResponse:
         )
     content_type = request.headers.get("content-type", "application/json")
     key = request.headers.get("idempotency-key")
-    return await handle_pagerduty(ctx, integration, raw, content_type, key)
+    return await handler(ctx, integration, raw, content_type, key)
 
 
 # ---- heartbeats -----------------------------------------------------------------------------

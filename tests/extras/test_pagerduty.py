@@ -84,7 +84,9 @@ async def test_trigger_duplicate_acknowledge_resolve(app: InProcess, via: str) -
     again = await send(TRIGGER)
     assert (again["inbound_status"], again["alert_id"]) == ("mapped_appended", alert["id"])
 
-    await send(ACKNOWLEDGE)
+    acked = await send(ACKNOWLEDGE)
+    assert (acked["inbound_status"], acked["action"]) == ("mapped", "acknowledge")
+    assert acked["alert_id"] == alert["id"]
     (alert,) = await alerts(app, pd["id"])
     assert alert["status"] == "acknowledged"
     assert alert["append_count"] == 1
@@ -94,11 +96,12 @@ async def test_trigger_duplicate_acknowledge_resolve(app: InProcess, via: str) -
     (alert,) = await alerts(app, pd["id"])
     assert alert["status"] == "closed"
     log = (await app.admin_get("/api/v1/inbound", integration_id=pd["id"]))["items"]
-    assert [m["status"] for m in reversed(log)] == [
-        "mapped",
-        "mapped_appended",
-        "mapped_ignored",
-        "mapped",
+    # The acknowledge was logged as `mapped_ignored` with no alert before issue 15.
+    assert [(m["status"], m["action"], m["alert_id"]) for m in reversed(log)] == [
+        ("mapped", "open", alert["id"]),
+        ("mapped_appended", "append", alert["id"]),
+        ("mapped", "acknowledge", alert["id"]),
+        ("mapped", "close", alert["id"]),
     ]
 
 
@@ -176,3 +179,41 @@ async def test_a_repeated_idempotency_key_answers_the_first_generated_key(app: I
     assert again.json()["dedup_key"] == first.json()["dedup_key"]
     assert again.json()["alert_id"] == first.json()["alert_id"]
     assert len(await alerts(app, pd["id"])) == 1
+
+
+async def test_acknowledge_without_an_alert_is_ignored_and_a_repeat_stays_linked(
+    app: InProcess,
+) -> None:
+    pd = await app.add("pd", kind="pagerduty")
+    early = await app.client.post("/v2/enqueue", json=keyed(ACKNOWLEDGE, pd["token"]))
+    assert early.status_code == 202
+    assert (early.json()["inbound_status"], early.json()["alert_id"]) == ("mapped_ignored", None)
+    assert (
+        "no open alert for 'samplekeyhere' to acknowledge"
+        in (await app.admin_get(f"/api/v1/inbound/{early.json()['message_id']}"))["reason"]
+    )
+
+    await app.client.post("/v2/enqueue", json=keyed(TRIGGER, pd["token"]))
+    first = (await app.client.post("/v2/enqueue", json=keyed(ACKNOWLEDGE, pd["token"]))).json()
+    (alert,) = await alerts(app, pd["id"])
+    acknowledged_at = alert["acknowledged_at"]
+    again = (await app.client.post("/v2/enqueue", json=keyed(ACKNOWLEDGE, pd["token"]))).json()
+    assert (again["inbound_status"], again["action"]) == ("mapped", "acknowledge")
+    assert again["alert_id"] == first["alert_id"] == alert["id"]
+    (alert,) = await alerts(app, pd["id"])
+    assert (alert["status"], alert["acknowledged_at"]) == ("acknowledged", acknowledged_at)
+
+
+async def test_an_invalid_change_event_is_400_in_pagerduty_shape(app: InProcess) -> None:
+    pd = await app.add("pd", kind="pagerduty")
+    body = {"routing_key": pd["token"], "payload": {"source": "ci"}}
+    answer = await app.client.post("/v2/change/enqueue", json=body)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "status": "invalid event",
+        "message": "Event object is invalid",
+        "errors": ["'payload.summary' is missing or blank"],
+    }
+    (logged,) = (await app.admin_get("/api/v1/inbound", integration_id=pd["id"]))["items"]
+    assert logged["status"] == "mapping_failed"
+    assert "payload.summary" in logged["reason"]
