@@ -39,6 +39,7 @@ class MqttBridge:
     buttons: list[tuple[str, str]] = field(default_factory=lambda: [FRONT, BACK])
     accept_press: bool = False
     flicd_port: int | None = None
+    extra: list[str] = field(default_factory=list)  # more `[mqtt]` lines, then more sections
     port: int = field(default_factory=free_port)
     proc: Proc | None = None
 
@@ -61,6 +62,7 @@ class MqttBridge:
             f'host = "{self.broker.host}"',
             f"port = {self.broker.port}",
             f"accept_press = {'true' if self.accept_press else 'false'}",
+            *self.extra,
         ]
         for address, name in self.buttons:
             lines += ["[[button]]", f'address = "{address}"', f'name = "{name}"']

@@ -187,3 +187,20 @@ def test_alert_changes_made_while_the_broker_is_down_arrive_in_order_later(
         wait_until(lambda: "alert_server_mqtt_queue_pending 0\n" in metrics(mqtt_server))
     kept = json.loads(retained(broker, "flic/alerts/lobby")["flic/alerts/lobby"])
     assert kept["status"] == "open"
+
+
+def test_a_control_character_in_a_source_name_does_not_stop_the_alert_topics(
+    broker: Mosquitto, recorder: Recorder, mqtt_server: RunningServer
+) -> None:
+    # mosquitto drops the connection over a DEL or C1 control in a topic: the row stayed first
+    # in the queue and held up every later alert change for good (issue 16)
+    path = add_integration(mqtt_server.data_dir, "hostile")["inbound_path"]
+    for name in ("Kitchen\\u007f", "Hall\\u0090", "lobby"):
+        body = f'"flic_nameId": "{name}", "flic_state": "On", "info": "x",'
+        assert mqtt_server.post(path, body).status_code == 202
+
+    recorder.wait_for("flic/alerts/events", 3)
+    assert [e for e, _ in events(recorder)] == ["opened", "opened", "opened"]
+    kept = retained(broker, "flic/alerts/#")
+    assert set(kept) == {"flic/alerts/Kitchen_", "flic/alerts/Hall_", "flic/alerts/lobby"}
+    assert json.loads(kept["flic/alerts/Kitchen_"])["title"] == "Kitchen\x7f pressed"
