@@ -41,6 +41,8 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 def _authorized(request: Request, token: str) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
+    if not token:  # an empty expected token would let an empty header in: never
+        return False
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
 
 
