@@ -24,6 +24,7 @@ from bridge.health_config import (
     threshold_or_none,
 )
 from bridge.models import ClickType
+from bridge.mqtt_topics import segment, shared_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
@@ -194,7 +195,7 @@ class _MqttIn(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
-    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#]+$")
+    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#\x00-\x1f\x7f-\x9f]+$")
     discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^+#]*$")
     username: str | None = None
     password: str | None = None
@@ -280,6 +281,7 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
             both = sorted({str(x) for x in on} & {str(x) for x in off})
             if both:
                 problems.append(f"button[{i}]: {', '.join(both)} is in both `on` and `off`")
+    problems += _shared_mqtt_topics(data, buttons if isinstance(buttons, list) else [])
     forwards = data.get("forward", [])
     urls: dict[str, int] = {}
     for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
@@ -289,6 +291,22 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
                 problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
             urls.setdefault(key, i)
     return problems
+
+
+def _shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str]:
+    """Buttons whose names become one MQTT topic level (`lobby/door`, `lobby_door`)."""
+    mqtt = data.get("mqtt")
+    if not isinstance(mqtt, Mapping) or mqtt.get("enabled") is not True:
+        return []
+    names = [b.get("name") if isinstance(b, Mapping) else None for b in buttons]
+    index = [i for i, n in enumerate(names) if isinstance(n, str)]
+    base = mqtt.get("base_topic", "flic")
+    return [
+        f"button[{index[j]}].name: {names[index[j]]!r} and button[{index[i]}].name"
+        f" {names[index[i]]!r} share the MQTT topic {base}/{segment(str(names[index[i]]))}:"
+        " rename one"
+        for i, j in shared_topics([str(names[k]) for k in index])
+    ]
 
 
 def _forward_name(fwd: _ForwardIn) -> str:
