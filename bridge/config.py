@@ -23,6 +23,7 @@ from bridge.health_config import (
     button_health,
     threshold_or_none,
 )
+from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
 from bridge.mqtt_topics import segment, shared_topics
 
@@ -134,6 +135,7 @@ class Config:
     source_path: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
     health: HealthSettings = field(default_factory=HealthSettings)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def listen_url(self) -> str:
@@ -236,6 +238,7 @@ class _ConfigIn(_Section):
     mqtt: _MqttIn = Field(default_factory=_MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
     health: HealthIn = Field(default_factory=HealthIn)
+    limits: LimitsIn = Field(default_factory=LimitsIn)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -386,6 +389,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             source_down_after_s=threshold_or_none(parsed.health.source_down_after_s),
             check_every_s=parsed.health.check_every_s,
         ),
+        limits=parsed.limits.inside(),
     )
 
 

@@ -92,8 +92,11 @@ class Runtime:
         self.rand = rand or random.Random().random
         self.token = bridge_token(config)
         self.metrics = Metrics()
-        self.registry = ButtonRegistry(config.buttons)
-        self.outbox = Outbox.in_state_dir(config.bridge.state_dir)
+        limits = config.limits
+        self.registry = ButtonRegistry(config.buttons, max_unknown=limits.max_unknown_buttons)
+        self.outbox = Outbox.in_state_dir(
+            config.bridge.state_dir, max_clicks=limits.max_outbox_clicks
+        )
         self.sinks: list[Sink] = list(sinks) if sinks is not None else self._default_sinks()
         self.dispatchers = [
             Dispatcher(self.outbox, sink, clock=clock, rand=self.rand, metrics=self.metrics)
