@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_press(args: argparse.Namespace) -> int:
-    from bridge.runtime import bridge_token
+    from bridge.token import bridge_token
 
     try:
         config, path = _load(args)
@@ -129,7 +129,7 @@ def _json_or_text(response: httpx.Response) -> Any:
 
 
 def cmd_buttons(args: argparse.Namespace) -> int:
-    from bridge.runtime import bridge_token
+    from bridge.token import bridge_token
 
     config, _ = _load(args)
     live: list[dict[str, Any]] | None = None

@@ -23,7 +23,9 @@ from bridge.health_config import (
     button_health,
     threshold_or_none,
 )
+from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
+from bridge.mqtt_topics import segment, shared_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
@@ -133,6 +135,7 @@ class Config:
     source_path: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
     health: HealthSettings = field(default_factory=HealthSettings)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def listen_url(self) -> str:
@@ -194,7 +197,7 @@ class _MqttIn(_Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
-    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#]+$")
+    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#\x00-\x1f\x7f-\x9f]+$")
     discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^+#]*$")
     username: str | None = None
     password: str | None = None
@@ -235,6 +238,7 @@ class _ConfigIn(_Section):
     mqtt: _MqttIn = Field(default_factory=_MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
     health: HealthIn = Field(default_factory=HealthIn)
+    limits: LimitsIn = Field(default_factory=LimitsIn)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -280,6 +284,7 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
             both = sorted({str(x) for x in on} & {str(x) for x in off})
             if both:
                 problems.append(f"button[{i}]: {', '.join(both)} is in both `on` and `off`")
+    problems += _shared_mqtt_topics(data, buttons if isinstance(buttons, list) else [])
     forwards = data.get("forward", [])
     urls: dict[str, int] = {}
     for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
@@ -289,6 +294,22 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
                 problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
             urls.setdefault(key, i)
     return problems
+
+
+def _shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str]:
+    """Buttons whose names become one MQTT topic level (`lobby/door`, `lobby_door`)."""
+    mqtt = data.get("mqtt")
+    if not isinstance(mqtt, Mapping) or mqtt.get("enabled") is not True:
+        return []
+    names = [b.get("name") if isinstance(b, Mapping) else None for b in buttons]
+    index = [i for i, n in enumerate(names) if isinstance(n, str)]
+    base = mqtt.get("base_topic", "flic")
+    return [
+        f"button[{index[j]}].name: {names[index[j]]!r} and button[{index[i]}].name"
+        f" {names[index[i]]!r} share the MQTT topic {base}/{segment(str(names[index[i]]))}:"
+        " rename one"
+        for i, j in shared_topics([str(names[k]) for k in index])
+    ]
 
 
 def _forward_name(fwd: _ForwardIn) -> str:
@@ -368,6 +389,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             source_down_after_s=threshold_or_none(parsed.health.source_down_after_s),
             check_every_s=parsed.health.check_every_s,
         ),
+        limits=parsed.limits.inside(),
     )
 
 

@@ -20,10 +20,15 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from bridge.errors import DeliveryError
-from bridge.mqtt_session import Session, install_callbacks
+from bridge.mqtt_session import DroppedAfterPublishError, Session, install_callbacks
 from bridge.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
+
+# The broker dropping the connection right after this many publishes to one topic in a row
+# (and no ack between) means it refuses that message: the topic is refused for good, so one
+# bad row becomes a dead letter instead of a reconnect loop that outlives restarts.
+DROP_LIMIT = 3
 
 MessageHandler = Callable[[str, bytes], Awaitable[None]]
 ConnectedHook = Callable[[], Awaitable[None]]
@@ -82,6 +87,8 @@ class MqttLink:
         self._task: asyncio.Task[None] | None = None
         self._handler_tasks: set[asyncio.Task[None]] = set()
         self._collectors: list[Callable[[str, bytes], bool]] = []
+        self._drops: dict[str, int] = {}  # topic -> connections lost right after publishing it
+        self.refused: dict[str, str] = {}  # topic -> why it is not published again (this run)
         # Beaten each time round the supervisor's loops: connected, backing off or connecting.
         self.heartbeat = Heartbeat(f"mqtt-link:{client_id}")
 
@@ -124,10 +131,26 @@ class MqttLink:
     async def _publish_on(
         self, session: Session, topic: str, payload: bytes | str, *, retain: bool, qos: int
     ) -> None:
+        if topic in self.refused:
+            raise DeliveryError(self.refused[topic], permanent=True)
         data = payload.encode() if isinstance(payload, str) else payload
-        await session.publish(
-            topic, data, qos=qos, retain=retain, timeout_s=self.settings.publish_timeout_s
-        )
+        try:
+            await session.publish(
+                topic, data, qos=qos, retain=retain, timeout_s=self.settings.publish_timeout_s
+            )
+        except DroppedAfterPublishError as exc:
+            self._drops[topic] = drops = self._drops.get(topic, 0) + 1
+            if drops < DROP_LIMIT:
+                raise
+            self._drops.pop(topic, None)
+            self.refused[topic] = reason = (
+                f"the broker {self.broker} dropped the connection right after each of"
+                f" {drops} publishes to {topic!r} in a row: it refuses this message"
+                " (not published again until the bridge restarts)"
+            )
+            log.error("mqtt: %s", reason)
+            raise DeliveryError(reason, permanent=True) from exc
+        self._drops.pop(topic, None)
         self.heartbeat.beat()  # a long run of connect-hook publishes is progress too
 
     async def close(self, last: tuple[str, bytes] | None = None) -> None:
@@ -284,6 +307,9 @@ class MqttLink:
         session = self._session
         if session is None:
             raise DeliveryError(f"not connected to the MQTT broker at {self.broker}")
+        if topic in self.refused:  # said once, loudly; a connect must not stop at it
+            log.debug("mqtt: %s skipped on connect: %s", topic, self.refused[topic])
+            return
         await self._publish_on(session, topic, payload, retain=retain, qos=1)
 
     async def collect_retained(self, topic_filter: str, marker_topic: str) -> dict[str, bytes]:

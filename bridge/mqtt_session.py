@@ -18,6 +18,10 @@ from bridge.errors import DeliveryError
 log = logging.getLogger(__name__)
 
 
+class DroppedAfterPublishError(DeliveryError):
+    """The connection was lost while a publish waited for its ack (maybe over that message)."""
+
+
 class Session:
     """One paho client from connect to loss; paho callbacks hop to the event loop."""
 
@@ -45,7 +49,9 @@ class Session:
             self.connack.set_exception(DeliveryError(reason))
         for fut in self.waiters.values():
             if not fut.done():
-                fut.set_exception(DeliveryError(f"MQTT connection lost before the ack: {reason}"))
+                fut.set_exception(
+                    DroppedAfterPublishError(f"MQTT connection lost before the ack: {reason}")
+                )
         self.waiters.clear()
 
     def acked(self, mid: int, reason: ReasonCode) -> None:

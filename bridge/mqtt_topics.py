@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-_UNSAFE_SEGMENT = re.compile(r"[+#/\x00-\x1f]")
+# What a broker refuses in a topic (mosquitto drops the connection over any of it): the C0 and
+# C1 control characters with DEL, lone surrogates, and the Unicode non-characters.
+_REFUSED = r"\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff" + "".join(
+    chr(p * 0x10000 + 0xFFFE) + chr(p * 0x10000 + 0xFFFF) for p in range(1, 17)
+)
+_REFUSED_CHARS = re.compile(f"[{_REFUSED}]")
+_UNSAFE_SEGMENT = re.compile(f"[+#/{_REFUSED}]")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def segment(name: str) -> str:
-    """A button name as one topic level: MQTT wildcards, `/` and control characters become `_`."""
+    """A name as one topic level: wildcards, `/` and what brokers refuse (controls) become `_`."""
     return _UNSAFE_SEGMENT.sub("_", name.strip()) or "_"
+
+
+def clean_topic(topic: str) -> str:
+    """A whole topic (levels kept) without the characters a broker refuses: each becomes `_`."""
+    return _REFUSED_CHARS.sub("_", topic)
+
+
+def shared_topics(names: Sequence[str]) -> list[tuple[int, int]]:
+    """(first, later) index pairs of names that become the same topic level (`a/b` and `a_b`)."""
+    first: dict[str, int] = {}
+    pairs = []
+    for i, name in enumerate(names):
+        level = segment(name)
+        if level in first and names[first[level]] != name:
+            pairs.append((first[level], i))
+        first.setdefault(level, i)
+    return pairs
 
 
 def bridge_state_topic(base: str) -> str:

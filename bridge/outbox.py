@@ -8,6 +8,7 @@ row becomes a dead letter (shown everywhere, put back with `retry`), never dropp
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from typing import Any
 
 from bridge.errors import BridgeError
 from bridge.models import ClickEvent
+
+log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 STATES = (PENDING, DELIVERED, DEAD)
@@ -105,8 +108,12 @@ def _at(ts: float) -> datetime:
 class Outbox:
     """The one writer of `outbox.sqlite3`; other processes (the CLI) may read and retry."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_clicks: int | None = None) -> None:
         self.path = path
+        self.max_clicks = max_clicks  # None: no cap (the CLI, which only reads and retries)
+        self._full = False  # over the cap with nothing delivered left to forget
+        self.forgotten = 0  # delivered clicks forgotten to stay under the cap, this run
+        self._count: int | None = None  # stored clicks (an upper bound: the CLI may purge)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
@@ -118,9 +125,9 @@ class Outbox:
             raise OutboxError(f"cannot open outbox {path}: {exc}") from exc
 
     @classmethod
-    def in_state_dir(cls, state_dir: Path) -> Outbox:
+    def in_state_dir(cls, state_dir: Path, *, max_clicks: int | None = None) -> Outbox:
         """The outbox of a bridge whose state lives in `state_dir`."""
-        return cls(state_dir / "outbox.sqlite3")
+        return cls(state_dir / "outbox.sqlite3", max_clicks=max_clicks)
 
     def close(self) -> None:
         self._db.close()
@@ -145,7 +152,13 @@ class Outbox:
         targets: Sequence[str],
         now: datetime,
     ) -> bool:
-        """Store a click and its rows; False (and nothing changes) when its event_id is stored."""
+        """Store a click and its rows; False (and nothing changes) when its event_id is stored.
+
+        At the cap, the oldest fully delivered clicks are forgotten first; pending and dead
+        ones never are, so a click is stored even when they alone fill it (`is_full`).
+        """
+        if self.max_clicks is not None:
+            self._make_room(self.max_clicks)
         with self._write() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO events (event_id, button_address, button_name, click_type,"
@@ -164,6 +177,8 @@ class Outbox:
             )
             if cur.rowcount == 0:
                 return False
+            if self._count is not None:
+                self._count += 1
             seq = cur.lastrowid
             if body is not None:
                 db.executemany(
@@ -172,6 +187,61 @@ class Outbox:
                     [(seq, target, PENDING, _ts(now), _ts(now)) for target in targets],
                 )
         return True
+
+    def _make_room(self, cap: int) -> None:
+        if self._count is not None and self._count < cap:
+            return
+        (self._count,) = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        if self._count < cap:
+            self._set_full(False, cap)
+            return
+        # Down to 99% of the cap, so a full outbox is not trimmed on every single click.
+        excess = self._count - cap + 1 + cap // 100
+        with self._write() as db:
+            seqs = [
+                (seq,)
+                for (seq,) in db.execute(
+                    "SELECT seq FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d"
+                    " WHERE d.seq = e.seq AND d.state != 'delivered') ORDER BY seq LIMIT ?",
+                    (excess,),
+                )
+            ]
+            db.executemany("DELETE FROM deliveries WHERE seq = ?", seqs)
+            db.executemany("DELETE FROM events WHERE seq = ?", seqs)
+        self._count -= len(seqs)
+        self.forgotten += len(seqs)
+        if seqs:
+            log.warning(
+                "outbox: at its cap of %d clicks ([limits] max_outbox_clicks): forgot the %d"
+                " oldest delivered",
+                cap,
+                len(seqs),
+            )
+        self._set_full(self._count >= cap, cap)
+
+    def _set_full(self, full: bool, cap: int) -> None:
+        if full and not self._full:
+            log.error(
+                "outbox FULL: %d clicks stored, all pending or dead, over the cap of %d"
+                " ([limits] max_outbox_clicks): new clicks are still stored, nothing is"
+                " dropped; bring the targets back or deal with the dead letters"
+                " (`flic-bridge outbox`)",
+                self._count,
+                cap,
+            )
+        elif self._full and not full:
+            log.info("outbox: below its cap of %d clicks again", cap)
+        self._full = full
+
+    def is_full(self) -> bool:
+        """At the cap with only pending and dead clicks (none delivered to forget for room)."""
+        if not self._full:
+            return False
+        (forgettable,) = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d"
+            " WHERE d.seq = e.seq AND d.state != 'delivered'))"
+        ).fetchone()
+        return not forgettable
 
     def has_event(self, event_id: str) -> bool:
         """Whether a click with this event_id is stored."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.clicks import iso_utc
 from bridge.config import ButtonSpec, default_button
+from bridge.limits import MAX_UNKNOWN_BUTTONS
 from bridge.models import ButtonSeen, ClickType
+from bridge.mqtt_topics import segment
+
+log = logging.getLogger(__name__)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +31,12 @@ class ButtonState:
 class ButtonRegistry:
     """Configured buttons plus every stranger a source has reported."""
 
-    def __init__(self, buttons: tuple[ButtonSpec, ...]) -> None:
+    def __init__(
+        self, buttons: tuple[ButtonSpec, ...], *, max_unknown: int = MAX_UNKNOWN_BUTTONS
+    ) -> None:
         self._by_address: dict[str, ButtonState] = {b.address: ButtonState(b) for b in buttons}
+        self.max_unknown = max_unknown
+        self.forgotten = 0  # strangers forgotten to stay under `max_unknown`, this run
 
     def reconfigure(self, buttons: tuple[ButtonSpec, ...]) -> None:
         """New specs after a config reload; what was seen of each button is kept."""
@@ -46,12 +56,36 @@ class ButtonRegistry:
         address = address.lower()
         state = self._by_address.get(address)
         if state is None:
+            self._make_room()
             state = ButtonState(default_button(address, self._free_name(name_hint, address)))
             self._by_address[address] = state
         return state.spec
 
+    def unknown(self) -> int:
+        """How many unconfigured buttons are remembered."""
+        return sum(1 for s in self._by_address.values() if not s.spec.configured)
+
+    def _make_room(self) -> None:
+        """At the cap, forget the stranger seen longest ago (its clicks stay in the outbox)."""
+        strangers = [s for s in self._by_address.values() if not s.spec.configured]
+        if len(strangers) < self.max_unknown:
+            return
+        oldest = min(strangers, key=lambda s: (s.last_seen_at or _NEVER, s.last_click_at or _NEVER))
+        del self._by_address[oldest.spec.address]
+        self.forgotten += 1
+        log.log(
+            logging.WARNING if self.forgotten == 1 else logging.DEBUG,
+            "buttons: %d unconfigured buttons remembered at most ([limits] max_unknown_buttons):"
+            " forgot %s, seen longest ago (%d forgotten so far)",
+            self.max_unknown,
+            oldest.spec.address,
+            self.forgotten,
+        )
+
     def _free_name(self, hint: str | None, address: str) -> str:
-        if hint and not any(s.spec.name == hint for s in self._by_address.values()):
+        """The hint, unless another button has that name or its MQTT topic level."""
+        taken = {segment(s.spec.name) for s in self._by_address.values()}
+        if hint and segment(hint) not in taken:
             return hint
         return address
 
@@ -64,7 +98,7 @@ class ButtonRegistry:
         return None
 
     def clicked(self, address: str, click_type: ClickType, source: str, at: datetime) -> None:
-        state = self._by_address[address]
+        state = self._by_address.get(address) or ButtonState(default_button(address))
         self._by_address[address] = replace(
             state, last_click_at=at, last_click_type=click_type, last_source=source, last_seen_at=at
         )

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import secrets
 import signal
 import socket
 import uuid
@@ -32,6 +30,7 @@ from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
 from bridge.status import status_of, unconfigured_targets
 from bridge.supervisor import Supervisor
+from bridge.token import bridge_token
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +58,6 @@ def utc_now() -> datetime:
 
 def http_sink(target: ForwardTarget) -> HttpSink:
     return HttpSink(target.name, target.url, timeout_s=target.timeout_s)
-
-
-def bridge_token(config: Config) -> str:
-    """The configured token, or the one kept in `state_dir/token` (created on first use)."""
-    if config.bridge.token:
-        return config.bridge.token
-    path = config.bridge.state_dir / "token"
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(token + "\n")
-    return token
 
 
 class _QuietServer(uvicorn.Server):
@@ -108,8 +92,11 @@ class Runtime:
         self.rand = rand or random.Random().random
         self.token = bridge_token(config)
         self.metrics = Metrics()
-        self.registry = ButtonRegistry(config.buttons)
-        self.outbox = Outbox.in_state_dir(config.bridge.state_dir)
+        limits = config.limits
+        self.registry = ButtonRegistry(config.buttons, max_unknown=limits.max_unknown_buttons)
+        self.outbox = Outbox.in_state_dir(
+            config.bridge.state_dir, max_clicks=limits.max_outbox_clicks
+        )
         self.sinks: list[Sink] = list(sinks) if sinks is not None else self._default_sinks()
         self.dispatchers = [
             Dispatcher(self.outbox, sink, clock=clock, rand=self.rand, metrics=self.metrics)

@@ -78,6 +78,16 @@ def status_of(runtime: Runtime) -> dict[str, Any]:
             "oldest_age_s": None if stats.oldest_age_s is None else round(stats.oldest_age_s, 3),
             "delivered": stats.delivered,
             "dead": stats.dead,
+            # [limits]: at the cap the oldest delivered clicks are forgotten; `full` means only
+            # pending and dead ones are left (still stored: nothing is dropped)
+            "max_clicks": runtime.outbox.max_clicks,
+            "full": runtime.outbox.is_full(),
+            "forgotten": runtime.outbox.forgotten,
+        },
+        "unknown_buttons": {
+            "count": runtime.registry.unknown(),
+            "max": runtime.registry.max_unknown,
+            "forgotten": runtime.registry.forgotten,
         },
         "targets": targets,
         "health": [

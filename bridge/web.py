@@ -41,6 +41,8 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 def _authorized(request: Request, token: str) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
+    if not token:  # an empty expected token would let an empty header in: never
+        return False
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
 
 
@@ -81,6 +83,32 @@ def create_app(runtime: Runtime) -> Starlette:
             ]
         total = runtime.outbox.stats(now)
         gauges.append(("flic_bridge_outbox_depth", "Pending rows, all targets.", total.pending, {}))
+        gauges += [
+            (name, help_text, float(value), {})
+            for name, help_text, value in (
+                (
+                    "flic_bridge_outbox_full",
+                    "1 when the outbox is at [limits] max_outbox_clicks with nothing delivered"
+                    " left to forget.",
+                    runtime.outbox.is_full(),
+                ),
+                (
+                    "flic_bridge_outbox_forgotten",
+                    "Delivered clicks forgotten to stay under the cap, since start.",
+                    runtime.outbox.forgotten,
+                ),
+                (
+                    "flic_bridge_unknown_buttons",
+                    "Unconfigured buttons remembered.",
+                    runtime.registry.unknown(),
+                ),
+                (
+                    "flic_bridge_unknown_buttons_forgotten",
+                    "Unconfigured buttons forgotten at [limits] max_unknown_buttons, since start.",
+                    runtime.registry.forgotten,
+                ),
+            )
+        ]
         for supervisor in runtime.supervisors:
             up = 1.0 if supervisor.state == "up" else 0.0
             gauges.append(

@@ -31,7 +31,13 @@ log = logging.getLogger(__name__)
 # than holding up every later alert change forever.
 MAX_REFUSALS = 5
 IDLE_POLL_S = 1.0
-_UNSAFE = re.compile(r"[+#/\x00-\x1f]")
+# Wildcards, `/`, and what brokers refuse in a topic (mosquitto drops the connection over it):
+# C0/C1 controls and DEL, lone surrogates, Unicode non-characters.
+_UNSAFE = re.compile(
+    r"[+#/\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(chr(p * 0x10000 + 0xFFFE) + chr(p * 0x10000 + 0xFFFF) for p in range(1, 17))
+    + "]"
+)
 
 _EVENT_NAMES = {
     "open": "opened",
@@ -50,7 +56,7 @@ _RESERVED = re.compile(r"_*events")
 
 
 def source_topic(base: str, source_name: str) -> str:
-    """`{base}/alerts/{source_name}`; MQTT wildcards and `/` in the name become `_`.
+    """`{base}/alerts/{source_name}`; wildcards, `/` and control characters become `_`.
 
     A source whose level would be `events` (a button or PagerDuty `dedup_key` of that name)
     would leave its retained state on the event stream, where every new subscriber gets it:

@@ -142,6 +142,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=cwd,
         check=False,
+        timeout=60,  # a `run` that is not refused would serve forever
     )
 
 
@@ -160,3 +161,45 @@ def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "ok" in out.stdout
     assert "1 button(s)" in out.stdout
+
+
+SHARED_TOPICS = """
+[mqtt]
+enabled = true
+base_topic = "home/flic"
+
+[[button]]
+address = "80:e4:da:71:23:45"
+name = "lobby/door"
+
+[[button]]
+address = "80:e4:da:71:23:46"
+name = "front"
+
+[[button]]
+address = "80:e4:da:71:23:47"
+name = "lobby_door"
+"""
+
+
+def test_buttons_sharing_mqtt_topics_are_refused_naming_both(tmp_path: Path) -> None:
+    path = write(tmp_path, SHARED_TOPICS)
+    check = run_cli("check-config", "--config", str(path), cwd=tmp_path)
+    run = run_cli("run", "--config", str(path), cwd=tmp_path)
+    assert check.returncode == run.returncode == 2
+    assert "1 problem(s)" in check.stderr
+    expected = (
+        "button[2].name: 'lobby_door' and button[0].name 'lobby/door' share the MQTT topic"
+        " home/flic/lobby_door: rename one"
+    )
+    assert check.stderr.splitlines()[1] == f"  - {expected}"
+    assert run.stderr.splitlines()[-1] == f"  - {expected}"
+    # without MQTT the names share nothing: the same buttons are fine
+    fine = write(tmp_path, SHARED_TOPICS.replace("enabled = true", "enabled = false"))
+    assert run_cli("check-config", "--config", str(fine), cwd=tmp_path).returncode == 0
+
+
+def test_a_control_character_in_the_mqtt_base_topic_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"mqtt": {"enabled": True, "base_topic": "flic\x7f"}})
+    assert caught.value.problems[0].startswith("mqtt.base_topic:")

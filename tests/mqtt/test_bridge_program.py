@@ -40,6 +40,7 @@ class MqttBridge:
     accept_press: bool = False
     extra: list[str] = field(default_factory=list)  # more config lines, after the buttons
     flicd_port: int | None = None
+    mqtt_extra: list[str] = field(default_factory=list)  # more `[mqtt]` lines
     port: int = field(default_factory=free_port)
     proc: Proc | None = None
 
@@ -62,6 +63,7 @@ class MqttBridge:
             f'host = "{self.broker.host}"',
             f"port = {self.broker.port}",
             f"accept_press = {'true' if self.accept_press else 'false'}",
+            *self.mqtt_extra,
         ]
         for address, name in self.buttons:
             lines += ["[[button]]", f'address = "{address}"', f'name = "{name}"']

@@ -220,3 +220,20 @@ def test_a_new_subscriber_to_the_event_stream_gets_no_retained_state(
     assert json.loads(kept["flic/alerts/_events"])["alert_id"] == opened["alert_id"]
     (event,) = recorder.messages("flic/alerts/events")
     assert (json.loads(event.payload)["source_name"], event.retain) == ("events", False)
+
+
+def test_a_control_character_in_a_source_name_does_not_stop_the_alert_topics(
+    broker: Mosquitto, recorder: Recorder, mqtt_server: RunningServer
+) -> None:
+    # mosquitto drops the connection over a DEL or C1 control in a topic: the row stayed first
+    # in the queue and held up every later alert change for good (issue 16)
+    path = add_integration(mqtt_server.data_dir, "hostile")["inbound_path"]
+    for name in ("Kitchen\\u007f", "Hall\\u0090", "lobby"):
+        body = f'"flic_nameId": "{name}", "flic_state": "On", "info": "x",'
+        assert mqtt_server.post(path, body).status_code == 202
+
+    recorder.wait_for("flic/alerts/events", 3)
+    assert [e for e, _ in events(recorder)] == ["opened", "opened", "opened"]
+    kept = retained(broker, "flic/alerts/#")
+    assert set(kept) == {"flic/alerts/Kitchen_", "flic/alerts/Hall_", "flic/alerts/lobby"}
+    assert json.loads(kept["flic/alerts/Kitchen_"])["title"] == "Kitchen\x7f pressed"
