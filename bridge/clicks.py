@@ -53,9 +53,10 @@ def forward_body(
     targets that take every click (MQTT), never to a webhook.
 
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
-    journey; the dispatcher adds `attempt` to each delivery.
+    journey; the dispatcher adds `attempt` to each delivery. A Flic Duo's click carries
+    `button_number`, a Flic Twist's `selector_changed` its `position`.
     """
-    return {
+    body = {
         "flic_nameId": event.button_name,
         "flic_state": state,
         "info": button.info,
@@ -70,6 +71,12 @@ def forward_body(
         "received_at": iso_utc(event.received_at),
         "stored_at": iso_utc(event.received_at if stored_at is None else stored_at),
     }
+    # Only multi-button and dial devices say these (new optional keys: old receivers ignore them).
+    if event.button_number is not None:
+        body["button_number"] = event.button_number
+    if event.position is not None:
+        body["position"] = event.position
+    return body
 
 
 def _seconds(value: float) -> int | float:

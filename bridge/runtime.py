@@ -165,6 +165,8 @@ class Runtime:
             received_at=now,
             queued=raw.queued,
             queued_s=raw.queued_s,
+            button_number=raw.button_number,
+            position=raw.position,
         )
         state = state_for(spec, raw.click_type)
         name = self.config.bridge.name
