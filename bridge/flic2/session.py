@@ -10,8 +10,9 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bridge.flic2 import crypto, packets
+from bridge.flic2 import crypto, duo, packets
 from bridge.flic2.chaskey import ChaskeyKeys, mac_with_keys
+from bridge.flic2.duo_link import DuoLink
 from bridge.flic2.errors import (
     CredentialsRefusedError,
     GenuineCheckError,
@@ -43,6 +44,15 @@ from bridge.flic2.session_events import (
     Verified,
 )
 
+DUO_OPCODES = frozenset(
+    {
+        duo.INIT_DUO_RESPONSE_WITH_BOOT_ID,
+        duo.INIT_DUO_RESPONSE_WITHOUT_BOOT_ID,
+        duo.BUTTON_EVENT_DUO_NOTIFICATION,
+        duo.PUSH_TWIST_DATA_NOTIFICATION,
+    }
+)
+
 
 class Flic2Session:
     """One connection: full verify without a pairing, quick verify with one, then events.
@@ -60,6 +70,7 @@ class Flic2Session:
         verify_key: bytes = crypto.VENDOR_PUBLIC_KEY,
         random: Callable[[int], bytes] = os.urandom,
         att_mtu: int = MIN_ATT_MTU,
+        supports_duo: bool = True,
     ) -> None:
         self.address = address.lower()
         self._wire_address = address_to_wire(self.address)
@@ -67,6 +78,7 @@ class Flic2Session:
         self._verify_key = verify_key
         self._random = random
         self._att_mtu = att_mtu
+        self._supports_duo = supports_duo  # False: flags 0, as the vendor's C module (no Duo)
         self.state = State.IDLE
         self._conn_id = 0
         self._tmp_id = 0
@@ -85,11 +97,16 @@ class Flic2Session:
         self._delivered: int | None = pairing.event_count if pairing else None
         self._outstanding = 0
         self._pending_requests: deque[bytes] = deque()
+        self._duo: DuoLink | None = None  # a Flic Duo's event stream, once verified
 
     @property
     def pairing(self) -> Pairing | None:
         """The pairing with the event count and boot id as they stand now."""
         return self._pairing
+
+    @property
+    def _quick_flags(self) -> int:
+        return duo.QUICK_VERIFY_SUPPORTS_DUO if self._supports_duo else 0
 
     @property
     def dropped_frames(self) -> int:
@@ -110,7 +127,10 @@ class Flic2Session:
             self._tmp_id = struct.unpack("<I", drawn[7:])[0]
             self._send_plain(
                 packets.quick_verify_request(
-                    self._client_random, self._tmp_id, self._pairing.pairing_id
+                    self._client_random,
+                    self._tmp_id,
+                    self._pairing.pairing_id,
+                    self._quick_flags,
                 )
             )
             self.state = State.WAIT_QUICK_VERIFY
@@ -218,7 +238,13 @@ class Flic2Session:
             shared = crypto.shared_secret(private, rsp.public_key)
         except ValueError as exc:
             raise GenuineCheckError(f"{self.address} sent an unusable key: {exc}") from exc
-        secret = crypto.full_verify_secret(shared, variant, rsp.button_random, self._client_random)
+        # Pairing, we say we support the Duo (as the vendor's apps do) and mix that flags byte
+        # in; the unpaired test sends no flags, so mixes in 0.
+        unpaired = self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1
+        flags = duo.FULL_VERIFY_SUPPORTS_DUO if self._supports_duo and not unpaired else 0
+        secret = crypto.full_verify_secret(
+            shared, variant, rsp.button_random, self._client_random, flags
+        )
         if self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1:
             assert self._pairing is not None
             proofs = crypto.unpaired_proofs(
@@ -233,7 +259,9 @@ class Flic2Session:
             self.state = State.WAIT_UNPAIRED_TEST
             return
         keys = crypto.derive_full_verify_keys(secret)
-        self._send_plain(packets.full_verify_request_2(public, self._client_random, keys.verifier))
+        self._send_plain(
+            packets.full_verify_request_2(public, self._client_random, keys.verifier, flags)
+        )
         self._keys = ChaskeyKeys.from_key(keys.session_key)
         self._fv_pairing = (keys.pairing_id, keys.pairing_key)
         self.state = State.WAIT_FULL_VERIFY_2
@@ -266,6 +294,7 @@ class Flic2Session:
             serial_number=rsp.serial_number,
             uuid=rsp.uuid.hex(),
             firmware_version=rsp.firmware_version,
+            duo=bool(body[1] & duo.FULL_VERIFY_2_IS_DUO),
         )
         self._delivered = None
         self._become_ready(max_queued=0)
@@ -288,10 +317,14 @@ class Flic2Session:
             return []
         self._conn_id = conn_id
         key = crypto.quick_verify_session_key(
-            self._pairing.pairing_key, self._client_random, button_random
+            self._pairing.pairing_key,
+            self._client_random,
+            button_random,
+            self._quick_flags,
         )
         self._keys = ChaskeyKeys.from_key(key)
         self._check_mac(packet)
+        self._update_pairing(duo=bool(packet[13] & duo.QUICK_VERIFY_IS_DUO))
         self._become_ready(max_queued=31)
         return [Verified()]
 
@@ -303,6 +336,15 @@ class Flic2Session:
         assert self._pairing is not None
         self.state = State.READY
         self._waiting_init = True
+        if self._pairing.duo:
+            pairing = self._pairing
+            self._duo = DuoLink([pairing.event_count, pairing.event_count_small])
+            counts = (pairing.event_count, pairing.event_count_small)
+            request = duo.init_button_events_duo_request(
+                counts, pairing.boot_id, max_queued_packets=max_queued
+            )
+            self._send_signed(request)
+            return
         self._send_signed(
             packets.init_button_events_light_request(
                 self._pairing.event_count,
@@ -313,6 +355,8 @@ class Flic2Session:
 
     def _after_initial_events(self) -> None:
         self._send_signed(packets.set_connection_parameters_ind(*CONN_PARAMS))
+        if self._duo is not None:
+            self._send_signed(duo.enable_push_twist_ind())
         assert self._pairing is not None
         if self._pairing.firmware_version >= 6 and not self._pairing.adv_configured:
             # Once per boot: how the button advertises when it loses us, so we find it again.
@@ -332,8 +376,10 @@ class Flic2Session:
             FromButton.INIT_BUTTON_EVENTS_RESPONSE_WITHOUT_BOOT_ID,
         ):
             return self._on_init_response(packets.parse_init_button_events_response(body), now)
-        if opcode == FromButton.BUTTON_EVENT_NOTIFICATION:
+        if opcode == FromButton.BUTTON_EVENT_NOTIFICATION and self._duo is None:
             return self._on_button_events(body, now)
+        if self._duo is not None and opcode in DUO_OPCODES:
+            return self._on_duo(body, now)
         if opcode == FromButton.PING_REQUEST:
             self._send_signed(packets.opcode_only(ToButton.PING_RESPONSE))
             return []
@@ -380,6 +426,36 @@ class Flic2Session:
             self._after_initial_events()
             return [QueueDrained()]
         return []
+
+    def _on_duo(self, body: bytes, now: datetime) -> list[SessionEvent]:
+        link = self._duo
+        assert link is not None
+        opcode = body[0]
+        if opcode == duo.PUSH_TWIST_DATA_NOTIFICATION:
+            return list(link.twist(body, now))
+        if opcode == duo.BUTTON_EVENT_DUO_NOTIFICATION:
+            presses, ack, drained = link.events(body[1:], now)
+            big, small = link.counts
+            self._update_pairing(event_count=big, event_count_small=small)
+            if ack is not None:
+                self._send_signed(ack)
+            out: list[SessionEvent] = list(presses)
+            if drained:
+                self._after_initial_events()
+                out.append(QueueDrained())
+            return out
+        if not self._waiting_init:
+            return []
+        self._waiting_init = False
+        rsp = duo.parse_init_duo_response(body)
+        if rsp.boot_id is not None:
+            self._update_pairing(boot_id=rsp.boot_id, adv_configured=False)
+        link.initialised(rsp, now, rebooted=rsp.boot_id is not None)
+        if rsp.has_queued_events:
+            return []
+        self._update_pairing(event_count=rsp.counts[0], event_count_small=rsp.counts[1])
+        self._after_initial_events()
+        return [QueueDrained()]
 
     def _on_button_events(self, body: bytes, now: datetime) -> list[SessionEvent]:
         notification = packets.parse_button_event_notification(body)
