@@ -128,6 +128,10 @@ class SimDuo(SimButton):
         self._stream_counts = [0, 0]
         self._stream_ms = 0
         self._stream_queue_done = True
+        # One spare zero byte after the events: pyflic-ble's reader stops 8 bits early and would
+        # drop an event ending in the last byte (pinned in test_duo_events.py); the Android
+        # library's reader does not need it.
+        self.pad_packets = False
 
     @property
     def ms(self) -> int:
@@ -229,4 +233,5 @@ class SimDuo(SimButton):
                     )
                 )
                 self._stream_ms = max(self._stream_ms, record.ms)
-            self._emit_signed(bytes([32]) + encode_duo_events(events))
+            pad = b"\x00" if self.pad_packets else b""
+            self._emit_signed(bytes([32]) + encode_duo_events(events) + pad)
