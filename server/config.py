@@ -64,6 +64,8 @@ class ServerSection(BaseModel):
     tls_key: str | None = None  # its PEM private key; both or neither
     log_level: str = "INFO"
     inbound_max_body_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
+    # every other body (admin API, console forms); an unauthenticated admin call is never read
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)
     inbound_retention_days: float = Field(default=90.0, ge=0)  # 0 keeps the log forever
