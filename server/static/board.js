@@ -162,7 +162,7 @@
   soundButton.addEventListener("click", function () {
     if (audio && audio.state === "running") {
       audio.suspend();
-      soundButton.textContent = "🔇 Sound off: tap to enable";
+      soundButton.textContent = "Sound off: tap to enable sound";
       soundButton.setAttribute("aria-pressed", "false");
       return;
     }
@@ -170,7 +170,7 @@
     if (!Ctx) { say("this browser has no Web Audio"); return; }
     if (!audio) audio = new Ctx();
     audio.resume().then(function () {
-      soundButton.textContent = "🔔 Sound on";
+      soundButton.textContent = "Sound on";
       soundButton.setAttribute("aria-pressed", "true");
       lastChime = 0;
       tick();
