@@ -4,7 +4,8 @@ Extending it: write a plugin `def plugin(app: FastAPI, ctx: AppContext) -> None`
 `app.include_router(...)`, `ctx.events.subscribe(name, handler)`, `ctx.add_task(name, factory)`,
 `ctx.metrics.add_collector(...)`; add it to `default_plugins()` (or pass `plugins=`).
 Plugins run in order after the core routers are in place; tasks start with the app's lifespan.
-Every route under `/api/v1/` needs the admin token (`server.bodylimit` checks it first).
+A POST, PUT, PATCH or DELETE under `/api/v1/` needs the admin token (`server.bodylimit`
+checks it before the body is read).
 Schema steps go in `server.migrations.default_migrations()`.
 """
 
@@ -28,6 +29,7 @@ from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
+from server.board.plugin import board_plugin
 from server.bodylimit import BodyLimit
 from server.config import Config
 from server.console.plugin import console_plugin
@@ -91,7 +93,14 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin, extras_plugin, mqtt_plugin, console_plugin)
+    return (
+        core_plugin,
+        escalation_plugin,
+        extras_plugin,
+        mqtt_plugin,
+        board_plugin,
+        console_plugin,
+    )
 
 
 def create_app(
@@ -143,6 +152,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
     app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
+    app.state.exit_hooks = []  # called (from the signal handler) when a shutdown begins
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:

@@ -9,12 +9,25 @@ from fastapi import HTTPException, Request
 from server.context import Ctx
 
 
-def admin_refusal(authorization: str, expected: str) -> str | None:
-    """Why an `Authorization` header value does not carry the admin token; None when it does."""
+def bearer_of(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, if any."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header, if any."""
+    return bearer_of(request.headers.get("authorization", ""))
+
+
+def admin_refusal(authorization: str, expected: str) -> str | None:
+    """Why an `Authorization` header value does not carry the admin token; None when it does."""
+    token = bearer_of(authorization)
+    if token is None:
         return "missing admin token: send Authorization: Bearer <token>"
-    if not expected or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         return "wrong admin token"
     return None
 

@@ -1,7 +1,8 @@
 """The outermost check on every request but the webhook's: admin token first, then body size.
 
-Everything under `/api/v1/` is the admin API: a request there without the admin token is
-answered 401 before one byte of its body is read (a plugin's routes there are admin-only too).
+A write under `/api/v1/` (POST, PUT, PATCH, DELETE: the admin API; a plugin's too) without the
+admin token is answered 401 before one byte of its body is read. Reads there authenticate as
+their route says (`GET /api/v1/stream` also takes a board link).
 Every other body (admin API, console forms, acknowledge links) is read here, at most
 `[server] max_body_bytes` of it: a longer one (declared or chunked) is answered 413 at once
 and the rest is never read. The webhooks (`/inbound/…`, `/v2/enqueue`) read their own bodies
@@ -17,6 +18,7 @@ from server.auth import admin_refusal
 from server.context import AppContext
 
 ADMIN_PREFIX = "/api/v1/"
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
 SELF_LIMITED = ("/inbound/", "/v2/enqueue")
 
 
@@ -48,7 +50,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(ADMIN_PREFIX):
+        if path.startswith(ADMIN_PREFIX) and scope["method"] not in READS:
             refusal = admin_refusal(_header(scope, b"authorization") or "", self.ctx.admin_token)
             if refusal is not None:
                 answer = JSONResponse(
