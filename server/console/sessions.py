@@ -210,8 +210,10 @@ class ConsoleError(AlertServerError):
 
 
 def same_token(given: str | None, expected: str) -> bool:
-    """Constant-time comparison of a submitted token."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison of a submitted token; an empty expected token matches nothing."""
+    if given is None or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def check_csrf(form: FormData, request: Request, session: Session) -> None:
