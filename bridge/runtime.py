@@ -30,6 +30,7 @@ from bridge.sources.base import Accepted, ClickSource
 from bridge.status import status_of, unconfigured_targets
 from bridge.supervisor import Supervisor
 from bridge.token import bridge_token
+from edgecommon.httplimits import uvicorn_limits
 from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
 log = logging.getLogger(__name__)
@@ -325,6 +326,7 @@ class Runtime:
                 lifespan="off",
                 access_log=False,
                 log_config=None,  # uvicorn's lines go through the CLI's (JSON, redacting) handler
+                **uvicorn_limits(self.config.limits.http),
             )
         )
         for sink in self.sinks:
