@@ -38,6 +38,7 @@ from server.migrations import Migration
 from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
+from server.reports.api import reports_plugin
 from server.store import Store
 from server.writer import InboundWriter
 
@@ -89,7 +90,14 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin, extras_plugin, mqtt_plugin, console_plugin)
+    return (
+        core_plugin,
+        escalation_plugin,
+        extras_plugin,
+        mqtt_plugin,
+        console_plugin,
+        reports_plugin,
+    )
 
 
 def create_app(

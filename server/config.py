@@ -67,6 +67,15 @@ class ServerSection(BaseModel):
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)
     inbound_retention_days: float = Field(default=90.0, ge=0)  # 0 keeps the log forever
+    response_target_s: float = Field(default=180.0, gt=0)  # reports: acknowledged within this
+    timezone: str = ""  # reports' hours and days: an IANA name; empty = the machine's, else UTC
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from server.reports.timezone import check_zone
+
+        return check_zone(value)
 
     @field_validator("log_level")
     @classmethod
