@@ -58,8 +58,8 @@ class DrillRow:
     integration: str
     source: str
     drills: int
-    last_drill_at: str | None
-    last_proven_at: str | None  # the last drill someone acknowledged
+    last_drill_at: datetime | None
+    last_proven_at: datetime | None  # the last drill someone acknowledged
     proven_in_s: float | None  # how long that acknowledgement took
 
 
@@ -195,9 +195,10 @@ def drills(db: sqlite_utils.Database) -> list[DrillRow]:
                 proven_in_s,
             )
         )
-    out.sort(key=lambda r: (r.last_proven_at or "", r.integration, r.source))
+    never = datetime.min.replace(tzinfo=UTC)
+    out.sort(key=lambda r: (r.last_proven_at or never, r.integration, r.source))
     return out
 
 
-def _utc(text: str | None) -> str | None:
-    return None if text is None else datetime.fromisoformat(text).astimezone(UTC).isoformat()
+def _utc(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
