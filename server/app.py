@@ -27,6 +27,7 @@ from server.admintoken import resolve_admin_token
 from server.api import alerts, health, inbound, inbound_log, integrations
 from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
+from server.board.plugin import board_plugin
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -95,6 +96,7 @@ def default_plugins() -> tuple[Plugin, ...]:
         escalation_plugin,
         extras_plugin,
         mqtt_plugin,
+        board_plugin,
         console_plugin,
         reports_plugin,
     )
@@ -149,6 +151,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
     app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
+    app.state.exit_hooks = []  # called (from the signal handler) when a shutdown begins
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:

@@ -30,8 +30,9 @@ class Page:
     drill: bool = False  # a drill pages as usual, marked DRILL in every channel
 
     def subject(self) -> str:
-        """A short line for email subjects and push titles."""
-        return drill_text(f"[flic-edge] Alert #{self.alert_id}: {self.title}", self.drill)
+        """A short line for email subjects and push titles (new lines and tabs become spaces)."""
+        line = " ".join(f"[flic-edge] Alert #{self.alert_id}: {self.title}".split())
+        return drill_text(line, self.drill)
 
     def text(self) -> str:
         """The plain-text body: what happened and the two links."""
