@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH = 640
+WIDTH = 480
 BAR_COLOUR = "#1f5fbf"
 FAINT = "#d9dee3"
 TEXT = "#1d2329"
@@ -22,12 +22,12 @@ class Bar:
 
 def column_chart(title: str, bars: Sequence[Bar], unit: str, *, height: int = 220) -> str:
     """Vertical bars left to right (hours of the day, days)."""
-    top, bottom, left = 28, 34, 46
+    top, bottom, left = 28, 34, 62
     plot_h = height - top - bottom
     plot_w = WIDTH - left - 8
     peak = _peak(bars)
     step = plot_w / max(1, len(bars))
-    label_every = max(1, round(len(bars) / 12))
+    label_every = max(1, round(len(bars) / 8))
     parts = _frame(title, height)
     parts += _gridlines(peak, unit, left, top, plot_h)
     for i, bar in enumerate(bars):
@@ -42,7 +42,7 @@ def column_chart(title: str, bars: Sequence[Bar], unit: str, *, height: int = 22
             )
         if i % label_every == 0:
             parts.append(
-                f"<text x='{x + step / 2:.1f}' y='{height - bottom + 16}' font-size='11' "
+                f"<text x='{x + step / 2:.1f}' y='{height - bottom + 16}' font-size='13' "
                 f"text-anchor='middle' fill='{TEXT}'>{escape(bar.label)}</text>"
             )
     return _close(parts)
@@ -50,7 +50,7 @@ def column_chart(title: str, bars: Sequence[Bar], unit: str, *, height: int = 22
 
 def row_chart(title: str, bars: Sequence[Bar], unit: str) -> str:
     """Horizontal bars top to bottom, labelled on the left (the slowest sources)."""
-    row_h, top, left = 24, 28, 170
+    row_h, top, left = 26, 28, 130
     height = top + row_h * max(1, len(bars)) + 8
     plot_w = WIDTH - left - 90
     peak = _peak(bars)
@@ -60,7 +60,7 @@ def row_chart(title: str, bars: Sequence[Bar], unit: str) -> str:
     for i, bar in enumerate(bars):
         y = top + i * row_h
         parts.append(
-            f"<text x='{left - 6}' y='{y + row_h * 0.68:.1f}' font-size='12' "
+            f"<text x='{left - 6}' y='{y + row_h * 0.68:.1f}' font-size='13' "
             f"text-anchor='end' fill='{TEXT}'>{escape(_clip(bar.label))}</text>"
         )
         if bar.value is None:
@@ -69,7 +69,7 @@ def row_chart(title: str, bars: Sequence[Bar], unit: str) -> str:
         parts.append(
             f"<rect x='{left}' y='{y + 3}' width='{w:.1f}' height='{row_h - 6}' "
             f"fill='{BAR_COLOUR}'><title>{escape(bar.label)}{escape(bar.note)}</title></rect>"
-            f"<text x='{left + w + 5:.1f}' y='{y + row_h * 0.68:.1f}' font-size='12' "
+            f"<text x='{left + w + 5:.1f}' y='{y + row_h * 0.68:.1f}' font-size='13' "
             f"fill='{TEXT}'>{escape(_amount(bar.value, unit))}</text>"
         )
     return _close(parts)
@@ -90,7 +90,7 @@ def _gridlines(peak: float, unit: str, left: int, top: int, plot_h: int) -> list
         y = top + plot_h * (1 - fraction)
         parts.append(
             f"<line x1='{left}' x2='{WIDTH - 8}' y1='{y:.1f}' y2='{y:.1f}' stroke='{FAINT}'/>"
-            f"<text x='{left - 4}' y='{y + 4:.1f}' font-size='11' text-anchor='end' "
+            f"<text x='{left - 4}' y='{y + 4:.1f}' font-size='13' text-anchor='end' "
             f"fill='{TEXT}'>{escape(_amount(peak * fraction, unit))}</text>"
         )
     if peak <= 0:
@@ -132,5 +132,5 @@ def duration(seconds: float | None) -> str:
     return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
-def _clip(label: str, limit: int = 24) -> str:
+def _clip(label: str, limit: int = 16) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
