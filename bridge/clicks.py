@@ -51,7 +51,7 @@ def forward_body(
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
     journey; the dispatcher adds `attempt` to each delivery.
     """
-    return {
+    body: dict[str, Any] = {
         "flic_nameId": event.button_name,
         "flic_state": state,
         "info": button.info,
@@ -66,6 +66,9 @@ def forward_body(
         "received_at": iso_utc(event.received_at),
         "stored_at": iso_utc(event.received_at if stored_at is None else stored_at),
     }
+    if event.drill:
+        body["drill"] = True  # only on drills, so every other body stays as the contract shows
+    return body
 
 
 def _seconds(value: float) -> int | float:

@@ -34,6 +34,7 @@ class RawClick:
     queued_s: float = 0.0
     event_id: str | None = None
     name_hint: str | None = None  # the sender's name for the button (hub), used if unconfigured
+    drill: bool = False  # `flic-bridge press --drill`: the server marks the alert a drill
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +75,4 @@ class ClickEvent:
     received_at: datetime
     queued: bool
     queued_s: float
+    drill: bool = False  # sent as `"drill": true`: the server pages it marked DRILL

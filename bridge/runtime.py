@@ -166,6 +166,7 @@ class Runtime:
             received_at=now,
             queued=raw.queued,
             queued_s=raw.queued_s,
+            drill=raw.drill,
         )
         state = state_for(spec, raw.click_type)
         name = self.config.bridge.name

@@ -32,6 +32,7 @@ class PressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     button: str
     click: ClickType = ClickType.SINGLE
+    drill: bool = False
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -140,7 +141,7 @@ def create_app(runtime: Runtime) -> Starlette:
         address = spec.address if spec else body.button.strip().lower()
         if spec is None and not (len(address) == 17 and set(address) <= _ADDRESS_CHARS):
             return _error(404, f"no button named {body.button!r}")
-        click = RawClick(address, body.click, "api", runtime.clock())
+        click = RawClick(address, body.click, "api", runtime.clock(), drill=body.drill)
         try:
             accepted = await runtime.accept(click)
         except OutboxError as exc:
@@ -153,6 +154,7 @@ def create_app(runtime: Runtime) -> Starlette:
                 "duplicate": accepted.duplicate,
                 "button": named.name,
                 "click": body.click.value,
+                "drill": body.drill,
                 "state": state_for(named, body.click),
             },
             status_code=202,

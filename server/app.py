@@ -42,6 +42,7 @@ from server.migrations import Migration
 from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
+from server.reports.api import reports_plugin
 from server.store import Store
 from server.writer import InboundWriter
 
@@ -100,6 +101,7 @@ def default_plugins() -> tuple[Plugin, ...]:
         mqtt_plugin,
         board_plugin,
         console_plugin,
+        reports_plugin,
     )
 
 

@@ -39,6 +39,7 @@ from edgecommon.httplimits import (
 )
 from server.errors import ConfigError
 from server.mqtt_config import MqttSection
+from server.reports.timezone import check_zone
 
 ENV_PREFIX = "ALERT_SERVER_"
 ENV_CONFIG = "ALERT_SERVER_CONFIG"
@@ -81,6 +82,13 @@ class ServerSection(BaseModel):
     body_timeout_s: float = Field(default=BODY_TIMEOUT_S, gt=0, le=3600)
     keep_alive_s: float = Field(default=KEEP_ALIVE_S, gt=0, le=3600)
     max_connections: int = Field(default=MAX_CONNECTIONS, ge=1, le=100_000)
+    response_target_s: float = Field(default=180.0, gt=0)  # reports: acknowledged within this
+    timezone: str = ""  # reports' hours and days: an IANA name; empty = the machine's, else UTC
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_zone(value)
 
     @field_validator("log_level")
     @classmethod

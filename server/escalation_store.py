@@ -66,6 +66,7 @@ class AlertView:
     status: str
     title: str
     description: str
+    drill: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,9 +296,11 @@ class AlertsTable:
     def alert(self, alert_id: int) -> AlertView | None:
         """One alert's status, title and description, or None."""
         row = self._conn.execute(
-            "SELECT id, status, title, description FROM alerts WHERE id=?", (alert_id,)
+            "SELECT id, status, title, description, drill FROM alerts WHERE id=?", (alert_id,)
         ).fetchone()
-        return None if row is None else AlertView(row[0], row[1], row[2], row[3] or "")
+        if row is None:
+            return None
+        return AlertView(row[0], row[1], row[2], row[3] or "", bool(row[4]))
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         """Append one entry to the alert's timeline."""

@@ -18,6 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.patterns import Pattern, PatternError, compile_pattern
+from server.reports.drills import drill_flag
 
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 10_000
@@ -252,6 +253,7 @@ class Decision:
     status_value: str | None = None
     title: str = ""
     description: str = ""
+    drill: bool = False  # the body asked for a drill (server/reports/drills.py)
 
 
 def parse_path(path: str) -> tuple[str, ...]:
@@ -368,7 +370,9 @@ def decide(payload: Any, mapping: CompiledMapping) -> Decision:
     if mapping.open_when.matches(status):
         title, description, note = render(mapping, payload, source_name, source_id, status)
         reason = f"status {status!r} {mapping.open_when.describe()}{note}"
-        return Decision("open", reason, source_name, source_id, status, title, description)
+        drill = drill_flag(payload)
+        reason += "; drill" if drill else ""
+        return Decision("open", reason, source_name, source_id, status, title, description, drill)
     if mapping.close_when is not None and mapping.close_when.matches(status):
         reason = f"status {status!r} {mapping.close_when.describe()}"
         return Decision("close", reason, source_name, source_id, status)
