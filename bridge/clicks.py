@@ -52,10 +52,11 @@ def forward_body(
     `state` is None for a click type the mapping does not forward: that body goes only to
     targets that take every click (MQTT), never to a webhook.
 
+    `priority` is there when the button's `priority_on` names this click type.
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
     journey; the dispatcher adds `attempt` to each delivery.
     """
-    return {
+    body: dict[str, Any] = {
         "flic_nameId": event.button_name,
         "flic_state": state,
         "info": button.info,
@@ -70,6 +71,10 @@ def forward_body(
         "received_at": iso_utc(event.received_at),
         "stored_at": iso_utc(event.received_at if stored_at is None else stored_at),
     }
+    priority = dict(button.priority_on).get(event.click_type)
+    if priority is not None:  # only when asked for: the server's default is `normal`
+        body["priority"] = priority
+    return body
 
 
 def _seconds(value: float) -> int | float:
