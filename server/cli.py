@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edgecommon.logsetup import LOG_FORMATS, configure_logging
 from server.admintoken import admin_token_path, resolve_admin_token
 from server.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.board.cli import add_board_link_parser, board_link
@@ -18,7 +19,6 @@ from server.config import Config, load_config
 from server.database import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
 from server.kinds import KINDS, default_sample
-from server.logsetup import LOG_FORMATS, configure_logging
 from server.tls import check_tls, scheme, uvicorn_tls
 
 log = logging.getLogger(__name__)
@@ -216,9 +216,9 @@ def run(
     import uvicorn
     import uvloop
 
+    from edgecommon.sdnotify import Notifier
     from server.app import create_app
     from server.reload import Reloader
-    from server.sdnotify import Notifier
     from server.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 
     configure_logging(log_format, config.server.log_level.upper())

@@ -16,9 +16,9 @@ from types import FrameType
 
 import uvicorn
 
+from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 from server.context import AppContext
 from server.database import DbThread
-from server.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
 log = logging.getLogger(__name__)
 
