@@ -61,7 +61,7 @@ def test_a_value_that_is_no_priority_is_the_default_with_a_note() -> None:
     ["panic", {"field": "x", "value": "low"}, {"value": "low", "map": {"a": "high"}}, {}],
 )
 def test_a_bad_priority_rule_is_refused(bad: Any) -> None:
-    with pytest.raises(ValueError, match="priority|value|field"):
+    with pytest.raises(ValueError, match=r"priority|value|field"):
         PrioritySpec.model_validate(bad)
 
 
