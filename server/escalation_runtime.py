@@ -121,22 +121,25 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         on_outcome=count,
     )
 
-    def policy_id(integration_id: int) -> int | None:
+    def policy_ids(integration_id: int) -> tuple[int | None, int | None]:
+        """The integration's policy, and the one for its urgent alerts."""
         try:
-            return ctx.store.get_integration(integration_id).escalation_policy_id
+            found = ctx.store.get_integration(integration_id)
         except NotFoundError:
-            return None
+            return None, None
+        return found.escalation_policy_id, found.urgent_policy_id or found.escalation_policy_id
 
     def apply(changes: list[AlertChange]) -> bool:
         """Start or stop escalations for committed changes (database thread); True if started."""
         started = False
-        policies: dict[int, int | None] = {}  # each integration's policy, read once a burst
+        policies: dict[int, tuple[int | None, int | None]] = {}  # read once a burst
         for change in changes:
             try:
                 if change.kind == "open":
                     if change.integration_id not in policies:
-                        policies[change.integration_id] = policy_id(change.integration_id)
-                    policy = policies[change.integration_id]
+                        policies[change.integration_id] = policy_ids(change.integration_id)
+                    normal, urgent = policies[change.integration_id]
+                    policy = urgent if change.priority == "urgent" else normal
                     if policy is not None:
                         scheduler.alert_opened(change.alert_id, policy)
                         started = True

@@ -52,6 +52,7 @@ class Integration:
     maintenance_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    urgent_policy_id: int | None = None  # pages instead of the policy for urgent alerts
 
     @property
     def inbound_path(self) -> str:
@@ -127,6 +128,7 @@ def integration_from_row(row: dict[str, Any]) -> Integration:
         mapping=json.loads(row["mapping"]),
         sample_data=None if row["sample_data"] is None else json.loads(row["sample_data"]),
         escalation_policy_id=row["escalation_policy_id"],
+        urgent_policy_id=row.get("urgent_policy_id"),
         maintenance_until=parse_at(row["maintenance_until"]),
         created_at=_at(row["created_at"]),
         updated_at=_at(row["updated_at"]),

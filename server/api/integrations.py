@@ -29,6 +29,7 @@ class IntegrationIn(BaseModel):
     kind: str = "flic"
     mapping: MappingSpec | None = None
     escalation_policy_id: RowId | None = None
+    urgent_policy_id: RowId | None = None
     sample_data: Any = None
 
 
@@ -38,6 +39,7 @@ class IntegrationPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     mapping: MappingSpec | None = None
     escalation_policy_id: RowId | None = None
+    urgent_policy_id: RowId | None = None
     sample_data: Any = None
     maintenance_until: AwareDatetime | None = None
 
@@ -59,6 +61,7 @@ def integration_json(integration: Integration, base_url: str | None = None) -> d
         "mapping": integration.mapping,
         "sample_data": integration.sample_data,
         "escalation_policy_id": integration.escalation_policy_id,
+        "urgent_policy_id": integration.urgent_policy_id,
         "maintenance_until": integration.maintenance_until,
         "created_at": integration.created_at,
         "updated_at": integration.updated_at,
@@ -90,6 +93,7 @@ async def create(body: IntegrationIn, ctx: Ctx) -> dict[str, Any]:
             now=ctx.clock(),
             sample_data=sample,
             escalation_policy_id=body.escalation_policy_id,
+            urgent_policy_id=body.urgent_policy_id,
         )
     )
     return integration_json(integration, ctx.config.server.public_url)

@@ -26,14 +26,21 @@ class Page:
     description: str
     ack_url: str
     close_url: str
+    priority: str = "normal"
 
     def subject(self) -> str:
-        """A short line for email subjects and push titles (new lines and tabs become spaces)."""
-        return " ".join(f"[flic-edge] Alert #{self.alert_id}: {self.title}".split())
+        """A short line for email subjects and push titles (new lines and tabs become spaces).
+
+        Priorities other than normal lead it: `[flic-edge] URGENT Alert #3: ...`.
+        """
+        shown = "" if self.priority == "normal" else f"{self.priority.upper()} "
+        return " ".join(f"[flic-edge] {shown}Alert #{self.alert_id}: {self.title}".split())
 
     def text(self) -> str:
         """The plain-text body: what happened and the two links."""
         lines = [self.title]
+        if self.priority != "normal":
+            lines.append(f"Priority: {self.priority}")
         if self.description:
             lines.append(self.description)
         lines += ["", f"Acknowledge: {self.ack_url}", f"Close: {self.close_url}"]

@@ -1,0 +1,14 @@
+"""Integration columns of the responder loop (numbered in the core range: core tables)."""
+
+from __future__ import annotations
+
+from server.migrations import Migration, sql_step
+
+RESPONDER_MIGRATIONS: tuple[Migration, ...] = (
+    sql_step(
+        5,
+        "integrations urgent policy",
+        # The policy that pages instead of escalation_policy_id for urgent alerts (NULL: none).
+        "ALTER TABLE integrations ADD COLUMN urgent_policy_id INTEGER",
+    ),
+)
