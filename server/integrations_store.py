@@ -60,13 +60,14 @@ class IntegrationStore:
         sample_data: Any = None,
         escalation_policy_id: int | None = None,
         urgent_policy_id: int | None = None,
+        close_from_source_only: bool = False,
     ) -> Integration:
         token = new_token()
         with self.transaction():
             cursor = self.db.execute(
                 """INSERT INTO integrations (name, kind, token, token_hash, mapping, sample_data,
-                   escalation_policy_id, created_at, updated_at, urgent_policy_id)
-                   VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                   escalation_policy_id, created_at, updated_at, urgent_policy_id,
+                   close_from_source_only) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
                 [
                     name,
                     kind,
@@ -78,6 +79,7 @@ class IntegrationStore:
                     iso(now),
                     iso(now),
                     urgent_policy_id,
+                    int(close_from_source_only),
                 ],
             )
         return self.get_integration(int(cursor.lastrowid or 0))
@@ -132,6 +134,7 @@ class IntegrationStore:
             "sample_data",
             "escalation_policy_id",
             "urgent_policy_id",
+            "close_from_source_only",
             "maintenance_until",
         }
         unknown = set(changes) - allowed

@@ -53,6 +53,7 @@ class Integration:
     created_at: datetime
     updated_at: datetime
     urgent_policy_id: int | None = None  # pages instead of the policy for urgent alerts
+    close_from_source_only: bool = False  # people acknowledge; only the source closes
 
     @property
     def inbound_path(self) -> str:
@@ -129,6 +130,7 @@ def integration_from_row(row: dict[str, Any]) -> Integration:
         sample_data=None if row["sample_data"] is None else json.loads(row["sample_data"]),
         escalation_policy_id=row["escalation_policy_id"],
         urgent_policy_id=row.get("urgent_policy_id"),
+        close_from_source_only=bool(row.get("close_from_source_only") or 0),
         maintenance_until=parse_at(row["maintenance_until"]),
         created_at=_at(row["created_at"]),
         updated_at=_at(row["updated_at"]),

@@ -11,4 +11,11 @@ RESPONDER_MIGRATIONS: tuple[Migration, ...] = (
         # The policy that pages instead of escalation_policy_id for urgent alerts (NULL: none).
         "ALTER TABLE integrations ADD COLUMN urgent_policy_id INTEGER",
     ),
+    sql_step(
+        6,
+        "integrations close from source only",
+        # 1: people may acknowledge, only the source's own close message closes.
+        """ALTER TABLE integrations ADD COLUMN close_from_source_only INTEGER NOT NULL
+           DEFAULT 0""",
+    ),
 )
