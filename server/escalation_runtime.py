@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -35,6 +36,8 @@ class EscalationRuntime:
     clock: Clock
     link_secret: bytes
     public_base_url: str
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    send_timeout_s: float = 30.0
 
 
 def public_base_url(config: Config) -> str:
@@ -90,6 +93,7 @@ def smtp_settings(section: SmtpSection) -> SmtpSettings:
 def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
     from server.api import links, people  # the routes import this module for `runtime()`
+    from server.responder import trial_page
 
     section = ctx.config.section("escalation", EscalationSection)
     conn = ctx.store.db.conn
@@ -159,7 +163,9 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     ctx.events.subscribe_batch("escalation", on_changes)
     ctx.add_task("escalation-scheduler", scheduler.run)
     app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
-    app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)
+    app.state.escalation = EscalationRuntime(
+        store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+    )
 
     def reconfigure(config: Config) -> None:
         """After a reload: new `[escalation]` pacing, `[smtp]` settings and link base URL."""
@@ -171,6 +177,7 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     app.state.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
+    app.include_router(trial_page.router)
 
 
 def runtime(request: Request) -> EscalationRuntime:
