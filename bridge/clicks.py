@@ -48,6 +48,7 @@ def forward_body(
     `state` is None for a click type the mapping does not forward: that body goes only to
     targets that take every click (MQTT), never to a webhook.
 
+    `priority` is there when the button's `priority_on` names this click type.
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
     journey; the dispatcher adds `attempt` to each delivery.
     """
@@ -68,6 +69,9 @@ def forward_body(
     }
     if event.drill:
         body["drill"] = True  # only on drills, so every other body stays as the contract shows
+    priority = dict(button.priority_on).get(event.click_type)
+    if priority is not None:  # only when asked for: the server's default is `normal`
+        body["priority"] = priority
     return body
 
 
