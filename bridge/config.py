@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
@@ -10,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.errors import ConfigError
+from bridge.forward_config import ForwardIn, ForwardTarget, first_url, forward_name
 from bridge.health_config import (
     ButtonHealthIn,
     HealthIn,
@@ -46,13 +45,6 @@ class BridgeSettings:
     host: str
     port: int
     token: str | None  # None: the runtime keeps a generated token in state_dir/token
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardTarget:
-    name: str  # the outbox target key: stable across runs
-    url: str
-    timeout_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,20 +156,6 @@ class _BridgeIn(_Section):
         return value
 
 
-class _ForwardIn(_Section):
-    url: str
-    name: str | None = Field(default=None, min_length=1)
-    timeout_s: float = Field(default=10.0, gt=0, le=120)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-
 class _FlicdIn(_Section):
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -231,7 +209,7 @@ class _ButtonIn(_Section):
 
 class _ConfigIn(_Section):
     bridge: _BridgeIn = Field(default_factory=_BridgeIn)
-    forward: list[_ForwardIn] = Field(default_factory=list)
+    forward: list[ForwardIn] = Field(default_factory=list)
     flicd: _FlicdIn = Field(default_factory=_FlicdIn)
     ble: _BleIn = Field(default_factory=_BleIn)
     hub: _HubIn = Field(default_factory=_HubIn)
@@ -288,8 +266,9 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
     forwards = data.get("forward", [])
     urls: dict[str, int] = {}
     for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
-        if isinstance(fwd, Mapping) and isinstance(fwd.get("url"), str):
-            key = str(fwd.get("name") or fwd["url"])
+        first = first_url(fwd)
+        if first is not None:
+            key = str(fwd.get("name") or first)
             if key in urls:
                 problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
             urls.setdefault(key, i)
@@ -310,13 +289,6 @@ def _shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str
         " rename one"
         for i, j in shared_topics([str(names[k]) for k in index])
     ]
-
-
-def _forward_name(fwd: _ForwardIn) -> str:
-    if fwd.name:
-        return fwd.name
-    digest = hashlib.sha256(fwd.url.encode()).hexdigest()[:8]
-    return f"{urlsplit(fwd.url).netloc}-{digest}"
 
 
 def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) -> Config:
@@ -343,7 +315,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             token=parsed.bridge.token,
         ),
         forward=tuple(
-            ForwardTarget(name=_forward_name(f), url=f.url, timeout_s=f.timeout_s)
+            ForwardTarget(name=forward_name(f), urls=f.all_urls, timeout_s=f.timeout_s)
             for f in parsed.forward
         ),
         flicd=FlicdSettings(parsed.flicd.enabled, parsed.flicd.host, parsed.flicd.port),

@@ -16,7 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 import uvicorn
 
 from bridge.clicks import forward_body, state_for
-from bridge.config import Config, ForwardTarget
+from bridge.config import Config
+from bridge.forward_config import ForwardTarget
 from bridge.delivery import ATTEMPT_TIMEOUT_S, Dispatcher
 from bridge.errors import BridgeError
 from bridge.health import health_monitor
@@ -57,7 +58,7 @@ def utc_now() -> datetime:
 
 
 def http_sink(target: ForwardTarget) -> HttpSink:
-    return HttpSink(target.name, target.url, timeout_s=target.timeout_s)
+    return HttpSink(target.name, target.urls, timeout_s=target.timeout_s)
 
 
 class _QuietServer(uvicorn.Server):
