@@ -10,10 +10,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bridge.errors import ConfigError
-from bridge.forward_config import ForwardIn, ForwardTarget, first_url, forward_name
+from bridge.forward_config import (
+    ForwardIn,
+    ForwardTarget,
+    ReportSettings,
+    check_url,
+    first_url,
+    forward_name,
+)
 from bridge.health_config import (
     ButtonHealthIn,
     HealthIn,
@@ -45,6 +59,7 @@ class BridgeSettings:
     host: str
     port: int
     token: str | None  # None: the runtime keeps a generated token in state_dir/token
+    report: ReportSettings | None = None  # None: the bridge does not report to a server
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +163,20 @@ class _BridgeIn(_Section):
     state_dir: str = "./var/bridge"
     listen: str = "127.0.0.1:8381"
     token: str | None = Field(default=None, min_length=8)
+    report_url: str | None = None
+    report_token: str | None = Field(default=None, min_length=1)
+    report_every_s: float = Field(default=30.0, ge=1, le=3600)
+
+    @field_validator("report_url")
+    @classmethod
+    def _report_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @model_validator(mode="after")
+    def _report_token(self) -> _BridgeIn:
+        if self.report_url is not None and self.report_token is None:
+            raise ValueError("report_url needs report_token (the server's admin token)")
+        return self
 
     @field_validator("listen")
     @classmethod
@@ -313,6 +342,11 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             host=host,
             port=port,
             token=parsed.bridge.token,
+            report=None
+            if parsed.bridge.report_url is None or parsed.bridge.report_token is None
+            else ReportSettings(
+                parsed.bridge.report_url, parsed.bridge.report_token, parsed.bridge.report_every_s
+            ),
         ),
         forward=tuple(
             ForwardTarget(name=forward_name(f), urls=f.all_urls, timeout_s=f.timeout_s)

@@ -1,10 +1,10 @@
-"""`[[forward]]` webhook targets: one `url`, or `urls` tried in order (failover)."""
+"""Where the bridge posts: `[[forward]]` targets (`url`, or `urls` tried in order) and reports."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +27,16 @@ class ForwardTarget:
         return self.urls[0]
 
 
-def _check_url(value: str) -> str:
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """`[bridge] report_url`: post the bridge's health to an alert server every `every_s`."""
+
+    url: str
+    token: str = field(repr=False)
+    every_s: float
+
+
+def check_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{value!r} is not an http:// or https:// URL")
@@ -44,7 +53,7 @@ class ForwardIn(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value)
+        return None if value is None else check_url(value)
 
     @field_validator("urls")
     @classmethod
@@ -52,7 +61,7 @@ class ForwardIn(_Section):
         if value is None:
             return None
         for url in value:
-            _check_url(url)
+            check_url(url)
         if len(set(value)) != len(value):
             raise ValueError("lists one URL twice")
         return value

@@ -67,6 +67,7 @@ class ServerSection(BaseModel):
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)
     inbound_retention_days: float = Field(default=90.0, ge=0)  # 0 keeps the log forever
+    bridge_silent_after_s: float = Field(default=120.0, gt=0)  # no report: `bridge:<name>` alert
 
     @field_validator("log_level")
     @classmethod
