@@ -28,7 +28,7 @@ from server.api import alerts, health, inbound, inbound_log, integrations
 from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
 from server.board.plugin import board_plugin
-from server.bridges import bridges_plugin
+from server.bridges.plugin import plugin_for_bridges
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -98,7 +98,7 @@ def default_plugins() -> tuple[Plugin, ...]:
         mqtt_plugin,
         board_plugin,
         console_plugin,
-        bridges_plugin,
+        plugin_for_bridges,
     )
 
 

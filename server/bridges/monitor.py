@@ -31,7 +31,7 @@ MAPPING: dict[str, Any] = {
     "open_when": {"equals": "silent"},
     "close_when": {"equals": "back"},
     "title": "Bridge {{ bridge }} is silent",
-    "description": "No report from bridge {{ bridge }} since {{ last_report_at }}"
+    "description": "Bridge {{ bridge }} has not reported since {{ last_report_at }}"
     " ({{ silent_after_s }} s without one): its buttons may not reach anyone.",
     "filters": [],
 }

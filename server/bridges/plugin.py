@@ -11,7 +11,7 @@ from server.bridges.store import BridgesStore
 from server.context import AppContext
 
 
-def bridges_plugin(app: FastAPI, ctx: AppContext) -> None:
+def plugin_for_bridges(app: FastAPI, ctx: AppContext) -> None:
     """`/api/v1/bridges`, the `bridges` silence task and the console's `/bridges` page."""
     silent_after_s = ctx.config.server.bridge_silent_after_s
     monitor = BridgeMonitor(ctx, BridgesStore(ctx.store.db), silent_after_s)
