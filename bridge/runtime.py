@@ -16,14 +16,16 @@ from typing import Any, Protocol, runtime_checkable
 import uvicorn
 
 from bridge.clicks import forward_body, state_for
-from bridge.config import Config, ForwardTarget
+from bridge.config import Config
 from bridge.delivery import ATTEMPT_TIMEOUT_S, Dispatcher
 from bridge.errors import BridgeError
+from bridge.forward_config import ForwardTarget, ReportSettings
 from bridge.health import health_monitor
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
 from bridge.outbox import Outbox
 from bridge.registry import ButtonRegistry
+from bridge.reporter import Reporter
 from bridge.sinks.base import Sink, takes_every_click
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
@@ -58,7 +60,7 @@ def utc_now() -> datetime:
 
 
 def http_sink(target: ForwardTarget) -> HttpSink:
-    return HttpSink(target.name, target.url, timeout_s=target.timeout_s)
+    return HttpSink(target.name, target.urls, timeout_s=target.timeout_s)
 
 
 class _QuietServer(uvicorn.Server):
@@ -307,6 +309,9 @@ class Runtime:
         sock.setblocking(False)
         return sock
 
+    def _reporter(self, settings: ReportSettings) -> Reporter:
+        return Reporter(settings, lambda: status_of(self))
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Serve until `stop` is set (or SIGTERM/SIGINT), then shut down cleanly."""
         from bridge.web import create_app
@@ -340,6 +345,8 @@ class Runtime:
         self._spawn("housekeeping", self._housekeeping)
         if self.config.health.enabled:
             self._spawn("health", self.health.run)
+        if self.config.bridge.report is not None:
+            self._spawn("report", self._reporter(self.config.bridge.report).run)
         web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
         self._spawn("sd-notify", lambda: self._notify_ready(server))
         log.info(

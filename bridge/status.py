@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bridge.outbox import OutboxStats
+from bridge.sinks.http import HttpSink
 
 if TYPE_CHECKING:
     from bridge.runtime import Runtime
@@ -26,6 +27,13 @@ def unconfigured_targets(runtime: Runtime, now: datetime) -> dict[str, OutboxSta
             if tstats.pending or tstats.dead:
                 found[name] = tstats
     return found
+
+
+def _urls(sink: object) -> dict[str, Any]:
+    """A webhook target's URLs and the one in use (failover); nothing for other sinks."""
+    if not isinstance(sink, HttpSink):
+        return {}
+    return {"url": sink.url, "urls": list(sink.urls)}
 
 
 def status_of(runtime: Runtime) -> dict[str, Any]:
@@ -55,6 +63,7 @@ def status_of(runtime: Runtime) -> dict[str, Any]:
                 if dispatcher.failing_since is None
                 else dispatcher.failing_since.isoformat(),
                 "last_error": dispatcher.last_error,
+                **_urls(dispatcher.sink),
             }
         )
     for name, tstats in unconfigured_targets(runtime, now).items():

@@ -31,6 +31,7 @@ from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
 from server.board.plugin import board_plugin
 from server.bodylimit import BodyLimit
+from server.bridges.plugin import plugin_for_bridges
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -102,6 +103,7 @@ def default_plugins() -> tuple[Plugin, ...]:
         board_plugin,
         console_plugin,
         reports_plugin,
+        plugin_for_bridges,
     )
 
 

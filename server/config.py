@@ -85,6 +85,8 @@ class ServerSection(BaseModel):
     response_target_s: float = Field(default=180.0, gt=0)  # reports: acknowledged within this
     timezone: str = ""  # reports' hours and days: an IANA name; empty = the machine's, else UTC
 
+    bridge_silent_after_s: float = Field(default=120.0, gt=0)  # no report: `bridge:<name>` alert
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
