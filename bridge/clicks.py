@@ -50,7 +50,8 @@ def forward_body(
 
     `priority` is there when the button's `priority_on` names this click type.
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
-    journey; the dispatcher adds `attempt` to each delivery.
+    journey; the dispatcher adds `attempt` to each delivery. A Flic Duo's click carries
+    `button_number`, a Flic Twist's `selector_changed` its `position`.
     """
     body: dict[str, Any] = {
         "flic_nameId": event.button_name,
@@ -72,6 +73,11 @@ def forward_body(
     priority = dict(button.priority_on).get(event.click_type)
     if priority is not None:  # only when asked for: the server's default is `normal`
         body["priority"] = priority
+    # Only multi-button and dial devices say these (new optional keys: old receivers ignore them).
+    if event.button_number is not None:
+        body["button_number"] = event.button_number
+    if event.position is not None:
+        body["position"] = event.position
     return body
 
 

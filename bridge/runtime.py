@@ -169,6 +169,8 @@ class Runtime:
             queued=raw.queued,
             queued_s=raw.queued_s,
             drill=raw.drill,
+            button_number=raw.button_number,
+            position=raw.position,
         )
         state = state_for(spec, raw.click_type)
         name = self.config.bridge.name

@@ -84,7 +84,6 @@ class ServerSection(BaseModel):
     max_connections: int = Field(default=MAX_CONNECTIONS, ge=1, le=100_000)
     response_target_s: float = Field(default=180.0, gt=0)  # reports: acknowledged within this
     timezone: str = ""  # reports' hours and days: an IANA name; empty = the machine's, else UTC
-
     bridge_silent_after_s: float = Field(default=120.0, gt=0)  # no report: `bridge:<name>` alert
 
     @field_validator("timezone")
