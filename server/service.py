@@ -37,6 +37,8 @@ class NotifyingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.notifier.stopping()
+        for hook in getattr(getattr(self.config.app, "state", None), "exit_hooks", ()):
+            hook()
         super().handle_exit(sig, frame)
 
 
