@@ -38,7 +38,7 @@ from bridge.health_config import (
 )
 from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
-from bridge.mqtt_topics import segment, shared_topics
+from bridge.mqtt.topics import segment, shared_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;

@@ -17,7 +17,7 @@ from bridge.config import Config
 from bridge.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 from bridge.config import ButtonSpec, default_button
 from bridge.limits import MAX_UNKNOWN_BUTTONS
 from bridge.models import ButtonSeen, ClickType
-from bridge.mqtt_topics import segment
+from bridge.mqtt.topics import segment
 from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)

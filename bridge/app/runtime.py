@@ -15,23 +15,23 @@ from typing import Any, Protocol, runtime_checkable
 
 import uvicorn
 
-from bridge.clicks import forward_body, state_for
+from bridge.app.token import bridge_token
 from bridge.config import Config
-from bridge.delivery import ATTEMPT_TIMEOUT_S, Dispatcher
+from bridge.core.dispatch import ATTEMPT_TIMEOUT_S, Dispatcher
+from bridge.core.health import health_monitor
+from bridge.core.outbox import Outbox
+from bridge.core.pipeline import forward_body, state_for
+from bridge.core.registry import ButtonRegistry
+from bridge.core.supervisor import Supervisor
 from bridge.errors import BridgeError
 from bridge.forward_config import ForwardTarget, ReportSettings
-from bridge.health import health_monitor
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
-from bridge.outbox import Outbox
-from bridge.registry import ButtonRegistry
 from bridge.reporter import Reporter
 from bridge.sinks.base import Sink, takes_every_click
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
-from bridge.status import status_of, unconfigured_targets
-from bridge.supervisor import Supervisor
-from bridge.token import bridge_token
+from bridge.web.status import status_of, unconfigured_targets
 from edgecommon.httplimits import uvicorn_limits
 from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
@@ -112,7 +112,7 @@ class Runtime:
         self.click_listeners: list[ClickListener] = []
         self.seen_listeners: list[SeenListener] = []
         if self.config.mqtt.enabled:
-            from bridge.mqtt_wiring import attach
+            from bridge.app.wiring import attach
 
             attach(self)
         self.hub: Any = self._hub_receiver()
@@ -125,7 +125,7 @@ class Runtime:
     def _default_sinks(self) -> list[Sink]:
         sinks: list[Sink] = [http_sink(t) for t in self.config.forward]
         if self.config.mqtt.enabled:
-            from bridge.mqtt_wiring import mqtt_sink
+            from bridge.app.wiring import mqtt_sink
 
             sinks.append(mqtt_sink(self.config))
         return sinks
@@ -133,11 +133,11 @@ class Runtime:
     def _default_sources(self) -> list[ClickSource]:
         found: list[ClickSource] = []
         if self.config.flicd.enabled:
-            from bridge.sources.flicd import flicd_source_for
+            from bridge.sources.flicd.source import flicd_source_for
 
             found.append(flicd_source_for(self.config, clock=self.clock))
         if self.config.ble.enabled:
-            from bridge.sources.ble import ble_sources_for
+            from bridge.sources.ble.source import ble_sources_for
 
             found.extend(ble_sources_for(self.config, clock=self.clock))
         return found
@@ -146,7 +146,7 @@ class Runtime:
         if not self.config.hub.enabled:
             return None
         try:
-            from bridge.sources.hub import HubReceiver  # type: ignore[import-not-found,unused-ignore]
+            from bridge.sources.hub.receiver import HubReceiver  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             log.debug("hub receiver not available in this build")
             return None
@@ -316,7 +316,7 @@ class Runtime:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Serve until `stop` is set (or SIGTERM/SIGINT), then shut down cleanly."""
-        from bridge.web import create_app
+        from bridge.web.app import create_app
 
         stop = stop or asyncio.Event()
         sock = self._listen_socket()
@@ -406,7 +406,7 @@ class Runtime:
 
     def reload(self) -> bool:
         """SIGHUP: re-read the config; apply the live parts, or keep all of it when invalid."""
-        from bridge.reload import reload_runtime
+        from bridge.app.reload import reload_runtime
 
         return reload_runtime(self)
 

@@ -10,7 +10,7 @@ from typing import Any
 from bridge.errors import SourceError
 from bridge.flic2 import MANUFACTURER_ID, NOTIFY_UUID, SERVICE_UUID, WRITE_UUID
 from bridge.flic2.frames import MAX_ATT_MTU, MIN_ATT_MTU
-from bridge.sources.ble import ADAPTER_HINT, BleUnavailable, ButtonNotAdvertising
+from bridge.sources.ble.source import ADAPTER_HINT, BleUnavailable, ButtonNotAdvertising
 
 # How long one connect attempt waits for the button's advertisement before the supervisor's
 # backoff takes over: a button comes back the moment it advertises, not at the next timer tick.

@@ -6,17 +6,17 @@ import logging
 from typing import TYPE_CHECKING
 
 from bridge import __version__
-from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config
-from bridge.ha_discovery import DiscoveryButton
+from bridge.core.pipeline import heard_click_types
 from bridge.models import ButtonSeen, ClickType
-from bridge.mqtt_link import BrokerSettings
-from bridge.mqtt_topics import segment
+from bridge.mqtt.discovery import DiscoveryButton
+from bridge.mqtt.link import BrokerSettings
+from bridge.mqtt.topics import segment
 from bridge.sinks.mqtt import MqttSink
 from bridge.sources.mqtt_press import MqttPressInput
 
 if TYPE_CHECKING:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bridge.core.outbox import Due, Outbox
 from bridge.errors import DeliveryError
 from bridge.metrics import Metrics
-from bridge.outbox import Due, Outbox
 from bridge.sinks.base import Sink
 from edgecommon.backoff import backoff_s
 from edgecommon.sdnotify import Heartbeat

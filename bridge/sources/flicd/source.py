@@ -22,8 +22,8 @@ from typing import Any
 
 import pyflic
 
-from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config, default_button
+from bridge.core.pipeline import heard_click_types
 from bridge.errors import SourceError
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent, SourceState
 
@@ -244,7 +244,7 @@ class FlicdSource:
         heard: Callable[[ButtonSpec], frozenset[ClickType]] = mapped_click_types,
     ) -> None:
         """`heard`: the click types to take from a button (default: those its mapping names;
-        `bridge.clicks.heard_click_types` when a target such as MQTT takes every click)."""
+        `bridge.core.pipeline.heard_click_types` when a target such as MQTT takes every click)."""
         self.name = name
         self._heard = heard
         self.host = host

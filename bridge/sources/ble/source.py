@@ -307,7 +307,7 @@ def ble_sources_for(
     transport_factory: TransportFactory | None = None,
 ) -> list[BleSource]:
     """The runtime's BLE sources: every paired button, with the click types its mapping uses."""
-    from bridge.sources.ble_bleak import BleakTransport
+    from bridge.sources.ble.bleak import BleakTransport
 
     adapter = config.ble.adapter
     factory = transport_factory or (lambda: BleakTransport(adapter))
@@ -379,7 +379,7 @@ async def pair_ble(
     verify_key: bytes = VENDOR_PUBLIC_KEY,
 ) -> Pairing:
     """Find a Flic 2 in pairing mode, pair it and store the pairing (`flic-bridge pair --ble`)."""
-    from bridge.sources.ble_bleak import BleakTransport, scan_flic2
+    from bridge.sources.ble.bleak import BleakTransport, scan_flic2
 
     factory = transport_factory or (lambda: BleakTransport(adapter))
     scan = scanner or (lambda seconds: scan_flic2(adapter, seconds))

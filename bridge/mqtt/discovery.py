@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.mqtt_topics import (
+from bridge.mqtt.topics import (
     action_topic,
     address_id,
     bridge_state_topic,

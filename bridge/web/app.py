@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bridge.clicks import state_for
+from bridge.core.outbox import OutboxError
+from bridge.core.pipeline import state_for
 from bridge.models import ClickType, RawClick
-from bridge.outbox import OutboxError
-from bridge.status_page import status_routes
+from bridge.web.page import status_routes
 
 if TYPE_CHECKING:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

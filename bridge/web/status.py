@@ -6,11 +6,11 @@ import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.outbox import OutboxStats
+from bridge.core.outbox import OutboxStats
 from bridge.sinks.http import HttpSink
 
 if TYPE_CHECKING:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
 
 def unconfigured_targets(runtime: Runtime, now: datetime) -> dict[str, OutboxStats]:

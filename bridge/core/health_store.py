@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.registry import ButtonState
+from bridge.core.registry import ButtonState
 from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)

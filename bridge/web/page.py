@@ -16,11 +16,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bridge.core.outbox import OutboxError
 from bridge.models import ClickType, RawClick
-from bridge.outbox import OutboxError
 
 if TYPE_CHECKING:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bridge import health_store
+from bridge.core import health_store
+from bridge.core.outbox import Outbox
+from bridge.core.registry import ButtonState
 from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
-from bridge.outbox import Outbox
-from bridge.registry import ButtonState
 from edgecommon.sdnotify import Heartbeat
 from edgecommon.timefmt import iso_utc
 
@@ -286,7 +286,7 @@ class HealthMonitor:
 
 
 def health_monitor(runtime: Any) -> HealthMonitor:
-    """The monitor of a running bridge (`bridge.runtime.Runtime`): its buttons, sources, sinks."""
+    """The monitor of a running bridge (`bridge.app.runtime.Runtime`): buttons, sources, sinks."""
 
     hub_down_since: list[datetime | None] = [None]
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bridge.models import ButtonSeen, RawClick
 from bridge.sources.base import Accept, Observe
-from bridge.sources.hub_bodies import (
+from bridge.sources.hub.bodies import (
     MAX_BODY_BYTES,
     BodyError,
     ClickBody,
