@@ -31,6 +31,7 @@ from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
 from server.board.plugin import board_plugin
 from server.bodylimit import BodyLimit
+from server.bridges.plugin import plugin_for_bridges
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -42,6 +43,7 @@ from server.migrations import Migration
 from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
+from server.reports.api import reports_plugin
 from server.store import Store
 from server.writer import InboundWriter
 
@@ -100,6 +102,8 @@ def default_plugins() -> tuple[Plugin, ...]:
         mqtt_plugin,
         board_plugin,
         console_plugin,
+        reports_plugin,
+        plugin_for_bridges,
     )
 
 
