@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
+from bridge.app.token import MIN_FILE_TOKEN_CHARS, bridge_token
 from bridge.config import parse_config
-from bridge.runtime import Runtime
-from bridge.token import MIN_FILE_TOKEN_CHARS, bridge_token
-from bridge.web import create_app
+from bridge.web.app import create_app
 
 
 @pytest.mark.parametrize("left", ["", "\n", "   \n", "abc123"])
