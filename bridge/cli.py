@@ -62,7 +62,7 @@ def _env_seconds(name: str) -> float | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvloop
 
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
     from edgecommon.sdnotify import Notifier
 
     path = find_config_path(args.config)
@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_press(args: argparse.Namespace) -> int:
-    from bridge.token import bridge_token
+    from bridge.app.token import bridge_token
 
     try:
         config, path = _load(args)
@@ -130,7 +130,7 @@ def _json_or_text(response: httpx.Response) -> Any:
 
 
 def cmd_buttons(args: argparse.Namespace) -> int:
-    from bridge.token import bridge_token
+    from bridge.app.token import bridge_token
 
     config, _ = _load(args)
     live: list[dict[str, Any]] | None = None
@@ -167,7 +167,7 @@ def cmd_buttons(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from bridge.outbox import Outbox
+    from bridge.core.outbox import Outbox
 
     config, _ = _load(args)
     db_path = config.bridge.state_dir / "outbox.sqlite3"
@@ -227,11 +227,11 @@ def _row_json(row: Any) -> dict[str, Any]:
 def cmd_pair(args: argparse.Namespace) -> int:
     config, _ = _load(args)
     if args.ble:
-        from bridge.sources.ble import pair_ble
+        from bridge.sources.ble.source import pair_ble
 
         asyncio.run(pair_ble(config.bridge.state_dir, out=print, adapter=config.ble.adapter))
         return 0
-    from bridge.sources.flicd_pair import pair_with_flicd
+    from bridge.sources.flicd.pair import pair_with_flicd
 
     return pair_with_flicd(config.flicd.host, config.flicd.port, timeout_s=args.timeout)
 

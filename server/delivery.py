@@ -113,6 +113,7 @@ class Delivery:
             alert.description,
             url("acknowledge"),
             url("close"),
+            priority=alert.priority,
             drill=alert.drill,
         )
 

@@ -66,6 +66,7 @@ class AlertView:
     status: str
     title: str
     description: str
+    priority: str = "normal"
     drill: bool = False
 
 
@@ -296,11 +297,12 @@ class AlertsTable:
     def alert(self, alert_id: int) -> AlertView | None:
         """One alert's status, title and description, or None."""
         row = self._conn.execute(
-            "SELECT id, status, title, description, drill FROM alerts WHERE id=?", (alert_id,)
+            "SELECT id, status, title, description, priority, drill FROM alerts WHERE id=?",
+            (alert_id,),
         ).fetchone()
         if row is None:
             return None
-        return AlertView(row[0], row[1], row[2], row[3] or "", bool(row[4]))
+        return AlertView(row[0], row[1], row[2], row[3] or "", row[4] or "normal", bool(row[5]))
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         """Append one entry to the alert's timeline."""
@@ -312,7 +314,8 @@ class AlertsTable:
     def unescalated(self) -> list[tuple[int, int, datetime]]:
         """Open alerts whose integration has a policy but that have no escalation yet."""
         rows = self._conn.execute(
-            "SELECT a.id, i.escalation_policy_id, a.opened_at FROM alerts a"
+            "SELECT a.id, CASE WHEN a.priority = 'urgent' AND i.urgent_policy_id IS NOT NULL"
+            " THEN i.urgent_policy_id ELSE i.escalation_policy_id END, a.opened_at FROM alerts a"
             " JOIN integrations i ON i.id = a.integration_id"
             " LEFT JOIN escalations e ON e.alert_id = a.id"
             " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"

@@ -38,6 +38,7 @@ class AlertChange:
     title: str
     at: datetime
     message_id: str | None
+    priority: str = "normal"  # urgent | high | normal | low
 
 
 @dataclass(slots=True)

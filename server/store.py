@@ -203,6 +203,7 @@ class Store(IntegrationStore):
         status, action, reason = decided.status, decided.action, decided.reason
         alert_id: int | None = None
         alert_status, title = "open", decision.title  # what the alert is after this message
+        priority = decision.priority if live is None else live.priority
         publish = decided.change in _CHANGE_KINDS
         if decided.change == "open":
             alert_id = self._open_alert(message, decision, message_id)
@@ -247,6 +248,7 @@ class Store(IntegrationStore):
                         title=title,
                         at=now,
                         message_id=message_id,
+                        priority=priority,
                     )
                 )
             )
@@ -303,7 +305,7 @@ class Store(IntegrationStore):
         assert decision.source_name is not None
         cursor = self.db.execute(
             """INSERT INTO alerts (integration_id, source_name, source_id, status, title,
-               description, opened_at, updated_at) VALUES (?,?,?,'open',?,?,?,?)""",
+               description, opened_at, updated_at, priority) VALUES (?,?,?,'open',?,?,?,?,?)""",
             [
                 message.integration_id,
                 decision.source_name,
@@ -312,6 +314,7 @@ class Store(IntegrationStore):
                 decision.description,
                 iso(message.received_at),
                 iso(message.received_at),
+                decision.priority,
             ],
         )
         alert_id = int(cursor.lastrowid or 0)
@@ -354,6 +357,7 @@ class Store(IntegrationStore):
             title=alert.title,
             at=at,
             message_id=message_id,
+            priority=alert.priority,
         )
 
     def list_inbound(
