@@ -113,7 +113,8 @@ class Delivery:
             alert.description,
             url("acknowledge"),
             url("close"),
-            alert.priority,
+            priority=alert.priority,
+            drill=alert.drill,
         )
 
     def _prepare(self, n: Notification, now: datetime) -> tuple[Page, str] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -11,9 +10,11 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 
+from edgecommon.secretfile import SecretFileError, kept_secret
 from server.config import Config, EscalationSection, SmtpSection
 from server.context import AppContext
 from server.delivery import Clock, EscalationSettings
+from server.errors import AlertServerError
 from server.escalation_store import AlertsTable, EscalationStore
 from server.events import AlertChange
 from server.notify.apprise_channel import AppriseChannel
@@ -26,6 +27,7 @@ from server.store import NotFoundError
 log = logging.getLogger(__name__)
 
 LINK_SECRET_FILE = "link-secret"
+MIN_LINK_SECRET_CHARS = 16  # as `[escalation] link_secret`; a generated one has 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +53,23 @@ def public_base_url(config: Config) -> str:
 
 
 def link_secret(config: Config, section: EscalationSection) -> bytes:
-    """The key that signs links: from config, else a file in the data dir made on first start."""
+    """The key that signs links: from config, else a file in the data dir made on first start.
+
+    A file cut short (empty after a power cut) is made again: links signed with the old key
+    stop working, and none can be forged with an empty one.
+    """
     if section.link_secret:
         return section.link_secret.encode()
-    path = config.data_dir / LINK_SECRET_FILE
-    if not path.exists():
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip().encode()
+    try:
+        kept = kept_secret(
+            config.data_dir / LINK_SECRET_FILE,
+            lambda: secrets.token_hex(32),
+            min_chars=MIN_LINK_SECRET_CHARS,
+            what="link secret",
+        )
+    except SecretFileError as exc:
+        raise AlertServerError(str(exc)) from exc
+    return kept.encode()
 
 
 def settings_of(section: EscalationSection) -> EscalationSettings:

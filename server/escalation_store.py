@@ -67,6 +67,7 @@ class AlertView:
     title: str
     description: str
     priority: str = "normal"
+    drill: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +306,12 @@ class AlertsTable:
     def alert(self, alert_id: int) -> AlertView | None:
         """One alert's status, title and description, or None."""
         row = self._conn.execute(
-            "SELECT id, status, title, description, priority FROM alerts WHERE id=?", (alert_id,)
+            "SELECT id, status, title, description, priority, drill FROM alerts WHERE id=?",
+            (alert_id,),
         ).fetchone()
         if row is None:
             return None
-        return AlertView(row[0], row[1], row[2], row[3] or "", row[4] or "normal")
+        return AlertView(row[0], row[1], row[2], row[3] or "", row[4] or "normal", bool(row[5]))
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         """Append one entry to the alert's timeline."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from server.patterns import Pattern, PatternError, compile_pattern
 from server.priority import Priority, PrioritySpec, priority_of
+from server.reports.drills import drill_flag
 
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 10_000
@@ -256,6 +257,7 @@ class Decision:
     title: str = ""
     description: str = ""
     priority: Priority = "normal"
+    drill: bool = False  # the body asked for a drill (server/reports/drills.py)
 
 
 def parse_path(path: str) -> tuple[str, ...]:
@@ -374,8 +376,18 @@ def decide(payload: Any, mapping: CompiledMapping) -> Decision:
         title, description, note = render(mapping, payload, source_name, source_id, status)
         priority, odd = priority_of(mapping.priority, payload, lambda p, at: as_text(lookup(p, at)))
         reason = f"status {status!r} {mapping.open_when.describe()}{note}{odd}"
+        drill = drill_flag(payload)
+        reason += "; drill" if drill else ""
         return Decision(
-            "open", reason, source_name, source_id, status, title, description, priority
+            "open",
+            reason,
+            source_name,
+            source_id,
+            status,
+            title,
+            description,
+            priority=priority,
+            drill=drill,
         )
     if mapping.close_when is not None and mapping.close_when.matches(status):
         reason = f"status {status!r} {mapping.close_when.describe()}"

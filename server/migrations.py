@@ -136,6 +136,7 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 
 def default_migrations() -> tuple[Migration, ...]:
     """Every step the server knows, in order (append other modules' tuples here)."""
+    from server.bridges.schema import BRIDGES_MIGRATIONS
     from server.console.sessions import CONSOLE_MIGRATIONS
     from server.escalation_store import ESCALATION_MIGRATIONS  # its module imports this one
     from server.extras_store import EXTRAS_MIGRATIONS
@@ -153,6 +154,7 @@ def default_migrations() -> tuple[Migration, ...]:
         PASSWORD_MIGRATIONS,
         CONSOLE_MIGRATIONS,
         EXTRAS_MIGRATIONS,
+        BRIDGES_MIGRATIONS,
     )
 
 

@@ -317,7 +317,10 @@ class Store(IntegrationStore):
                 decision.priority,
             ],
         )
-        return int(cursor.lastrowid or 0)
+        alert_id = int(cursor.lastrowid or 0)
+        if decision.drill:
+            self.db.execute("UPDATE alerts SET drill = 1 WHERE id = ?", [alert_id])
+        return alert_id
 
     def _timeline(
         self, alert_id: int, at: datetime, kind: str, detail: str, message_id: str | None
