@@ -21,6 +21,7 @@ from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
 from server.responder.ack_timeout import reopen_forever
+from server.responder.word_back import WordBack
 from server.scheduler import FileClock, Scheduler
 from server.store import NotFoundError
 
@@ -174,6 +175,8 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
             scheduler.wake()
 
     ctx.events.subscribe_batch("escalation", on_changes)
+    told = WordBack(ctx, store, AlertsTable(conn), channels, clock, section.send_timeout_s)
+    ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
     ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
     app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
