@@ -46,6 +46,7 @@ class RawClick:
     queued_s: float = 0.0
     event_id: str | None = None
     name_hint: str | None = None  # the sender's name for the button (hub), used if unconfigured
+    drill: bool = False  # `flic-bridge press --drill`: the server marks the alert a drill
     button_number: int | None = None  # Flic Duo: 0 the big button, 1 the small one
     position: int | None = None  # Flic Twist `selector_changed`: the position it moved to (0-11)
 
@@ -88,5 +89,6 @@ class ClickEvent:
     received_at: datetime
     queued: bool
     queued_s: float
+    drill: bool = False  # sent as `"drill": true`: the server pages it marked DRILL
     button_number: int | None = None
     position: int | None = None

@@ -52,6 +52,8 @@ class Integration:
     maintenance_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    urgent_policy_id: int | None = None  # pages instead of the policy for urgent alerts
+    close_from_source_only: bool = False  # people acknowledge; only the source closes
 
     @property
     def inbound_path(self) -> str:
@@ -102,6 +104,8 @@ class Alert:
     acknowledged_at: datetime | None
     closed_at: datetime | None
     append_count: int
+    priority: str = "normal"  # urgent | high | normal | low
+    drill: bool = False  # opened by a drill: pages as usual, reported apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,8 @@ def integration_from_row(row: dict[str, Any]) -> Integration:
         mapping=json.loads(row["mapping"]),
         sample_data=None if row["sample_data"] is None else json.loads(row["sample_data"]),
         escalation_policy_id=row["escalation_policy_id"],
+        urgent_policy_id=row.get("urgent_policy_id"),
+        close_from_source_only=bool(row.get("close_from_source_only") or 0),
         maintenance_until=parse_at(row["maintenance_until"]),
         created_at=_at(row["created_at"]),
         updated_at=_at(row["updated_at"]),
@@ -144,4 +150,6 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
         acknowledged_at=parse_at(row["acknowledged_at"]),
         closed_at=parse_at(row["closed_at"]),
         append_count=row["append_count"],
+        priority=row.get("priority") or "normal",
+        drill=bool(row.get("drill") or 0),
     )

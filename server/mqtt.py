@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from edgecommon.sdnotify import Heartbeat
 from server.context import AppContext
 from server.events import AlertChange
 from server.metrics import Sample
 from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
 from server.mqtt_config import MqttSection
 from server.mqtt_queue import OutgoingMessage, failed, insert, oldest, pending, remove
-from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ _EVENT_NAMES = {
     "append": "appended",
     "acknowledge": "acknowledged",
     "close": "closed",
+    "reopen": "reopened",
 }
 
 
@@ -78,6 +79,7 @@ def alert_messages(change: AlertChange, base: str) -> list[OutgoingMessage]:
         "alert_id": change.alert_id,
         "status": change.status,
         "title": change.title,
+        "priority": change.priority,
         "at": iso_utc(change.at),
     }
     event = {
@@ -88,6 +90,7 @@ def alert_messages(change: AlertChange, base: str) -> list[OutgoingMessage]:
         "source_name": change.source_name,
         "status": change.status,
         "title": change.title,
+        "priority": change.priority,
         "at": iso_utc(change.at),
         "message_id": change.message_id,
     }

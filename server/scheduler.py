@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edgecommon.sdnotify import Heartbeat
 from server.delivery import AlertBook, Clock, DbRunner, Delivery, EscalationSettings
 from server.escalation import (
     Idle,
@@ -32,7 +33,6 @@ from server.escalation import (
 from server.escalation_store import EscalationStore
 from server.notify.base import Channel
 from server.notify.contacts import contacts_of, select
-from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,12 @@ class Scheduler:
             )
             self.alert_opened(alert_id, policy_id, opened_at)
         return len(missed)
+
+    def alert_reopened(self, alert_id: int, policy_id: int | None) -> None:
+        """Escalate an alert open again (its acknowledgement timed out) from the first step."""
+        with self._store.transaction() as db:
+            self._store.forget_escalation(db, alert_id)
+        self.alert_opened(alert_id, policy_id)
 
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.clicks import iso_utc
 from bridge.errors import DeliveryError
-from bridge.ha_discovery import (
+from bridge.models import ButtonSeen
+from bridge.mqtt.discovery import (
     DiscoveryButton,
     DiscoveryContext,
     all_documents,
@@ -20,9 +20,8 @@ from bridge.ha_discovery import (
     removals,
     status_topic,
 )
-from bridge.models import ButtonSeen
-from bridge.mqtt_link import BrokerSettings, MqttLink, Will
-from bridge.mqtt_topics import (
+from bridge.mqtt.link import BrokerSettings, MqttLink, Will
+from bridge.mqtt.topics import (
     action_topic,
     bridge_state_topic,
     button_topic,
@@ -30,6 +29,7 @@ from bridge.mqtt_topics import (
     identifier,
     numbered_action_topic,
 )
+from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bridge.clicks import forward_body, state_for
 from bridge.config import ButtonSpec, default_button
+from bridge.core.pipeline import forward_body, state_for
 from bridge.models import ClickType
 
 from .factories import T0, click
@@ -96,3 +96,18 @@ def test_a_queued_press_carries_its_real_press_time_and_age() -> None:
     assert body["queued"] is True
     assert body["queued_seconds"] == 90
     assert body["pressed_at"] == "2026-11-26T06:58:30.000Z"
+
+
+def test_priority_on_adds_the_priority_for_its_click_types_only() -> None:
+    bed = ButtonSpec(
+        address="80:e4:da:71:23:46",
+        name="bed-1",
+        on=frozenset({ClickType.SINGLE, ClickType.HOLD}),
+        off=frozenset({ClickType.DOUBLE}),
+        info="Bed 1",
+        priority_on=((ClickType.HOLD, "urgent"),),
+    )
+    held = forward_body(click(event_id="e-2", at=T0, kind=ClickType.HOLD), bed, "On", "bridge-1")
+    assert held["priority"] == "urgent"
+    single = forward_body(click(event_id="e-3", at=T0), bed, "On", "bridge-1")
+    assert "priority" not in single  # the server's default (normal) applies
