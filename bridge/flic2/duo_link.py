@@ -24,7 +24,8 @@ class DuoLink:
     init_timestamp: int = 0
     init_at: datetime | None = None
 
-    def initialised(self, rsp: duo.InitDuoResponse, now: datetime, rebooted: bool) -> None:
+    def initialised(self, rsp: duo.InitDuoResponse, now: datetime, rebooted: bool) -> bool:
+        """Start the stream where the init answer says; True when nothing is queued."""
         self.stream = DuoStream(
             event_counts=list(rsp.counts),
             timestamp=rsp.timestamp,
@@ -34,6 +35,7 @@ class DuoLink:
         self.delivered = [None, None] if rebooted else self.delivered
         if not rsp.has_queued_events:
             self.delivered = list(rsp.counts)
+        return not rsp.has_queued_events
 
     def events(self, payload: bytes, now: datetime) -> tuple[list[Press], bytes | None, bool]:
         """Presses, the acknowledgement to send (if any) and whether the queue is now drained."""

@@ -323,6 +323,12 @@ def parse_name(body: bytes) -> str:
     return body[start : start + NAME_MAX_BYTES].decode("utf-8", errors="replace")
 
 
+def parse_u32_list(packet: bytes) -> list[int]:
+    """The whole u32 values after the opcode (NoLogicalConnectionSlotsInd's tmp ids)."""
+    whole = packet[1 : 1 + (len(packet) - 1) // 4 * 4]
+    return [x for (x,) in struct.iter_unpack("<I", whole)]
+
+
 def parse_u16(body: bytes, what: str) -> int:
     """A reply carrying one uint16 (battery level)."""
     _need(body, 3, what)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import os
 import struct
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bridge.flic2 import crypto, duo, packets
-from bridge.flic2.chaskey import ChaskeyKeys, mac_with_keys
+from bridge.flic2.channel import SignedChannel
+from bridge.flic2.chaskey import ChaskeyKeys
 from bridge.flic2.duo_link import DuoLink
 from bridge.flic2.errors import (
     CredentialsRefusedError,
@@ -23,10 +22,9 @@ from bridge.flic2.errors import (
     TooManyAppsError,
 )
 from bridge.flic2.events import decode_notification, is_newer
-from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler, fragment
+from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler
 from bridge.flic2.handshake import (
     CONN_PARAMS,
-    MAX_OUTSTANDING_REQUESTS,
     State,
     battery_millivolt,
     judge_unpaired_test,
@@ -44,17 +42,8 @@ from bridge.flic2.session_events import (
     Verified,
 )
 
-DUO_OPCODES = frozenset(
-    {
-        duo.INIT_DUO_RESPONSE_WITH_BOOT_ID,
-        duo.INIT_DUO_RESPONSE_WITHOUT_BOOT_ID,
-        duo.BUTTON_EVENT_DUO_NOTIFICATION,
-        duo.PUSH_TWIST_DATA_NOTIFICATION,
-    }
-)
 
-
-class Flic2Session:
+class Flic2Session(SignedChannel):
     """One connection: full verify without a pairing, quick verify with one, then events.
 
     Call `start()`, write every frame from `take_writes()`, feed notifications to `receive()`.
@@ -72,21 +61,15 @@ class Flic2Session:
         att_mtu: int = MIN_ATT_MTU,
         supports_duo: bool = True,
     ) -> None:
-        self.address = address.lower()
+        super().__init__(address.lower(), att_mtu)
         self._wire_address = address_to_wire(self.address)
         self._pairing = pairing
         self._verify_key = verify_key
         self._random = random
-        self._att_mtu = att_mtu
         self._supports_duo = supports_duo  # False: flags 0, as the vendor's C module (no Duo)
         self.state = State.IDLE
-        self._conn_id = 0
         self._tmp_id = 0
         self._reassembler = Reassembler()
-        self._writes: list[bytes] = []
-        self._keys: ChaskeyKeys | None = None
-        self._tx = 0
-        self._rx = 0
         self._client_random = b""
         self._fv_pairing: tuple[int, bytes] = (0, b"")
         self._unpaired: crypto.UnpairedProofs | None = None
@@ -95,8 +78,6 @@ class Flic2Session:
         self._init_at: datetime | None = None
         # Last event count delivered; None after a button reboot (accept whatever comes next).
         self._delivered: int | None = pairing.event_count if pairing else None
-        self._outstanding = 0
-        self._pending_requests: deque[bytes] = deque()
         self._duo: DuoLink | None = None  # a Flic Duo's event stream, once verified
 
     @property
@@ -135,48 +116,9 @@ class Flic2Session:
             )
             self.state = State.WAIT_QUICK_VERIFY
 
-    def take_writes(self) -> list[bytes]:
-        """Frames to write to the button, in order."""
-        writes, self._writes = self._writes, []
-        return writes
-
     def request_battery(self) -> None:
         """Ask for a battery reading (answered with a Battery event)."""
         self._request(packets.opcode_only(ToButton.GET_BATTERY_LEVEL_REQUEST))
-
-    # --- sending ----------------------------------------------------------------------------
-
-    def _send_plain(self, packet: bytes) -> None:
-        self._writes.extend(fragment(packet, self._conn_id, self._att_mtu))
-
-    def _send_signed(self, packet: bytes) -> None:
-        assert self._keys is not None
-        tag = mac_with_keys(self._keys, 1, self._tx, packet)
-        self._tx += 1
-        self._send_plain(packet + tag)
-
-    def _request(self, packet: bytes) -> None:
-        self._pending_requests.append(packet)
-        self._release_requests()
-
-    def _release_requests(self) -> None:
-        while self._pending_requests and self._outstanding < MAX_OUTSTANDING_REQUESTS:
-            self._outstanding += 1
-            self._send_signed(self._pending_requests.popleft())
-
-    def _answered(self) -> None:
-        self._outstanding = max(0, self._outstanding - 1)
-        self._release_requests()
-
-    def _check_mac(self, packet: bytes) -> bytes:
-        assert self._keys is not None
-        expected = mac_with_keys(self._keys, 0, self._rx, packet[:-MAC_LEN])
-        self._rx += 1
-        if not hmac.compare_digest(expected, packet[-MAC_LEN:]):
-            raise MacMismatchError(
-                f"packet opcode {packet[0]} from {self.address} failed its MAC check"
-            )
-        return packet[:-MAC_LEN]
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -198,12 +140,8 @@ class Flic2Session:
             State.WAIT_QUICK_VERIFY,
             State.WAIT_UNPAIRED_FULL_VERIFY_1,
         ):
-            whole = packet[1 : 1 + (len(packet) - 1) // 4 * 4]
-            ids = [x for (x,) in struct.iter_unpack("<I", whole)]
-            if self._tmp_id in ids:
-                raise TooManyAppsError(
-                    f"{self.address} has no free connection slot for another app"
-                )
+            if self._tmp_id in packets.parse_u32_list(packet):
+                raise TooManyAppsError(f"{self.address} has no free slot for another app")
             return []
         if self.state in (State.WAIT_FULL_VERIFY_1, State.WAIT_UNPAIRED_FULL_VERIFY_1):
             if opcode == FromButton.FULL_VERIFY_RESPONSE_1:
@@ -378,7 +316,7 @@ class Flic2Session:
             return self._on_init_response(packets.parse_init_button_events_response(body), now)
         if opcode == FromButton.BUTTON_EVENT_NOTIFICATION and self._duo is None:
             return self._on_button_events(body, now)
-        if self._duo is not None and opcode in DUO_OPCODES:
+        if self._duo is not None and opcode in duo.SESSION_OPCODES:
             return self._on_duo(body, now)
         if opcode == FromButton.PING_REQUEST:
             self._send_signed(packets.opcode_only(ToButton.PING_RESPONSE))
@@ -430,32 +368,28 @@ class Flic2Session:
     def _on_duo(self, body: bytes, now: datetime) -> list[SessionEvent]:
         link = self._duo
         assert link is not None
-        opcode = body[0]
-        if opcode == duo.PUSH_TWIST_DATA_NOTIFICATION:
+        presses: list[Press] = []
+        if body[0] == duo.PUSH_TWIST_DATA_NOTIFICATION:
             return list(link.twist(body, now))
-        if opcode == duo.BUTTON_EVENT_DUO_NOTIFICATION:
+        if body[0] == duo.BUTTON_EVENT_DUO_NOTIFICATION:
             presses, ack, drained = link.events(body[1:], now)
-            big, small = link.counts
-            self._update_pairing(event_count=big, event_count_small=small)
             if ack is not None:
                 self._send_signed(ack)
-            out: list[SessionEvent] = list(presses)
-            if drained:
-                self._after_initial_events()
-                out.append(QueueDrained())
-            return out
-        if not self._waiting_init:
+        elif self._waiting_init:
+            self._waiting_init = False
+            rsp = duo.parse_init_duo_response(body)
+            if rsp.boot_id is not None:
+                self._update_pairing(boot_id=rsp.boot_id, adv_configured=False)
+            drained = link.initialised(rsp, now, rebooted=rsp.boot_id is not None)
+        else:
             return []
-        self._waiting_init = False
-        rsp = duo.parse_init_duo_response(body)
-        if rsp.boot_id is not None:
-            self._update_pairing(boot_id=rsp.boot_id, adv_configured=False)
-        link.initialised(rsp, now, rebooted=rsp.boot_id is not None)
-        if rsp.has_queued_events:
-            return []
-        self._update_pairing(event_count=rsp.counts[0], event_count_small=rsp.counts[1])
-        self._after_initial_events()
-        return [QueueDrained()]
+        big, small = link.counts
+        self._update_pairing(event_count=big, event_count_small=small)
+        out: list[SessionEvent] = list(presses)
+        if drained:
+            self._after_initial_events()
+            out.append(QueueDrained())
+        return out
 
     def _on_button_events(self, body: bytes, now: datetime) -> list[SessionEvent]:
         notification = packets.parse_button_event_notification(body)
