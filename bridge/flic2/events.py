@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bridge.flic2.packets import ButtonEventNotification, EventItem
+from bridge.flic2.session_events import Press
 from bridge.models import ClickType
 
 TICKS_PER_S = 32768
@@ -105,3 +107,20 @@ def decode_notification(
 def is_newer(count: int, than: int) -> bool:
     """Whether event count `count` comes after `than`, modulo 2^32."""
     return count != than and ((count - than) & _U32) < 0x80000000
+
+
+def new_presses(
+    items: list[DecodedItem], delivered: int | None, init_at: datetime, now: datetime
+) -> tuple[list[Press], int | None]:
+    """The presses of items not delivered before (a replay is skipped), and the new count."""
+    presses: list[Press] = []
+    for item in items:
+        if delivered is not None and not is_newer(item.event_count, delivered):
+            continue
+        pressed_at = init_at - timedelta(seconds=item.age_s) if item.queued else now
+        presses.extend(
+            Press(kind, item.event_count, item.queued, item.age_s, pressed_at)
+            for kind in item.click_types
+        )
+        delivered = item.event_count
+    return presses, delivered

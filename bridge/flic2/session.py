@@ -6,7 +6,7 @@ import dataclasses
 import os
 import struct
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bridge.flic2 import crypto, duo, packets
 from bridge.flic2.channel import SignedChannel
@@ -21,7 +21,7 @@ from bridge.flic2.errors import (
     ProtocolError,
     TooManyAppsError,
 )
-from bridge.flic2.events import decode_notification, is_newer
+from bridge.flic2.events import decode_notification, new_presses
 from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler
 from bridge.flic2.handshake import (
     CONN_PARAMS,
@@ -67,6 +67,7 @@ class Flic2Session(SignedChannel):
         self._verify_key = verify_key
         self._random = random
         self._supports_duo = supports_duo  # False: flags 0, as the vendor's C module (no Duo)
+        self._qv_flags = duo.QUICK_VERIFY_SUPPORTS_DUO if supports_duo else 0
         self.state = State.IDLE
         self._tmp_id = 0
         self._reassembler = Reassembler()
@@ -84,10 +85,6 @@ class Flic2Session(SignedChannel):
     def pairing(self) -> Pairing | None:
         """The pairing with the event count and boot id as they stand now."""
         return self._pairing
-
-    @property
-    def _quick_flags(self) -> int:
-        return duo.QUICK_VERIFY_SUPPORTS_DUO if self._supports_duo else 0
 
     @property
     def dropped_frames(self) -> int:
@@ -111,7 +108,7 @@ class Flic2Session(SignedChannel):
                     self._client_random,
                     self._tmp_id,
                     self._pairing.pairing_id,
-                    self._quick_flags,
+                    self._qv_flags,
                 )
             )
             self.state = State.WAIT_QUICK_VERIFY
@@ -119,8 +116,6 @@ class Flic2Session(SignedChannel):
     def request_battery(self) -> None:
         """Ask for a battery reading (answered with a Battery event)."""
         self._request(packets.opcode_only(ToButton.GET_BATTERY_LEVEL_REQUEST))
-
-    # --- receiving --------------------------------------------------------------------------
 
     def receive(self, frame: bytes, now: datetime) -> list[SessionEvent]:
         """Handle one notification frame; raises a Flic2Error when the session must end."""
@@ -155,7 +150,8 @@ class Flic2Session(SignedChannel):
             return self._on_full_verify_2(packet, opcode)
         if self.state is State.WAIT_UNPAIRED_TEST:
             if opcode == FromButton.TEST_IF_REALLY_UNPAIRED_RESPONSE and len(packet) >= 17:
-                self._on_unpaired_test(packet[1:17])
+                assert self._unpaired is not None
+                judge_unpaired_test(self.address, self._unpaired, packet[1:17])
             return []
         if self.state is State.READY and len(packet) > MAC_LEN:
             return self._on_signed(self._check_mac(packet), now)
@@ -258,17 +254,13 @@ class Flic2Session(SignedChannel):
             self._pairing.pairing_key,
             self._client_random,
             button_random,
-            self._quick_flags,
+            self._qv_flags,
         )
         self._keys = ChaskeyKeys.from_key(key)
         self._check_mac(packet)
         self._update_pairing(duo=bool(packet[13] & duo.QUICK_VERIFY_IS_DUO))
         self._become_ready(max_queued=31)
         return [Verified()]
-
-    def _on_unpaired_test(self, result: bytes) -> None:
-        assert self._unpaired is not None
-        judge_unpaired_test(self.address, self._unpaired, result)
 
     def _become_ready(self, max_queued: int) -> None:
         assert self._pairing is not None
@@ -394,17 +386,8 @@ class Flic2Session(SignedChannel):
     def _on_button_events(self, body: bytes, now: datetime) -> list[SessionEvent]:
         notification = packets.parse_button_event_notification(body)
         items = decode_notification(notification, self._init_timestamp)
-        out: list[SessionEvent] = []
-        init_at = self._init_at or now
-        for item in items:
-            if self._delivered is not None and not is_newer(item.event_count, self._delivered):
-                continue  # already delivered before: a replay
-            pressed_at = init_at - timedelta(seconds=item.age_s) if item.queued else now
-            out.extend(
-                Press(kind, item.event_count, item.queued, item.age_s, pressed_at)
-                for kind in item.click_types
-            )
-            self._delivered = item.event_count
+        presses, self._delivered = new_presses(items, self._delivered, self._init_at or now, now)
+        out: list[SessionEvent] = list(presses)
         if self._delivered is not None:
             self._update_pairing(event_count=self._delivered)
         if any(item.ack_worthy for item in items) and self._delivered is not None:
