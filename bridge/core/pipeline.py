@@ -12,6 +12,14 @@ from edgecommon.timefmt import iso_utc
 # Other views of the same press: `click` (single without the double-click wait), `down`, `up`.
 # A button hears them only when its mapping asks for them, so one press stays one message.
 PRESS_VIEWS = frozenset({ClickType.CLICK, ClickType.DOWN, ClickType.UP})
+# A Flic Duo's and a Flic Twist's gestures: offered (to Home Assistant) only for a button whose
+# mapping names one of them, so a plain Flic 2 does not list swipes it can never make.
+GESTURES = frozenset(ClickType) - {
+    ClickType.SINGLE,
+    ClickType.DOUBLE,
+    ClickType.HOLD,
+    *PRESS_VIEWS,
+}
 
 
 def state_for(button: ButtonSpec, click_type: ClickType) -> str | None:
@@ -27,10 +35,13 @@ def heard_click_types(button: ButtonSpec) -> frozenset[ClickType]:
     """Every click type the bridge takes from this button, mapped to On/Off or not.
 
     Every click type but the other views of a press (new types a source learns come along by
-    themselves), plus whatever the mapping names; a button mapped with `click` (no
-    double-click wait) hears `click` instead of `single`/`double`.
+    themselves; gestures only when the mapping names one), plus whatever the mapping names;
+    a button mapped with `click` (no double-click wait) hears `click` instead of
+    `single`/`double`.
     """
-    every = frozenset(c for c in ClickType if c not in PRESS_VIEWS)
+    every = frozenset(c for c in ClickType if c not in PRESS_VIEWS | GESTURES)
+    if button.click_types & GESTURES:
+        every |= GESTURES
     if ClickType.CLICK in button.click_types:
         every -= {ClickType.SINGLE, ClickType.DOUBLE}
     return every | button.click_types
