@@ -133,3 +133,24 @@ def test_the_bridge_cuts_off_slow_clients_and_serves_the_others(tmp_path: Path) 
         check_slow_clients(port, f"http://127.0.0.1:{port}", "/hub/events")
     finally:
         proc.stop()
+
+
+def test_beyond_the_connection_cap_a_request_is_answered_503_not_left_waiting(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    proc = Proc(
+        python_module("server", "run", "--data-dir", str(tmp_path / "data"), "--port", str(port)),
+        log_path=tmp_path / "server.log",
+        env={**CLEAN_ENV, "ALERT_SERVER_SERVER_MAX_CONNECTIONS": "20"},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http_ok(url + "/healthz", proc=proc)
+        with trickling(port, 20):
+            # Once the server has taken all 20 (it accepts them a moment after they connect).
+            wait_until(lambda: httpx.get(url + "/healthz", timeout=10.0).status_code == 503)
+        # The trickling clients gone, the server answers again.
+        wait_until(lambda: httpx.get(url + "/healthz", timeout=10.0).status_code == 200)
+    finally:
+        proc.stop()
