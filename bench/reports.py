@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from server.database import open_database
-from server.models import iso
 from server.reports.queries import GroupBy, drills, response_times
 from server.store import Store
 
@@ -39,11 +38,12 @@ def generate(db: sqlite_utils.Database, *, seed: int = 20) -> int:
     ]
     start = END - timedelta(days=DAYS)
     rows: list[tuple[Any, ...]] = []
-    hour_weights = [1 if h < 6 or h >= 22 else 4 for h in range(24)]
+    hours = [h for h in range(24) for _ in range(1 if h < 6 or h >= 22 else 4)]  # busier by day
+    priorities = ("urgent", "high", "normal", "normal", "normal", "low")
     for n in range(ALERTS):
         button = n % BUTTONS
         day = rng.randrange(DAYS)
-        hour = rng.choices(range(24), hour_weights)[0]
+        hour = rng.choice(hours)
         opened = start + timedelta(days=day, hours=hour, seconds=rng.randrange(3600))
         night = hour < 6 or hour >= 22
         drill = rng.random() < 12 * BUTTONS / ALERTS
@@ -58,11 +58,11 @@ def generate(db: sqlite_utils.Database, *, seed: int = 20) -> int:
                 "" if closed else f"live-{n}",
                 "closed" if closed else "acknowledged",
                 "call",
-                iso(opened),
-                iso(acked_at),
-                None if closed_at is None else iso(closed_at),
-                iso(closed_at or acked_at),
-                rng.choice(("urgent", "high", "normal", "normal", "normal", "low")),
+                opened.isoformat(),  # aware UTC: the same text the server stores
+                acked_at.isoformat(),
+                None if closed_at is None else closed_at.isoformat(),
+                (closed_at or acked_at).isoformat(),
+                rng.choice(priorities),
                 int(drill),
             )
         )
