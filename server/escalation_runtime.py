@@ -20,6 +20,8 @@ from server.events import AlertChange
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
+from server.responder.ack_timeout import reopen_forever
+from server.responder.word_back import WordBack
 from server.scheduler import FileClock, Scheduler
 from server.store import NotFoundError
 
@@ -148,12 +150,15 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         policies: dict[int, tuple[int | None, int | None]] = {}  # read once a burst
         for change in changes:
             try:
-                if change.kind == "open":
+                if change.kind in ("open", "reopen"):
                     if change.integration_id not in policies:
                         policies[change.integration_id] = policy_ids(change.integration_id)
                     normal, urgent = policies[change.integration_id]
                     policy = urgent if change.priority == "urgent" else normal
-                    if policy is not None:
+                    if change.kind == "reopen":
+                        scheduler.alert_reopened(change.alert_id, policy)
+                        started = True
+                    elif policy is not None:
                         scheduler.alert_opened(change.alert_id, policy)
                         started = True
                 elif change.kind == "acknowledge":
@@ -170,7 +175,10 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
             scheduler.wake()
 
     ctx.events.subscribe_batch("escalation", on_changes)
+    told = WordBack(ctx, store, AlertsTable(conn), channels, clock, section.send_timeout_s)
+    ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
+    ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
     app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
     app.state.escalation = EscalationRuntime(
         store, scheduler, clock, secret, base_url, channels, section.send_timeout_s

@@ -105,8 +105,17 @@ class EscalationStore(PeopleStore):
         with self._lock:
             for statement in SCHEMA:
                 self._conn.execute(statement)
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(escalation_policies)")}
+            if "ack_timeout_s" not in columns:  # migration 150, server.responder.schema
+                self._conn.execute(
+                    "ALTER TABLE escalation_policies ADD COLUMN ack_timeout_s INTEGER"
+                )
 
     # --- escalation state ---------------------------------------------------------------
+
+    def forget_escalation(self, db: sqlite3.Connection, alert_id: int) -> None:
+        """Drop an alert's escalation state (inside a transaction), so it can start afresh."""
+        db.execute("DELETE FROM escalations WHERE alert_id=?", (alert_id,))
 
     def save_escalation(
         self, db: sqlite3.Connection, state: EscalationState, now: datetime

@@ -44,6 +44,7 @@ _EVENT_NAMES = {
     "append": "appended",
     "acknowledge": "acknowledged",
     "close": "closed",
+    "reopen": "reopened",
 }
 
 

@@ -456,6 +456,19 @@ class Store(IntegrationStore):
             self._timeline(alert_id, now, "acknowledge", f"acknowledged by {by}", None)
             return self._made(self._change(alert_id, "acknowledge", now, None))
 
+    def reopen_alert(self, alert_id: int, now: datetime, detail: str) -> AlertChange | None:
+        """Acknowledged → open again (timeline `ack_timeout`); None if no longer acknowledged."""
+        with self.transaction():
+            cursor = self.db.execute(
+                """UPDATE alerts SET status = 'open', acknowledged_at = NULL, updated_at = ?
+                   WHERE id = ? AND status = 'acknowledged'""",
+                [iso(now), alert_id],
+            )
+            if not cursor.rowcount:
+                return None
+            self._timeline(alert_id, now, "ack_timeout", detail, None)
+            return self._made(self._change(alert_id, "reopen", now, None))
+
     def close_alert(self, alert_id: int, now: datetime, by: str = "admin") -> AlertChange:
         """Open or acknowledged → closed."""
         with self.transaction():

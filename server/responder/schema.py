@@ -18,4 +18,9 @@ RESPONDER_MIGRATIONS: tuple[Migration, ...] = (
         """ALTER TABLE integrations ADD COLUMN close_from_source_only INTEGER NOT NULL
            DEFAULT 0""",
     ),
+    sql_step(
+        150,  # after the escalation tables (100)
+        "escalation policies ack timeout",
+        "ALTER TABLE escalation_policies ADD COLUMN ack_timeout_s INTEGER",
+    ),
 )

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException
 
@@ -14,7 +13,7 @@ from server.auth import require_admin
 from server.context import Ctx
 from server.escalation_runtime import EscalationRuntime, runtime
 from server.notify.base import Page
-from server.notify.contacts import Contact, contacts_of
+from server.notify.contacts import contacts_of, shown
 
 log = logging.getLogger(__name__)
 Rt = Annotated[EscalationRuntime, Depends(runtime)]
@@ -30,13 +29,6 @@ class TrialPage(Page):
 
     def text(self) -> str:
         return f"{self.title}\n{self.description}"
-
-
-def shown(contact: Contact) -> str:
-    """The contact as the answer may show it: an Apprise URL's secrets stay out."""
-    if contact.channel == "email":
-        return contact.address
-    return f"{urlsplit(contact.address).scheme}://…"
 
 
 @router.post("/users/{user_id}/test-page")
