@@ -41,7 +41,7 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     assert by_name["e2e"]["presses"] >= 500
     assert by_name["e2e"]["p50_ms"] <= by_name["e2e"]["p99_ms"]
     assert by_name["outbox"]["left_pending"] == 0
-    assert by_name["reports"]["alerts"] == 200_000
+    assert by_name["reports"]["alerts"] == 50_000  # BENCH_QUICK: a quarter of the full 200,000
     assert by_name["reports"]["groups"]["hour"] == 24
     assert set(by_name["rss_mb"]) >= {
         "server_idle_mb",
