@@ -25,7 +25,18 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     by_name = {line["name"]: line for line in lines}
 
-    assert [line["name"] for line in lines] == ["machine", "ingest", "e2e", "outbox", "rss_mb"]
+    assert [line["name"] for line in lines] == [
+        "machine",
+        "ingest",
+        "e2e",
+        "outbox",
+        "press_to_page",
+        "rss_mb",
+    ]
+    paged = by_name["press_to_page"]
+    assert paged["presses"] == 20
+    assert paged["page_p50_ms"] <= paged["page_p99_ms"]
+    assert paged["board_p50_ms"] <= paged["page_p50_ms"]  # on the board before the email
     ingest = by_name["ingest"]
     assert ingest["answered_2xx"] > 0
     assert ingest["baseline_events_per_s"] > 0
