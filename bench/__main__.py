@@ -19,6 +19,7 @@ from bench.e2e import bench_e2e
 from bench.ingest import bench_ingest
 from bench.outbox import bench_outbox
 from bench.press_to_page import bench_press_to_page
+from bench.reports import bench_reports
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,6 +59,7 @@ def main() -> int:
         emit({**bench_outbox(work / "outbox", presses=10_000), "quick": quick})
         paged = bench_press_to_page(work / "page", REPO, presses=20 if quick else 100)
         emit({**paged, "quick": quick})
+        emit({**bench_reports(work / "reports"), "quick": quick})
         emit({"name": "rss_mb", **server_rss, **bridge_rss, "quick": quick})
     return 0
 

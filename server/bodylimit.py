@@ -7,15 +7,23 @@ Every other body (admin API, console forms, acknowledge links) is read here, at 
 `[server] max_body_bytes` of it: a longer one (declared or chunked) is answered 413 at once
 and the rest is never read. The webhooks (`/inbound/…`, `/v2/enqueue`) read their own bodies
 against `inbound_max_body_bytes` and record what was too large in the inbound log.
+A JSON body read here that holds a lone surrogate (`"\\ud800"`: not text, nothing could store
+it) is answered 400 naming the field, and logged.
 """
 
 from __future__ import annotations
+
+import json
+import logging
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import admin_refusal
+from server.bodies import lone_surrogate, may_hold_surrogate
 from server.context import AppContext
+
+log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/api/v1/"
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
@@ -72,7 +80,24 @@ class BodyLimit:
         if body is None:
             await too_large(limit)(scope, receive, send)
             return
+        problem = _not_text(body)
+        if problem is not None:
+            log.warning("%s %s refused: %s", scope["method"], path, problem)
+            await JSONResponse({"detail": problem}, status_code=400)(scope, receive, send)
+            return
         await self.app(scope, _replay(body, receive), send)
+
+
+def _not_text(messages: list[Message]) -> str | None:
+    """The lone-surrogate problem of a JSON body, else None (other errors are the app's)."""
+    raw = b"".join(m.get("body", b"") for m in messages)
+    if not may_hold_surrogate(raw):
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return lone_surrogate(raw, value)
 
 
 async def _read_at_most(receive: Receive, limit: int) -> list[Message] | None:

@@ -31,6 +31,7 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
         "e2e",
         "outbox",
         "press_to_page",
+        "reports",
         "rss_mb",
     ]
     paged = by_name["press_to_page"]
@@ -45,6 +46,8 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     assert by_name["e2e"]["presses"] >= 500
     assert by_name["e2e"]["p50_ms"] <= by_name["e2e"]["p99_ms"]
     assert by_name["outbox"]["left_pending"] == 0
+    assert by_name["reports"]["alerts"] == 200_000
+    assert by_name["reports"]["groups"]["hour"] == 24
     assert set(by_name["rss_mb"]) >= {
         "server_idle_mb",
         "server_after_ingest_mb",

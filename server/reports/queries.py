@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Literal, get_args
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -21,17 +21,23 @@ from server.reports.schema import PRIORITIES
 GroupBy = Literal["source", "integration", "hour", "day", "priority"]
 GROUP_BYS: tuple[str, ...] = get_args(GroupBy)
 OVER_S = 15 * 60  # "calls over 15 minutes"
-_KeyFn = Callable[[str, str, str, str], str]
 
 # A close answers a call too (the carer presses the button's Off): the first of the two counts.
+# Durations are worked out here from the stored ISO times: exact to the microsecond and, measured,
+# faster than SQLite's julianday() on every row.
 _ROWS_SQL = """
-SELECT a.source_name, i.name, a.priority, a.opened_at,
-       round((julianday(COALESCE(a.acknowledged_at, a.closed_at)) - julianday(a.opened_at))
-             * 86400.0, 3),
-       round((julianday(a.closed_at) - julianday(a.opened_at)) * 86400.0, 3)
-FROM alerts a JOIN integrations i ON i.id = a.integration_id
-WHERE a.opened_at >= ? AND a.opened_at < ? AND a.drill = 0
+SELECT {key}, opened_at, COALESCE(acknowledged_at, closed_at), closed_at
+FROM alerts {hint} WHERE opened_at >= ? AND opened_at < ? AND drill = 0
 """
+_KEY_COLUMNS = {
+    "source": "source_name",
+    "integration": "integration_id",
+    "priority": "priority",
+    "hour": "NULL",
+    "day": "NULL",
+}
+# Past this the range covers much of the table: one sequential scan beats index lookups.
+SCAN_OVER = timedelta(days=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,34 +99,42 @@ def response_times(
     now: datetime,
 ) -> list[ResponseRow]:
     """Alerts opened in [from_at, to_at), drills left out, grouped and ordered by key."""
-    groups: dict[str, _Group] = {}
-    key_of = _key_function(group_by, zone)
-    cursor = db.execute(_ROWS_SQL, [iso(from_at), iso(to_at)])
-    for source, integration, priority, opened_at, ack_s, close_s in cursor:
-        key = key_of(source, integration, priority, opened_at)
+    groups: dict[Any, _Group] = {}
+    local = _local_key(group_by, zone)
+    sql = _ROWS_SQL.format(
+        key=_KEY_COLUMNS[group_by], hint="NOT INDEXED" if to_at - from_at > SCAN_OVER else ""
+    )
+    parse = datetime.fromisoformat
+    for key, opened_text, answered_text, closed_text in db.execute(sql, [iso(from_at), iso(to_at)]):
+        if local is not None:
+            key = local(opened_text)
         group = groups.get(key)
         if group is None:
             group = groups[key] = _Group()
         group.alerts += 1
-        if ack_s is None:
-            waited = (now - datetime.fromisoformat(opened_at)).total_seconds()
+        opened_at = parse(opened_text)
+        if answered_text is None:
+            waited = (now - opened_at).total_seconds()
         else:
-            waited = ack_s
-            group.acks.append(ack_s)
-            if ack_s <= target_s:
+            waited = (parse(answered_text) - opened_at).total_seconds()
+            group.acks.append(waited)
+            if waited <= target_s:
                 group.within += 1
         if waited > OVER_S:
             group.over += 1
-        if close_s is not None:
-            group.closes.append(close_s)
+        if closed_text is not None:
+            group.closes.append((parse(closed_text) - opened_at).total_seconds())
+    if group_by == "integration":
+        names = dict(db.execute("SELECT id, name FROM integrations").fetchall())
+        groups = {names.get(k, f"#{k}"): g for k, g in groups.items()}
     return [_row(key, groups[key]) for key in _ordered_keys(group_by, groups)]
 
 
-def _row(key: str, group: _Group) -> ResponseRow:
+def _row(key: Any, group: _Group) -> ResponseRow:
     group.acks.sort()
     group.closes.sort()
     return ResponseRow(
-        key=key,
+        key=str(key),
         alerts=group.alerts,
         acknowledged=len(group.acks),
         p50_ack_s=percentile(group.acks, 50),
@@ -133,71 +147,84 @@ def _row(key: str, group: _Group) -> ResponseRow:
     )
 
 
-def _ordered_keys(group_by: GroupBy, groups: dict[str, _Group]) -> Iterable[str]:
+def _ordered_keys(group_by: GroupBy, groups: dict[Any, _Group]) -> Iterable[Any]:
     if group_by == "priority":
         return sorted(groups, key=lambda k: PRIORITIES.index(k) if k in PRIORITIES else 99)
     return sorted(groups)
 
 
-def _key_function(group_by: GroupBy, zone: ZoneInfo) -> _KeyFn:
-    if group_by == "source":
-        return lambda source, integration, priority, opened_at: source
-    if group_by == "integration":
-        return lambda source, integration, priority, opened_at: integration
-    if group_by == "priority":
-        return lambda source, integration, priority, opened_at: priority
+def _local_key(group_by: GroupBy, zone: ZoneInfo) -> Callable[[str], str] | None:
+    """For hour and day: the local hour or date of an opening time; None for the others."""
+    if group_by not in ("hour", "day"):
+        return None
     fmt = "%H" if group_by == "hour" else "%Y-%m-%d"
-    cache: dict[str, str] = {}
+    by_hour: dict[str, str | None] = {}  # UTC hour -> local key; None: offset not whole hours
+    by_minute: dict[str, str] = {}
 
-    def local(source: str, integration: str, priority: str, opened_at: str) -> str:
-        # Local time per row (ZoneInfo knows each instant's offset, so DST days are right);
-        # alerts opened in the same minute share the answer.
+    def local(opened_at: str) -> str:
+        # ZoneInfo knows each instant's offset, so DST days come out right. In a zone whose
+        # offset is whole hours (changes fall on the hour), a whole UTC hour shares one answer.
+        hour = opened_at[:13]
+        found = by_hour.get(hour, "")
+        if found:
+            return found
+        at = datetime.fromisoformat(opened_at).astimezone(zone)
+        if found == "":
+            offset = at.utcoffset()
+            whole = offset is not None and offset.total_seconds() % 3600 == 0
+            by_hour[hour] = at.strftime(fmt) if whole else None
+            if whole:
+                return at.strftime(fmt)
         minute = opened_at[:16]
-        found = cache.get(minute)
-        if found is None:
-            at = datetime.fromisoformat(opened_at).astimezone(zone)
-            found = cache[minute] = at.strftime(fmt)
-        return found
+        cached = by_minute.get(minute)
+        if cached is None:
+            cached = by_minute[minute] = at.strftime(fmt)
+        return cached
 
     return local
 
 
 def drills(db: sqlite_utils.Database) -> list[DrillRow]:
     """Every button that ever opened an alert, the least recently proven first."""
-    rows = db.execute(
-        """
-        SELECT a.integration_id, i.name, a.source_name,
-               SUM(a.drill), MAX(CASE WHEN a.drill = 1 THEN a.opened_at END),
-               MAX(CASE WHEN a.drill = 1 THEN a.acknowledged_at END)
-        FROM alerts a JOIN integrations i ON i.id = a.integration_id
-        GROUP BY a.integration_id, a.source_name
-        """
+    buttons = db.execute(
+        """SELECT a.integration_id, i.name, a.source_name
+           FROM alerts a JOIN integrations i ON i.id = a.integration_id
+           GROUP BY a.integration_id, a.source_name"""
     ).fetchall()
+    count: dict[tuple[int, str], int] = {}
+    last_drill: dict[tuple[int, str], str] = {}
+    proven: dict[tuple[int, str], tuple[str, str]] = {}  # (acknowledged_at, opened_at)
+    for integration_id, source, opened_at, acked_at in db.execute(
+        """SELECT integration_id, source_name, opened_at, acknowledged_at
+           FROM alerts WHERE drill = 1"""
+    ):
+        button = (integration_id, source)
+        count[button] = count.get(button, 0) + 1
+        last_drill[button] = max(last_drill.get(button, opened_at), opened_at)
+        if acked_at is not None and acked_at > proven.get(button, ("", ""))[0]:
+            proven[button] = (acked_at, opened_at)
     out: list[DrillRow] = []
-    for integration_id, integration, source, count, last_drill_at, last_proven_at in rows:
-        proven_in_s = None
-        if last_proven_at is not None:
-            found = db.execute(
-                """SELECT opened_at FROM alerts WHERE integration_id = ? AND source_name = ?
-                   AND drill = 1 AND acknowledged_at = ? LIMIT 1""",
-                [integration_id, source, last_proven_at],
-            ).fetchone()
-            opened = datetime.fromisoformat(found[0])
-            proven_in_s = (datetime.fromisoformat(last_proven_at) - opened).total_seconds()
+    for integration_id, integration, source in buttons:
+        button = (integration_id, source)
+        acked = proven.get(button)
         out.append(
             DrillRow(
                 integration_id,
                 integration,
                 source,
-                int(count or 0),
-                _utc(last_drill_at),
-                _utc(last_proven_at),
-                proven_in_s,
+                count.get(button, 0),
+                _utc(last_drill.get(button)),
+                None if acked is None else _utc(acked[0]),
+                None if acked is None else _seconds_between(acked[1], acked[0]),
             )
         )
     never = datetime.min.replace(tzinfo=UTC)
     out.sort(key=lambda r: (r.last_proven_at or never, r.integration, r.source))
     return out
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
 def _utc(text: str | None) -> datetime | None:

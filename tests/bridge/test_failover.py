@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
 from bridge.config import load_config, parse_config
 from bridge.errors import ConfigError, DeliveryError
 from bridge.sinks.http import HttpSink
+from bridge.web.app import create_app
 from tests.support.procs import free_port
 
 from .receiver import Receiver
@@ -109,3 +112,32 @@ async def test_when_every_url_fails_the_error_names_each() -> None:
     assert not caught.value.permanent
     assert down[0] in str(caught.value)
     assert down[1] in str(caught.value)
+
+
+async def test_the_status_page_and_api_say_which_url_is_in_use(tmp_path: Path) -> None:
+    second = Receiver().start()
+    down = f"http://127.0.0.1:{free_port()}/hook"
+    config = parse_config(
+        {
+            "bridge": {"state_dir": str(tmp_path / "state"), "token": "failover-token"},
+            "flicd": {"enabled": False},
+            "hub": {"enabled": False},
+            "forward": [{"urls": [down, second.url], "name": "alerts", "timeout_s": 5}],
+        }
+    )
+    runtime = Runtime(config)
+    (dispatcher,) = runtime.dispatchers
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
+            (before,) = (await client.get("/api/status")).json()["targets"]
+            await dispatcher.sink.deliver({"event_id": "ev-1"})
+            (after,) = (await client.get("/api/status")).json()["targets"]
+            page = (await client.get("/")).text
+    finally:
+        await dispatcher.sink.close()
+        runtime.outbox.close()
+        second.stop()
+    assert (before["url"], before["urls"]) == (down, [down, second.url])
+    assert after["url"] == second.url
+    assert f"in use: <code>{second.url}</code>" in page

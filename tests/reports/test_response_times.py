@@ -179,3 +179,14 @@ def test_an_unknown_time_zone_is_a_config_error_naming_it() -> None:
 
     with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
         load_config(env={"ALERT_SERVER_SERVER_TIMEZONE": "Mars/Olympus"})
+
+
+async def test_a_half_hour_zone_splits_one_utc_hour_into_two_local_hours(tmp_path: Path) -> None:
+    env = {"ALERT_SERVER_SERVER_TIMEZONE": "Asia/Kolkata"}  # UTC+05:30
+    async with in_process(tmp_path / "data", env, clock=lambda: NOW) as app:
+        desk = (await app.add("ward-b"))["id"]
+        for minute in (10, 20, 40):
+            at = datetime(2026, 11, 19, 0, minute, tzinfo=UTC)
+            seed_alert(app, desk, "room-1", at, ack_after_s=60, close_after_s=60)
+        report = await app.admin_get(API, group_by="hour")
+    assert _local_hours(report) == [("05", 2), ("06", 1)]
