@@ -30,9 +30,14 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
         "ingest",
         "e2e",
         "outbox",
+        "press_to_page",
         "reports",
         "rss_mb",
     ]
+    paged = by_name["press_to_page"]
+    assert paged["presses"] == 20
+    assert paged["page_p50_ms"] <= paged["page_p99_ms"]
+    assert paged["board_p50_ms"] <= paged["page_p50_ms"]  # on the board before the email
     ingest = by_name["ingest"]
     assert ingest["answered_2xx"] > 0
     assert ingest["baseline_events_per_s"] > 0
