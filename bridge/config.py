@@ -38,12 +38,14 @@ from bridge.health_config import (
 )
 from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
-from bridge.mqtt_topics import segment, shared_topics
+from bridge.mqtt.topics import segment, shared_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
 # `var/bridge.toml` is what `make run` writes, so commands run from the repo root find it.
 SEARCH_PATHS = (Path("bridge.toml"), Path("var/bridge.toml"), Path("/etc/flic-bridge/bridge.toml"))
+# The alert priorities a button may ask for, as the alert server names them.
+Priority = Literal["urgent", "high", "normal", "low"]
 DEFAULT_ON = (ClickType.SINGLE, ClickType.HOLD)
 DEFAULT_OFF = (ClickType.DOUBLE,)
 _ADDRESS = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -111,6 +113,8 @@ class ButtonSpec:
     info: str
     configured: bool = True
     health: HealthThresholds | None = None  # None: the `[health]` defaults
+    # Click type -> the alert priority the webhook asks for (`priority_on = {hold = "urgent"}`).
+    priority_on: tuple[tuple[ClickType, Priority], ...] = ()
 
     @property
     def click_types(self) -> frozenset[ClickType]:
@@ -226,6 +230,7 @@ class _ButtonIn(_Section):
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
     health: ButtonHealthIn | None = None
+    priority_on: dict[ClickType, Priority] = Field(default_factory=dict)
 
     @field_validator("address")
     @classmethod
@@ -381,6 +386,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 off=frozenset(b.off),
                 info=b.info,
                 health=button_health(b.health, parsed.health),
+                priority_on=tuple(sorted(b.priority_on.items())),
             )
             for b in parsed.button
         ),

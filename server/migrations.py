@@ -143,10 +143,12 @@ def default_migrations() -> tuple[Migration, ...]:
     from server.mqtt_queue import MQTT_MIGRATIONS
     from server.passwords import PASSWORD_MIGRATIONS
     from server.reports.schema import REPORTS_MIGRATIONS
+    from server.responder.schema import RESPONDER_MIGRATIONS
 
     return _ordered(
         CORE_MIGRATIONS,
         REPORTS_MIGRATIONS,
+        RESPONDER_MIGRATIONS,
         ESCALATION_MIGRATIONS,
         MQTT_MIGRATIONS,
         PASSWORD_MIGRATIONS,

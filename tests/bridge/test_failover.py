@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
 from bridge.config import load_config, parse_config
 from bridge.errors import ConfigError, DeliveryError
-from bridge.runtime import Runtime
 from bridge.sinks.http import HttpSink
-from bridge.web import create_app
+from bridge.web.app import create_app
 from tests.support.procs import free_port
 
 from .receiver import Receiver
