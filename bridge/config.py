@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -25,6 +25,7 @@ from bridge.health_config import (
 )
 from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
+from bridge.mqtt.settings import MqttIn, MqttSettings
 from bridge.mqtt.topics import segment, shared_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
@@ -71,26 +72,6 @@ class BleSettings:
 @dataclass(frozen=True, slots=True)
 class HubSettings:
     enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MqttSettings:
-    enabled: bool
-    host: str
-    port: int
-    base_topic: str
-    discovery_prefix: str
-    username: str | None
-    password: str | None
-    client_id: str = ""  # "" means flic-bridge-<bridge name>
-    protocol: str = "3.1.1"
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    tls_insecure: bool = False
-    keepalive_s: int = 30
-    accept_press: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,25 +174,6 @@ class _HubIn(_Section):
     enabled: bool = True
 
 
-class _MqttIn(_Section):
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = Field(default=1883, ge=1, le=65535)
-    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#\x00-\x1f\x7f-\x9f]+$")
-    discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^+#]*$")
-    username: str | None = None
-    password: str | None = None
-    client_id: str = ""
-    protocol: Literal["3.1.1", "5"] = "3.1.1"
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    tls_insecure: bool = False
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
-    accept_press: bool = False
-
-
 class _ButtonIn(_Section):
     address: str
     name: str = Field(min_length=1)
@@ -235,7 +197,7 @@ class _ConfigIn(_Section):
     flicd: _FlicdIn = Field(default_factory=_FlicdIn)
     ble: _BleIn = Field(default_factory=_BleIn)
     hub: _HubIn = Field(default_factory=_HubIn)
-    mqtt: _MqttIn = Field(default_factory=_MqttIn)
+    mqtt: MqttIn = Field(default_factory=MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
     health: HealthIn = Field(default_factory=HealthIn)
     limits: LimitsIn = Field(default_factory=LimitsIn)

@@ -13,10 +13,11 @@ from datetime import datetime
 
 from bridge import __version__
 from bridge.app.token import bridge_token
+from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config
 from bridge.core.health import UP_STATES, HealthMonitor, SourceView
 from bridge.core.outbox import Outbox
-from bridge.core.pipeline import ClickPipeline, heard_click_types
+from bridge.core.pipeline import ClickPipeline
 from bridge.core.registry import ButtonRegistry
 from bridge.core.supervisor import Supervisor
 from bridge.core.targets import Targets, http_sink

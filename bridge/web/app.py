@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bridge.clicks import state_for
 from bridge.core.outbox import OutboxError
-from bridge.core.pipeline import state_for
 from bridge.models import ClickType, RawClick
 from bridge.web.page import status_routes
 from bridge.web.status import WebParts, status_of

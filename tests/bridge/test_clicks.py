@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.clicks import forward_body, state_for
 from bridge.config import ButtonSpec, default_button
-from bridge.core.pipeline import forward_body, state_for
 from bridge.models import ClickType
 
 from .factories import T0, click
