@@ -101,7 +101,7 @@ def cmd_press(args: argparse.Namespace) -> int:
     try:
         response = httpx.post(
             url,
-            json={"button": args.button, "click": args.click},
+            json={"button": args.button, "click": args.click, "drill": args.drill},
             headers={"Authorization": f"Bearer {token}"},
             timeout=10.0,
         )
@@ -118,7 +118,8 @@ def cmd_press(args: argparse.Namespace) -> int:
         print(f"flic-bridge: press refused ({response.status_code}): {error}", file=sys.stderr)
         return 1
     state = answer.get("state") or "nothing (click type not mapped)"
-    print(f"{answer['button']} {answer['click']} -> {state}; event {answer['event_id']}")
+    drill = " (drill)" if answer.get("drill") else ""
+    print(f"{answer['button']} {answer['click']}{drill} -> {state}; event {answer['event_id']}")
     return 0
 
 
@@ -250,6 +251,9 @@ def _parser() -> argparse.ArgumentParser:
     press = sub.add_parser("press", parents=[common], help="inject a click via the running bridge")
     press.add_argument("button", help="button name (or address)")
     press.add_argument("click", nargs="?", default="single", choices=[c.value for c in ClickType])
+    press.add_argument(
+        "--drill", action="store_true", help="a drill: pages as usual, marked DRILL, reported apart"
+    )
     press.add_argument("--url", help="bridge base URL (default: the config's listen address)")
     press.add_argument("--token", help="bridge token (default: the config's, or state_dir/token)")
     pair = sub.add_parser("pair", parents=[common], help="pair a new button through flicd")

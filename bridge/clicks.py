@@ -49,10 +49,12 @@ def forward_body(
     `state` is None for a click type the mapping does not forward: that body goes only to
     targets that take every click (MQTT), never to a webhook.
 
+    `priority` is there when the button's `priority_on` names this click type.
     `received_at` and `stored_at` (beside the contract's keys) give the server the press's
-    journey; the dispatcher adds `attempt` to each delivery.
+    journey; the dispatcher adds `attempt` to each delivery. A Flic Duo's click carries
+    `button_number`, a Flic Twist's `selector_changed` its `position`.
     """
-    return {
+    body: dict[str, Any] = {
         "flic_nameId": event.button_name,
         "flic_state": state,
         "info": button.info,
@@ -67,6 +69,17 @@ def forward_body(
         "received_at": iso_utc(event.received_at),
         "stored_at": iso_utc(event.received_at if stored_at is None else stored_at),
     }
+    if event.drill:
+        body["drill"] = True  # only on drills, so every other body stays as the contract shows
+    priority = dict(button.priority_on).get(event.click_type)
+    if priority is not None:  # only when asked for: the server's default is `normal`
+        body["priority"] = priority
+    # Only multi-button and dial devices say these (new optional keys: old receivers ignore them).
+    if event.button_number is not None:
+        body["button_number"] = event.button_number
+    if event.position is not None:
+        body["position"] = event.position
+    return body
 
 
 def _seconds(value: float) -> int | float:

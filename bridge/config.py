@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bridge.errors import ConfigError
+from bridge.forward_config import (
+    ForwardIn,
+    ForwardTarget,
+    ReportSettings,
+    check_url,
+    first_url,
+    forward_name,
+)
 from bridge.health_config import (
     ButtonHealthIn,
     HealthIn,
@@ -25,13 +38,14 @@ from bridge.health_config import (
 )
 from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
-from bridge.mqtt.settings import MqttIn, MqttSettings
-from bridge.mqtt.topics import segment, shared_topics
+from bridge.mqtt.settings import MqttIn, MqttSettings, shared_mqtt_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
 # `var/bridge.toml` is what `make run` writes, so commands run from the repo root find it.
 SEARCH_PATHS = (Path("bridge.toml"), Path("var/bridge.toml"), Path("/etc/flic-bridge/bridge.toml"))
+# The alert priorities a button may ask for, as the alert server names them.
+Priority = Literal["urgent", "high", "normal", "low"]
 DEFAULT_ON = (ClickType.SINGLE, ClickType.HOLD)
 DEFAULT_OFF = (ClickType.DOUBLE,)
 _ADDRESS = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -47,13 +61,7 @@ class BridgeSettings:
     host: str
     port: int
     token: str | None  # None: the runtime keeps a generated token in state_dir/token
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardTarget:
-    name: str  # the outbox target key: stable across runs
-    url: str
-    timeout_s: float
+    report: ReportSettings | None = None  # None: the bridge does not report to a server
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,8 @@ class ButtonSpec:
     info: str
     configured: bool = True
     health: HealthThresholds | None = None  # None: the `[health]` defaults
+    # Click type -> the alert priority the webhook asks for (`priority_on = {hold = "urgent"}`).
+    priority_on: tuple[tuple[ClickType, Priority], ...] = ()
 
     @property
     def click_types(self) -> frozenset[ClickType]:
@@ -137,25 +147,25 @@ class _BridgeIn(_Section):
     state_dir: str = "./var/bridge"
     listen: str = "127.0.0.1:8381"
     token: str | None = Field(default=None, min_length=8)
+    report_url: str | None = None
+    report_token: str | None = Field(default=None, min_length=1)
+    report_every_s: float = Field(default=30.0, ge=1, le=3600)
+
+    @field_validator("report_url")
+    @classmethod
+    def _report_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @model_validator(mode="after")
+    def _report_token(self) -> _BridgeIn:
+        if self.report_url is not None and self.report_token is None:
+            raise ValueError("report_url needs report_token (the server's admin token)")
+        return self
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         _split_listen(value)
-        return value
-
-
-class _ForwardIn(_Section):
-    url: str
-    name: str | None = Field(default=None, min_length=1)
-    timeout_s: float = Field(default=10.0, gt=0, le=120)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
         return value
 
 
@@ -181,6 +191,7 @@ class _ButtonIn(_Section):
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
     health: ButtonHealthIn | None = None
+    priority_on: dict[ClickType, Priority] = Field(default_factory=dict)
 
     @field_validator("address")
     @classmethod
@@ -193,7 +204,7 @@ class _ButtonIn(_Section):
 
 class _ConfigIn(_Section):
     bridge: _BridgeIn = Field(default_factory=_BridgeIn)
-    forward: list[_ForwardIn] = Field(default_factory=list)
+    forward: list[ForwardIn] = Field(default_factory=list)
     flicd: _FlicdIn = Field(default_factory=_FlicdIn)
     ble: _BleIn = Field(default_factory=_BleIn)
     hub: _HubIn = Field(default_factory=_HubIn)
@@ -246,39 +257,17 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
             both = sorted({str(x) for x in on} & {str(x) for x in off})
             if both:
                 problems.append(f"button[{i}]: {', '.join(both)} is in both `on` and `off`")
-    problems += _shared_mqtt_topics(data, buttons if isinstance(buttons, list) else [])
+    problems += shared_mqtt_topics(data, buttons if isinstance(buttons, list) else [])
     forwards = data.get("forward", [])
     urls: dict[str, int] = {}
     for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
-        if isinstance(fwd, Mapping) and isinstance(fwd.get("url"), str):
-            key = str(fwd.get("name") or fwd["url"])
+        first = first_url(fwd)
+        if first is not None:
+            key = str(fwd.get("name") or first)
             if key in urls:
                 problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
             urls.setdefault(key, i)
     return problems
-
-
-def _shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str]:
-    """Buttons whose names become one MQTT topic level (`lobby/door`, `lobby_door`)."""
-    mqtt = data.get("mqtt")
-    if not isinstance(mqtt, Mapping) or mqtt.get("enabled") is not True:
-        return []
-    names = [b.get("name") if isinstance(b, Mapping) else None for b in buttons]
-    index = [i for i, n in enumerate(names) if isinstance(n, str)]
-    base = mqtt.get("base_topic", "flic")
-    return [
-        f"button[{index[j]}].name: {names[index[j]]!r} and button[{index[i]}].name"
-        f" {names[index[i]]!r} share the MQTT topic {base}/{segment(str(names[index[i]]))}:"
-        " rename one"
-        for i, j in shared_topics([str(names[k]) for k in index])
-    ]
-
-
-def _forward_name(fwd: _ForwardIn) -> str:
-    if fwd.name:
-        return fwd.name
-    digest = hashlib.sha256(fwd.url.encode()).hexdigest()[:8]
-    return f"{urlsplit(fwd.url).netloc}-{digest}"
 
 
 def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) -> Config:
@@ -303,9 +292,14 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             host=host,
             port=port,
             token=parsed.bridge.token,
+            report=None
+            if parsed.bridge.report_url is None or parsed.bridge.report_token is None
+            else ReportSettings(
+                parsed.bridge.report_url, parsed.bridge.report_token, parsed.bridge.report_every_s
+            ),
         ),
         forward=tuple(
-            ForwardTarget(name=_forward_name(f), url=f.url, timeout_s=f.timeout_s)
+            ForwardTarget(name=forward_name(f), urls=f.all_urls, timeout_s=f.timeout_s)
             for f in parsed.forward
         ),
         flicd=FlicdSettings(parsed.flicd.enabled, parsed.flicd.host, parsed.flicd.port),
@@ -337,6 +331,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 off=frozenset(b.off),
                 info=b.info,
                 health=button_health(b.health, parsed.health),
+                priority_on=tuple(sorted(b.priority_on.items())),
             )
             for b in parsed.button
         ),

@@ -4,6 +4,8 @@ Extending it: write a plugin `def plugin(app: FastAPI, ctx: AppContext) -> None`
 `app.include_router(...)`, `ctx.events.subscribe(name, handler)`, `ctx.add_task(name, factory)`,
 `ctx.metrics.add_collector(...)`; add it to `default_plugins()` (or pass `plugins=`).
 Plugins run in order after the core routers are in place; tasks start with the app's lifespan.
+A POST, PUT, PATCH or DELETE under `/api/v1/` needs the admin token (`server.bodylimit`
+checks it before the body is read).
 Schema steps go in `server.migrations.default_migrations()`.
 """
 
@@ -28,6 +30,8 @@ from server.api import alerts, health, inbound, inbound_log, integrations
 from server.api.extras import extras_plugin
 from server.api.inbound import InboundFastPath
 from server.board.plugin import board_plugin
+from server.bodylimit import BodyLimit
+from server.bridges.plugin import plugin_for_bridges
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -39,6 +43,7 @@ from server.migrations import Migration
 from server.mqtt import mqtt_plugin
 from server.policy import STATUSES
 from server.ratelimit import RateLimiter
+from server.reports.api import reports_plugin
 from server.store import Store
 from server.writer import InboundWriter
 
@@ -97,6 +102,8 @@ def default_plugins() -> tuple[Plugin, ...]:
         mqtt_plugin,
         board_plugin,
         console_plugin,
+        reports_plugin,
+        plugin_for_bridges,
     )
 
 
@@ -154,7 +161,8 @@ def create_app(
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
-    app.add_middleware(AccessLog)
+    app.add_middleware(BodyLimit, ctx=ctx)
+    app.add_middleware(AccessLog)  # outermost: it logs what BodyLimit refuses too
     app.inbound_fast_path = InboundFastPath(ctx, storage_unavailable)
     return app
 

@@ -216,6 +216,7 @@ def run(
     import uvicorn
     import uvloop
 
+    from edgecommon.httplimits import uvicorn_limits
     from edgecommon.sdnotify import Notifier
     from server.app import create_app
     from server.reload import Reloader
@@ -245,6 +246,7 @@ def run(
             lifespan="on",
             server_header=False,
             **uvicorn_tls(config.server),
+            **uvicorn_limits(config.server.http_limits()),
         ),
         notifier,
     )

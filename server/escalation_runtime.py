@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 
+from edgecommon.secretfile import SecretFileError, kept_secret
 from server.config import Config, EscalationSection, SmtpSection
 from server.context import AppContext
 from server.delivery import Clock, EscalationSettings
+from server.errors import AlertServerError
 from server.escalation_store import AlertsTable, EscalationStore
 from server.events import AlertChange
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
+from server.responder.ack_timeout import reopen_forever
+from server.responder.word_back import WordBack
 from server.scheduler import FileClock, Scheduler
 from server.store import NotFoundError
 
 log = logging.getLogger(__name__)
 
 LINK_SECRET_FILE = "link-secret"
+MIN_LINK_SECRET_CHARS = 16  # as `[escalation] link_secret`; a generated one has 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,8 @@ class EscalationRuntime:
     clock: Clock
     link_secret: bytes
     public_base_url: str
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    send_timeout_s: float = 30.0
 
 
 def public_base_url(config: Config) -> str:
@@ -47,16 +54,23 @@ def public_base_url(config: Config) -> str:
 
 
 def link_secret(config: Config, section: EscalationSection) -> bytes:
-    """The key that signs links: from config, else a file in the data dir made on first start."""
+    """The key that signs links: from config, else a file in the data dir made on first start.
+
+    A file cut short (empty after a power cut) is made again: links signed with the old key
+    stop working, and none can be forged with an empty one.
+    """
     if section.link_secret:
         return section.link_secret.encode()
-    path = config.data_dir / LINK_SECRET_FILE
-    if not path.exists():
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip().encode()
+    try:
+        kept = kept_secret(
+            config.data_dir / LINK_SECRET_FILE,
+            lambda: secrets.token_hex(32),
+            min_chars=MIN_LINK_SECRET_CHARS,
+            what="link secret",
+        )
+    except SecretFileError as exc:
+        raise AlertServerError(str(exc)) from exc
+    return kept.encode()
 
 
 def settings_of(section: EscalationSection) -> EscalationSettings:
@@ -90,6 +104,7 @@ def smtp_settings(section: SmtpSection) -> SmtpSettings:
 def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
     from server.api import links, people  # the routes import this module for `runtime()`
+    from server.responder import trial_page
 
     section = ctx.config.section("escalation", EscalationSection)
     conn = ctx.store.db.conn
@@ -121,23 +136,29 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         on_outcome=count,
     )
 
-    def policy_id(integration_id: int) -> int | None:
+    def policy_ids(integration_id: int) -> tuple[int | None, int | None]:
+        """The integration's policy, and the one for its urgent alerts."""
         try:
-            return ctx.store.get_integration(integration_id).escalation_policy_id
+            found = ctx.store.get_integration(integration_id)
         except NotFoundError:
-            return None
+            return None, None
+        return found.escalation_policy_id, found.urgent_policy_id or found.escalation_policy_id
 
     def apply(changes: list[AlertChange]) -> bool:
         """Start or stop escalations for committed changes (database thread); True if started."""
         started = False
-        policies: dict[int, int | None] = {}  # each integration's policy, read once a burst
+        policies: dict[int, tuple[int | None, int | None]] = {}  # read once a burst
         for change in changes:
             try:
-                if change.kind == "open":
+                if change.kind in ("open", "reopen"):
                     if change.integration_id not in policies:
-                        policies[change.integration_id] = policy_id(change.integration_id)
-                    policy = policies[change.integration_id]
-                    if policy is not None:
+                        policies[change.integration_id] = policy_ids(change.integration_id)
+                    normal, urgent = policies[change.integration_id]
+                    policy = urgent if change.priority == "urgent" else normal
+                    if change.kind == "reopen":
+                        scheduler.alert_reopened(change.alert_id, policy)
+                        started = True
+                    elif policy is not None:
                         scheduler.alert_opened(change.alert_id, policy)
                         started = True
                 elif change.kind == "acknowledge":
@@ -154,9 +175,14 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
             scheduler.wake()
 
     ctx.events.subscribe_batch("escalation", on_changes)
+    told = WordBack(ctx, store, AlertsTable(conn), channels, clock, section.send_timeout_s)
+    ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
+    ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
     app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
-    app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)
+    app.state.escalation = EscalationRuntime(
+        store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+    )
 
     def reconfigure(config: Config) -> None:
         """After a reload: new `[escalation]` pacing, `[smtp]` settings and link base URL."""
@@ -168,6 +194,7 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     app.state.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
+    app.include_router(trial_page.router)
 
 
 def runtime(request: Request) -> EscalationRuntime:

@@ -18,6 +18,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.patterns import Pattern, PatternError, compile_pattern
+from server.priority import Priority, PrioritySpec, priority_of
+from server.reports.drills import drill_flag
 
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 10_000
@@ -113,6 +115,7 @@ class MappingSpec(BaseModel):
     title: str = Field(default="{{ source_name }}", max_length=2000)
     description: str = Field(default="", max_length=5000)
     filters: list[FilterSpec] = Field(default_factory=list, max_length=50)
+    priority: PrioritySpec | None = None  # None: the body's own `priority`, else normal
 
     @field_validator("title", "description")
     @classmethod
@@ -239,6 +242,7 @@ class CompiledMapping:
     title: Template
     description: Template
     filters: tuple[Filter, ...]
+    priority: PrioritySpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +256,8 @@ class Decision:
     status_value: str | None = None
     title: str = ""
     description: str = ""
+    priority: Priority = "normal"
+    drill: bool = False  # the body asked for a drill (server/reports/drills.py)
 
 
 def parse_path(path: str) -> tuple[str, ...]:
@@ -275,6 +281,7 @@ def compile_mapping(spec: MappingSpec | AbcMapping[str, Any]) -> CompiledMapping
         title=Template.compile(spec.title),
         description=Template.compile(spec.description),
         filters=tuple(Filter(parse_path(f.field), _compile(f.regex), f.keep) for f in spec.filters),
+        priority=spec.priority,
     )
 
 
@@ -367,8 +374,21 @@ def decide(payload: Any, mapping: CompiledMapping) -> Decision:
         )
     if mapping.open_when.matches(status):
         title, description, note = render(mapping, payload, source_name, source_id, status)
-        reason = f"status {status!r} {mapping.open_when.describe()}{note}"
-        return Decision("open", reason, source_name, source_id, status, title, description)
+        priority, odd = priority_of(mapping.priority, payload, lambda p, at: as_text(lookup(p, at)))
+        reason = f"status {status!r} {mapping.open_when.describe()}{note}{odd}"
+        drill = drill_flag(payload)
+        reason += "; drill" if drill else ""
+        return Decision(
+            "open",
+            reason,
+            source_name,
+            source_id,
+            status,
+            title,
+            description,
+            priority=priority,
+            drill=drill,
+        )
     if mapping.close_when is not None and mapping.close_when.matches(status):
         reason = f"status {status!r} {mapping.close_when.describe()}"
         return Decision("close", reason, source_name, source_id, status)

@@ -136,21 +136,25 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 
 def default_migrations() -> tuple[Migration, ...]:
     """Every step the server knows, in order (append other modules' tuples here)."""
+    from server.bridges.schema import BRIDGES_MIGRATIONS
     from server.console.sessions import CONSOLE_MIGRATIONS
     from server.escalation_store import ESCALATION_MIGRATIONS  # its module imports this one
     from server.extras_store import EXTRAS_MIGRATIONS
     from server.mqtt_queue import MQTT_MIGRATIONS
     from server.passwords import PASSWORD_MIGRATIONS
     from server.reports.schema import REPORTS_MIGRATIONS
+    from server.responder.schema import RESPONDER_MIGRATIONS
 
     return _ordered(
         CORE_MIGRATIONS,
         REPORTS_MIGRATIONS,
+        RESPONDER_MIGRATIONS,
         ESCALATION_MIGRATIONS,
         MQTT_MIGRATIONS,
         PASSWORD_MIGRATIONS,
         CONSOLE_MIGRATIONS,
         EXTRAS_MIGRATIONS,
+        BRIDGES_MIGRATIONS,
     )
 
 

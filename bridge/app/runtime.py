@@ -19,11 +19,14 @@ from bridge.app.reload import reload_config
 from bridge.config import Config
 from bridge.core.dispatch import ATTEMPT_TIMEOUT_S, Dispatcher
 from bridge.errors import BridgeError
+from bridge.forward_config import ReportSettings
+from bridge.reporter import Reporter
 from bridge.sinks.base import Sink
 from bridge.sources.base import ClickSource
 from bridge.sources.hub.receiver import HubReceiver
 from bridge.web.app import create_app
 from bridge.web.status import status_of
+from edgecommon.httplimits import uvicorn_limits
 from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
 log = logging.getLogger(__name__)
@@ -116,6 +119,9 @@ class Runtime:
     def hub(self, receiver: HubReceiver | None) -> None:
         self.parts.hub.receiver = receiver
 
+    def _reporter(self, settings: ReportSettings) -> Reporter:
+        return Reporter(settings, lambda: status_of(self.web))
+
     def _added(self, dispatcher: Dispatcher) -> None:
         if self._running:
             self._deliver_to(dispatcher)
@@ -188,6 +194,7 @@ class Runtime:
                 lifespan="off",
                 access_log=False,
                 log_config=None,  # uvicorn's lines go through the CLI's (JSON, redacting) handler
+                **uvicorn_limits(self.config.limits.http),
             )
         )
         for sink in self.targets.sinks:
@@ -200,6 +207,8 @@ class Runtime:
         self._spawn("housekeeping", self._housekeeping)
         if self.config.health.enabled:
             self._spawn("health", self.health.run)
+        if self.config.bridge.report is not None:
+            self._spawn("report", self._reporter(self.config.bridge.report).run)
         web = asyncio.create_task(server.serve(sockets=[sock]), name="web")
         self._spawn("sd-notify", lambda: self._notify_ready(server))
         log.info(

@@ -68,6 +68,9 @@ class ClickPipeline:
             received_at=now,
             queued=raw.queued,
             queued_s=raw.queued_s,
+            drill=raw.drill,
+            button_number=raw.button_number,
+            position=raw.position,
         )
         state = state_for(spec, raw.click_type)
         # An unmapped click type sends no webhook, but targets that take every click get it.

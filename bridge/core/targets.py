@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from bridge.config import ForwardTarget
 from bridge.core.dispatch import Dispatcher
 from bridge.core.outbox import Outbox, OutboxStats
+from bridge.forward_config import ForwardTarget
 from bridge.metrics import Metrics
 from bridge.sinks.base import Sink
 from bridge.sinks.http import HttpSink
@@ -16,7 +16,7 @@ DispatcherHook = Callable[[Dispatcher], None]
 
 
 def http_sink(target: ForwardTarget) -> HttpSink:
-    return HttpSink(target.name, target.url, timeout_s=target.timeout_s)
+    return HttpSink(target.name, target.urls, timeout_s=target.timeout_s)
 
 
 class Targets:

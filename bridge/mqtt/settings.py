@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.mqtt.topics import segment, shared_topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +52,19 @@ class MqttIn(BaseModel):
     tls_insecure: bool = False
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     accept_press: bool = False
+
+
+def shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str]:
+    """Buttons whose names become one MQTT topic level (`lobby/door`, `lobby_door`)."""
+    mqtt = data.get("mqtt")
+    if not isinstance(mqtt, Mapping) or mqtt.get("enabled") is not True:
+        return []
+    names = [b.get("name") if isinstance(b, Mapping) else None for b in buttons]
+    index = [i for i, n in enumerate(names) if isinstance(n, str)]
+    base = mqtt.get("base_topic", "flic")
+    return [
+        f"button[{index[j]}].name: {names[index[j]]!r} and button[{index[i]}].name"
+        f" {names[index[i]]!r} share the MQTT topic {base}/{segment(str(names[index[i]]))}:"
+        " rename one"
+        for i, j in shared_topics([str(names[k]) for k in index])
+    ]

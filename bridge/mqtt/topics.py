@@ -51,6 +51,11 @@ def action_topic(base: str, button: str) -> str:
     return f"{button_topic(base, button)}/action"
 
 
+def numbered_action_topic(base: str, button: str, button_number: int) -> str:
+    """A Flic Duo's clicks again, per button: `button_1` the big one, `button_2` the small one."""
+    return f"{button_topic(base, button)}/button_{button_number + 1}/action"
+
+
 def press_topic(base: str, button: str) -> str:
     """Where other systems may inject a press (when enabled)."""
     return f"{button_topic(base, button)}/press"

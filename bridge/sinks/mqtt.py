@@ -27,6 +27,7 @@ from bridge.mqtt.topics import (
     button_topic,
     health_topic,
     identifier,
+    numbered_action_topic,
 )
 from edgecommon.timefmt import iso_utc
 
@@ -167,6 +168,10 @@ class MqttSink:
         self._states[button] = updated
         await self.link.publish(button_topic(self.base, button), updated.payload(), retain=True)
         await self.link.publish(action_topic(self.base, button), click, retain=False)
+        number = body.get("button_number")
+        if isinstance(number, int) and not isinstance(number, bool) and number in (0, 1):
+            topic = numbered_action_topic(self.base, button, number)
+            await self.link.publish(topic, click, retain=False)
         log.debug("mqtt: published %s %s (event %s)", button, click, body.get("event_id", "?"))
 
     def observe(self, button: str, seen: ButtonSeen) -> None:

@@ -30,6 +30,7 @@ class PressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     button: str
     click: ClickType = ClickType.SINGLE
+    drill: bool = False
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -138,7 +139,7 @@ def create_app(parts: WebParts) -> Starlette:
         address = spec.address if spec else body.button.strip().lower()
         if spec is None and not (len(address) == 17 and set(address) <= _ADDRESS_CHARS):
             return _error(404, f"no button named {body.button!r}")
-        click = RawClick(address, body.click, "api", parts.clock())
+        click = RawClick(address, body.click, "api", parts.clock(), drill=body.drill)
         try:
             accepted = await parts.pipeline.accept(click)
         except OutboxError as exc:
@@ -151,6 +152,7 @@ def create_app(parts: WebParts) -> Starlette:
                 "duplicate": accepted.duplicate,
                 "button": named.name,
                 "click": body.click.value,
+                "drill": body.drill,
                 "state": state_for(named, body.click),
             },
             status_code=202,

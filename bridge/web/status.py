@@ -16,6 +16,7 @@ from bridge.core.registry import ButtonRegistry
 from bridge.core.supervisor import Supervisor
 from bridge.core.targets import Targets
 from bridge.metrics import Metrics
+from bridge.sinks.http import HttpSink
 from bridge.sources.hub.receiver import HubReceiver
 
 
@@ -42,6 +43,13 @@ class WebParts:
     metrics: Metrics
     clock: Callable[[], datetime]
     started_at: datetime
+
+
+def _urls(sink: object) -> dict[str, Any]:
+    """A webhook target's URLs and the one in use (failover); nothing for other sinks."""
+    if not isinstance(sink, HttpSink):
+        return {}
+    return {"url": sink.url, "urls": list(sink.urls)}
 
 
 def status_of(parts: WebParts) -> dict[str, Any]:
@@ -71,6 +79,7 @@ def status_of(parts: WebParts) -> dict[str, Any]:
                 if dispatcher.failing_since is None
                 else dispatcher.failing_since.isoformat(),
                 "last_error": dispatcher.last_error,
+                **_urls(dispatcher.sink),
             }
         )
     for name, tstats in parts.targets.unconfigured(now).items():

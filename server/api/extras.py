@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from server.kinds_pagerduty_change import handle_change
 from server.ratelimit import retry_after_header
 from server.store import Integration, NotFoundError
 
+log = logging.getLogger(__name__)
 public = APIRouter(tags=["inbound"])
 admin = APIRouter(prefix="/api/v1", tags=["extras"], dependencies=[Depends(require_admin)])
 
@@ -91,6 +93,7 @@ async def _pagerduty(request: Request, ctx: Ctx, handler: PagerDutyHandler) -> J
     try:
         body = read_json(raw)
     except EventBodyError as exc:
+        log.warning("%s refused: %s", request.url.path, exc)
         return invalid("Event object is invalid", [str(exc)])
     routing_key = body.get("routing_key") if isinstance(body, dict) else None
     if not isinstance(routing_key, str) or not routing_key.strip():
