@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 SOURCE_NAME = "ble"
 VERIFY_TIMEOUT_S = 31.0  # the vendor's module gives a verify 31 s
 BATTERY_INTERVAL_S = 3 * 3600.0  # and reads the battery every 3 hours
-DEFAULT_CLICK_TYPES = frozenset({ClickType.SINGLE, ClickType.DOUBLE, ClickType.HOLD})
+# Every click type but the other views of a press (click, down, up): a Duo's swipes and twists too.
+DEFAULT_CLICK_TYPES = frozenset(ClickType) - {ClickType.CLICK, ClickType.DOWN, ClickType.UP}
 
 
 def battery_percent(millivolt: int) -> int:
@@ -249,18 +250,23 @@ class BleSource:
                 queued_s=event.age_s,
                 event_id=press_event_id(self.address, pairing.boot_id, event),
                 name_hint=pairing.name or None,
+                button_number=event.button_number,
             )
         return None
 
 
-def press_event_id(address: str, boot_id: int, press: Press) -> str:
+def press_event_id(address: str, boot_id: int, press: Press) -> str | None:
     """The same press always gets the same id, so a replay after a crash is stored once.
 
     The button numbers its events per boot; a press it sends again after a reconnect (because
     the bridge died before acknowledging it) carries the same count and so the same id, and
     the outbox, idempotent on event ids, keeps the first copy only.
     """
-    return f"ble-{address.replace(':', '')}-{boot_id:x}-{press.event_count}-{press.click_type}"
+    if press.event_count < 0:
+        return None  # a push-twist: not counted, never replayed; the runtime mints an id
+    which = "" if press.button_number is None else f"b{press.button_number}-"
+    stem = f"ble-{address.replace(':', '')}-{boot_id:x}-{which}"
+    return f"{stem}{press.event_count}-{press.click_type}"
 
 
 def ble_sources(
@@ -375,7 +381,7 @@ async def pair_ble(
         PairingStore(state_dir).save(pairing)
         label = f" ({pairing.name})" if pairing.name else ""
         out(f"Paired {pairing.address}{label}. Restart flic-bridge to receive its clicks.")
-        if pairing.serial_number.startswith("D"):
-            out("This is a Flic Duo: over BLE only its big button's presses arrive for now.")
+        if pairing.duo:
+            out("A Flic Duo: clicks say button_number 0 (big) or 1 (small); swipes and twists too.")
         return pairing
     raise SourceError("no Flic 2 button in pairing mode could be paired: hold it 7 s and retry")
