@@ -68,7 +68,7 @@ class SourceState:
     """A source's news about itself: `up` once connected, so the supervisor can log recovery."""
 
     source: str
-    state: str  # "up" | "down" | ... (free text shown on the status page)
+    state: str  # a bridge.sources.base.SourceStatus value (shown on the status page)
     at: datetime
     detail: str = ""
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from bridge.core.health import UP_STATES
 from bridge.forward_config import ReportSettings
+from bridge.sources.base import UP_STATES
 
 log = logging.getLogger(__name__)
 

@@ -111,6 +111,15 @@ class Runtime:
         self._delivering[name] = self._spawn(f"deliver:{name}", dispatcher.run)
 
     @property
+    def dispatchers(self) -> list[Dispatcher]:
+        """One delivery loop per target (they change on a reload)."""
+        return self.targets.dispatchers
+
+    @property
+    def sinks(self) -> list[Sink]:
+        return self.targets.sinks
+
+    @property
     def hub(self) -> HubReceiver | None:
         """The hub receiver, or None without `[hub]`."""
         return self.parts.hub.receiver

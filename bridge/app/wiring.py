@@ -15,7 +15,7 @@ from bridge import __version__
 from bridge.app.token import bridge_token
 from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config
-from bridge.core.health import UP_STATES, HealthMonitor, SourceView
+from bridge.core.health import HealthMonitor, SourceView
 from bridge.core.outbox import Outbox
 from bridge.core.pipeline import ClickPipeline
 from bridge.core.registry import ButtonRegistry
@@ -28,7 +28,7 @@ from bridge.mqtt.link import BrokerSettings
 from bridge.mqtt.topics import segment
 from bridge.sinks.base import Sink
 from bridge.sinks.mqtt import MqttSink
-from bridge.sources.base import ClickSource
+from bridge.sources.base import UP_STATES, ClickSource, SourceStatus
 from bridge.sources.ble.source import ble_sources_for
 from bridge.sources.flicd.source import flicd_source_for
 from bridge.sources.hub.receiver import HubReceiver
@@ -139,7 +139,7 @@ def health_monitor(
             try:
                 state = str(dict(hub.status()).get("state", "listening"))
             except Exception:  # a failing hub status must not stop the health check
-                state = "unknown"
+                state = SourceStatus.UNKNOWN
             # The hub status has no "since": the first check that saw it down stands in.
             if state in UP_STATES:
                 hub_down_since[0] = None

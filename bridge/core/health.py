@@ -28,16 +28,13 @@ from bridge.core.outbox import Outbox
 from bridge.core.registry import ButtonState
 from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
+from bridge.sources.base import UP_STATES
 from edgecommon.sdnotify import Heartbeat
 from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 
 IDLE_BEAT_S = 1.0  # the loop comes round this often between checks, so idle is not wedged
-
-# Source states that are not "down": up, or with nothing to watch yet (a hub receiver that
-# no hub has ever talked to is `waiting`, not broken).
-UP_STATES = frozenset({"up", "connected", "listening", "ok", "ready", "online", "waiting"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bridge.models import SourceEvent, SourceState
-from bridge.sources.base import ClickSource
+from bridge.sources.base import ClickSource, SourceStatus
 from edgecommon.backoff import backoff_s
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class Supervisor:
         self._clock = clock
         self._rand = rand
         self._sleep = sleep
-        self.state = "starting"
+        self.state: str = SourceStatus.STARTING
         self.detail = ""
         self.since = clock()
         self.failures = 0
@@ -54,7 +54,7 @@ class Supervisor:
                 "source %s: connected again after %d failed attempts", self.name, self.failures
             )
         self.failures = 0
-        self._set("up")
+        self._set(SourceStatus.UP)
 
     async def run(self) -> None:
         """Until cancelled, or until the source ends on purpose."""
@@ -63,20 +63,20 @@ class Supervisor:
             try:
                 async for event in events:
                     if isinstance(event, SourceState):
-                        if event.state == "up":
+                        if event.state == SourceStatus.UP:
                             self._up()
                         else:
                             self._set(event.state, event.detail)
-                    elif self.state != "up":
+                    elif self.state != SourceStatus.UP:
                         self._up()
                     await self._handle(event)
             except asyncio.CancelledError:
-                self._set("stopped")
+                self._set(SourceStatus.STOPPED)
                 raise
             except Exception as exc:
                 self.failures += 1
                 reason = str(exc) or type(exc).__name__
-                self._set("down", reason)
+                self._set(SourceStatus.DOWN, reason)
                 delay_s = backoff_s(self.failures, self._rand())
                 if self.failures == 1:
                     log.warning(
@@ -95,7 +95,7 @@ class Supervisor:
                     )
                 await self._sleep(delay_s)
             else:
-                self._set("stopped")
+                self._set(SourceStatus.STOPPED)
                 log.info("source %s stopped", self.name)
                 return
             finally:

@@ -4,9 +4,45 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from bridge.models import ButtonSeen, RawClick, SourceEvent
+
+
+class SourceStatus(StrEnum):
+    """Every state a source can be in, as `/api/status` and the status page show it.
+
+    (`bridge.models.SourceState` is the event a source sends to say its state changed.)
+    """
+
+    STARTING = "starting"
+    UP = "up"
+    DOWN = "down"
+    STOPPED = "stopped"
+    NO_BLUETOOTH = "no-bluetooth"
+    CONNECTED = "connected"
+    LISTENING = "listening"  # a hub receiver, ready for hubs
+    WAITING = "waiting"  # a hub receiver no hub has talked to yet: nothing to watch
+    ONLINE = "online"
+    OFFLINE = "offline"
+    OK = "ok"
+    READY = "ready"
+    UNKNOWN = "unknown"
+
+
+# The states that are not "down": up, or with nothing to watch yet.
+UP_STATES = frozenset(
+    {
+        SourceStatus.UP,
+        SourceStatus.CONNECTED,
+        SourceStatus.LISTENING,
+        SourceStatus.OK,
+        SourceStatus.READY,
+        SourceStatus.ONLINE,
+        SourceStatus.WAITING,
+    }
+)
 
 
 class ClickSource(Protocol):

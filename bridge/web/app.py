@@ -15,6 +15,7 @@ from starlette.routing import Route
 from bridge.clicks import state_for
 from bridge.core.outbox import OutboxError
 from bridge.models import ClickType, RawClick
+from bridge.sources.base import SourceStatus
 from bridge.web.page import status_routes
 from bridge.web.status import WebParts, status_of
 
@@ -109,7 +110,7 @@ def create_app(parts: WebParts) -> Starlette:
             )
         ]
         for supervisor in parts.supervisors:
-            up = 1.0 if supervisor.state == "up" else 0.0
+            up = 1.0 if supervisor.state == SourceStatus.UP else 0.0
             gauges.append(
                 (
                     "flic_bridge_source_up",

@@ -26,6 +26,7 @@ from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config, default_button
 from bridge.errors import SourceError
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent, SourceState
+from bridge.sources.base import SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +141,11 @@ class _Session:
     def _controller(self, state: Any) -> None:
         """flicd is reachable; without its Bluetooth adapter no button can reach it, though."""
         if state is None or state == pyflic.BluetoothControllerState.Attached:
-            self._post(SourceState(self._source, "up", self._clock()))
+            self._post(SourceState(self._source, SourceStatus.UP, self._clock()))
         else:
             log.warning("flicd: Bluetooth controller %s", state.name)
             detail = f"flicd's Bluetooth controller is {state.name.lower()}"
-            self._post(SourceState(self._source, "no-bluetooth", self._clock(), detail))
+            self._post(SourceState(self._source, SourceStatus.NO_BLUETOOTH, self._clock(), detail))
 
     def _new_verified(self, address: str) -> None:
         log.info("flicd: newly verified button %s", address)
