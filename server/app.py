@@ -24,22 +24,25 @@ from starlette.types import Receive, Scope, Send
 from server import __version__
 from server.accesslog import AccessLog, mask_path
 from server.admintoken import resolve_admin_token
-from server.api import alerts, health, inbound, inbound_log, integrations
+from server.alerts import api as alerts_api
+from server.alerts.events import AlertEvents
+from server.alerts.store import Store
+from server.api import health, integrations
 from server.api.extras import extras_plugin
-from server.api.inbound import InboundFastPath
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
-from server.database import DbThread, open_database
+from server.db.connection import DbThread, open_database
+from server.db.migrate import Migration
 from server.escalation_runtime import escalation_plugin
-from server.events import AlertEvents
+from server.inbound import api as inbound_api
+from server.inbound import log_api as inbound_log_api
+from server.inbound.api import InboundFastPath
+from server.inbound.dedupe import STATUSES
+from server.inbound.ratelimit import RateLimiter
+from server.inbound.writer import InboundWriter
 from server.metrics import Metrics, Sample
-from server.migrations import Migration
 from server.mqtt import mqtt_plugin
-from server.policy import STATUSES
-from server.ratelimit import RateLimiter
-from server.store import Store
-from server.writer import InboundWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,10 @@ def core_plugin(app: FastAPI, ctx: AppContext) -> None:
     """Inbound webhook, admin API, health and metrics."""
     for router in (
         health.router,
-        inbound.router,
+        inbound_api.router,
         integrations.router,
-        inbound_log.router,
-        alerts.router,
+        inbound_log_api.router,
+        alerts_api.router,
     ):
         app.include_router(router)
     ctx.metrics.counter(

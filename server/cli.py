@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from server.admintoken import admin_token_path, resolve_admin_token
-from server.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.config import Config, load_config
-from server.database import DB_FILENAME, open_database
+from server.db.backup import backup, hand_back, quarantine_if_damaged, restore
+from server.db.connection import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
 from server.kinds import KINDS, default_sample
 from server.logsetup import LOG_FORMATS, configure_logging
@@ -127,9 +127,9 @@ def base_url(config: Config) -> str:
 
 def integration_add(config: Config, args: argparse.Namespace) -> int:
     # Imported here so `admin-token` stays light.
+    from server.alerts.store import Store
+    from server.inbound.mapping import MappingSpec
     from server.kinds import parse_mapping_json, resolve_mapping
-    from server.mapping import MappingSpec
-    from server.store import Store
 
     if args.base_url and not args.base_url.startswith(("http://", "https://")):
         raise AlertServerError(f"--base-url must start with http:// or https://: {args.base_url}")

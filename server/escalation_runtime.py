@@ -10,16 +10,16 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 
+from server.alerts.events import AlertChange
+from server.alerts.store import NotFoundError
 from server.config import Config, EscalationSection, SmtpSection
 from server.context import AppContext
 from server.delivery import Clock, EscalationSettings
 from server.escalation_store import AlertsTable, EscalationStore
-from server.events import AlertChange
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
 from server.scheduler import FileClock, Scheduler
-from server.store import NotFoundError
 
 log = logging.getLogger(__name__)
 

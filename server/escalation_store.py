@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from server.db.migrate import Migration, sql_step
 from server.escalation import EscalationState
-from server.migrations import Migration, sql_step
 from server.notify.contacts import Contact
 from server.people_store import PeopleStore, iso, parse_iso
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlite_utils
 
-from server.database import write_transaction
-from server.migrations import Migration, sql_step
-from server.models import NotFoundError, iso, parse_at
+from server.alerts.model import NotFoundError, iso, parse_at
+from server.db.connection import write_transaction
+from server.db.migrate import Migration, sql_step
 
 # Extras own migration numbers 500-599.
 EXTRAS_MIGRATIONS: tuple[Migration, ...] = (

@@ -16,8 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from server.database import write_transaction
-from server.models import (
+from server.alerts.model import (
     Integration,
     NotFoundError,
     integration_from_row,
@@ -25,6 +24,7 @@ from server.models import (
     new_token,
     token_hash,
 )
+from server.db.connection import write_transaction
 
 
 class IntegrationStore:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from server.mapping import FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA, MappingSpec
+from server.inbound.mapping import FLIC_DEFAULT_MAPPING, FLIC_SAMPLE_DATA, MappingSpec
 
 KINDS = ("flic", "generic", "pagerduty", "alertmanager")
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from server.api.inbound import outcome_body
-from server.bodies import BodyError, parse_body
+from server.alerts.store import Integration
 from server.context import AppContext
-from server.mapping import Decision, MappingError, decide
-from server.recording import record
-from server.store import Integration
+from server.inbound.api import outcome_body
+from server.inbound.bodies import BodyError, parse_body
+from server.inbound.mapping import Decision, MappingError, decide
+from server.inbound.recording import record
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from server.alerts.store import InboundOutcome, Integration
 from server.context import AppContext
 from server.errors import AlertServerError
-from server.mapping import Decision, MappingError, decide
-from server.recording import record
-from server.store import InboundOutcome, Integration
+from server.inbound.mapping import Decision, MappingError, decide
+from server.inbound.recording import record
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from server.alerts.store import Alert, Integration
 from server.context import AppContext
+from server.inbound.mapping import Decision
+from server.inbound.recording import record
 from server.kinds_pagerduty import MAX_SUMMARY, EventBodyError, invalid, read_json
-from server.mapping import Decision
-from server.recording import record
-from server.store import Alert, Integration
 
 log = logging.getLogger(__name__)
 

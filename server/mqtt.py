@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from server.alerts.events import AlertChange
 from server.context import AppContext
-from server.events import AlertChange
 from server.metrics import Sample
 from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
 from server.mqtt_config import MqttSection

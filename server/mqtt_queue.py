@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from server.migrations import Migration, sql_step
+from server.db.migrate import Migration, sql_step
 
 MQTT_MIGRATIONS: tuple[Migration, ...] = (
     sql_step(

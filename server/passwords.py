@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from server.migrations import Migration, sql_step
+from server.db.migrate import Migration, sql_step
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024

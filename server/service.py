@@ -17,7 +17,7 @@ from types import FrameType
 import uvicorn
 
 from server.context import AppContext
-from server.database import DbThread
+from server.db.connection import DbThread
 from server.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
 log = logging.getLogger(__name__)

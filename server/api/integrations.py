@@ -9,13 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from server.alerts.store import Integration, NotFoundError
 from server.api.fields import RowId
 from server.auth import require_admin
 from server.context import AppContext, Ctx
-from server.inbound import accept, in_maintenance, judge
+from server.inbound.mapping import MappingSpec
+from server.inbound.pipeline import accept, in_maintenance, judge
 from server.kinds import default_sample, resolve_mapping
-from server.mapping import MappingSpec
-from server.store import Integration, NotFoundError
 
 router = APIRouter(
     prefix="/api/v1/integrations", tags=["integrations"], dependencies=[Depends(require_admin)]

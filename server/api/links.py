@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from server.alert_actions import acknowledge_alert, close_alert
+from server.alerts.actions import acknowledge_alert, close_alert
+from server.alerts.store import ConflictError, NotFoundError
 from server.context import Ctx
 from server.escalation_runtime import EscalationRuntime, runtime
 from server.links import LinkError, verify
-from server.store import ConflictError, NotFoundError
 
 Rt = Annotated[EscalationRuntime, Depends(runtime)]
 router = APIRouter(tags=["links"])

@@ -272,11 +272,11 @@ async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> No
 
 async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(world: World) -> None:
     """The alert committed, then the process died before the AlertChange reached escalation."""
-    from server.database import open_database
+    from server.alerts.model import InboundMessage
+    from server.alerts.store import Store
+    from server.db.connection import open_database
     from server.escalation_store import AlertsTable
-    from server.mapping import Decision
-    from server.models import InboundMessage
-    from server.store import Store
+    from server.inbound.mapping import Decision
 
     db = open_database(world.db_path.parent / "server")
     try:

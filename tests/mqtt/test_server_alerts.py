@@ -11,14 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.alerts.events import AlertChange
+from server.alerts.store import InboundMessage
 from server.app import close_app, create_app
-from server.bodies import parse_body
 from server.config import load_config
-from server.events import AlertChange
-from server.mapping import FLIC_DEFAULT_MAPPING, compile_mapping, decide
+from server.inbound.bodies import parse_body
+from server.inbound.mapping import FLIC_DEFAULT_MAPPING, compile_mapping, decide
 from server.mqtt import alert_messages
 from server.mqtt_queue import oldest
-from server.store import InboundMessage
 from tests.server.conftest import RunningServer, add_integration
 from tests.support.mosquitto import Mosquitto, Recorder, retained
 from tests.support.procs import wait_until

@@ -12,8 +12,8 @@ import pytest
 
 from bridge import dbcheck
 from bridge.errors import BridgeError
-from server import backup
-from server.backup import BackupError
+from server.db import backup
+from server.db.backup import BackupError
 
 NOW = datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)
 CHECKERS = pytest.mark.parametrize("mod", [backup, dbcheck], ids=["server", "bridge"])

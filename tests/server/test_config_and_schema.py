@@ -10,11 +10,11 @@ import pytest
 import sqlite_utils
 from pydantic import BaseModel
 
+from server.alerts.store import Store
 from server.config import SECTION_MODEL_CONFIG, ServerSection, load_config
-from server.database import open_database
+from server.db.connection import open_database
+from server.db.migrate import CORE_MIGRATIONS, MigrationError, migrate, sql_step
 from server.errors import ConfigError
-from server.migrations import CORE_MIGRATIONS, MigrationError, migrate, sql_step
-from server.store import Store
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 

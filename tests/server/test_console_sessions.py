@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from server.console.sessions import MAX_SESSIONS, SessionStore
-from server.database import open_database
+from server.db.connection import open_database
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -10,8 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.bodies import BodyError, _KeyLines, braced_key_lines, parse_body, parse_key_lines
-from server.mapping import (
+from server.inbound.bodies import (
+    BodyError,
+    _KeyLines,
+    braced_key_lines,
+    parse_body,
+    parse_key_lines,
+)
+from server.inbound.dedupe import classify
+from server.inbound.mapping import (
     _ENV,
     FLIC_DEFAULT_MAPPING,
     MappingError,
@@ -21,8 +28,7 @@ from server.mapping import (
     lookup,
     parse_path,
 )
-from server.policy import classify
-from server.ratelimit import take
+from server.inbound.ratelimit import take
 
 FLIC = compile_mapping(FLIC_DEFAULT_MAPPING)
 

@@ -11,8 +11,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from server.alerts.model import Alert, TimelineEntry
 from server.extras_store import ExtrasStore, PageRecord
-from server.models import Alert, TimelineEntry
 
 
 def _at(value: Any) -> datetime | None:

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from server.alerts.store import NotFoundError
 from server.auth import require_admin
 from server.context import Ctx
-from server.store import NotFoundError
 
 router = APIRouter(
     prefix="/api/v1/inbound", tags=["inbound log"], dependencies=[Depends(require_admin)]

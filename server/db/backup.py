@@ -11,7 +11,7 @@ from pathlib import Path
 
 from server.errors import AlertServerError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.backup")
 
 _SIDECARS = ("-wal", "-shm", "-journal")
 

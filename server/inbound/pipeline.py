@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.bodies import BodyError, parse_body
+from server.alerts.store import InboundJob, InboundMessage, InboundOutcome, Integration
 from server.context import AppContext
-from server.mapping import Decision, MappingError, decide
-from server.store import InboundJob, InboundMessage, InboundOutcome, Integration
+from server.inbound.bodies import BodyError, parse_body
+from server.inbound.mapping import Decision, MappingError, decide
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.inbound")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import sqlite_utils
 
 from server.errors import AlertServerError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.migrations")
 
 
 class MigrationError(AlertServerError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from server.alerts.store import InboundMessage, InboundOutcome, Integration
 from server.context import AppContext
-from server.inbound import suppressed_at
-from server.mapping import Decision
-from server.store import InboundMessage, InboundOutcome, Integration
+from server.inbound.mapping import Decision
+from server.inbound.pipeline import suppressed_at
 
 
 async def record(

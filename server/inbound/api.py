@@ -17,12 +17,12 @@ from starlette.types import Receive, Scope, Send
 
 from server.accesslog import log as access_log
 from server.accesslog import log_request, mask_path
+from server.alerts.store import InboundOutcome
 from server.context import AppContext, Ctx
-from server.inbound import accept, record_too_large
-from server.ratelimit import retry_after_header
-from server.store import InboundOutcome
+from server.inbound.pipeline import accept, record_too_large
+from server.inbound.ratelimit import retry_after_header
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.api.inbound")
 router = APIRouter()
 
 MAX_IDEMPOTENCY_KEY = 255

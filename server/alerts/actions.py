@@ -6,8 +6,8 @@ replies, so every change reaches the subscribers. They raise `NotFoundError` or 
 
 from __future__ import annotations
 
+from server.alerts.model import Alert
 from server.context import AppContext
-from server.models import Alert
 
 
 async def acknowledge_alert(ctx: AppContext, alert_id: int, *, by: str = "admin") -> Alert:

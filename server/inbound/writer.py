@@ -12,11 +12,11 @@ import asyncio
 import copy
 import logging
 
-from server.database import DbThread
-from server.events import AlertEvents
-from server.store import InboundJob, InboundResult, Store
+from server.alerts.events import AlertEvents
+from server.alerts.store import InboundJob, InboundResult, Store
+from server.db.connection import DbThread
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.writer")
 
 MAX_BATCH = 512
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.events")
 
 ChangeKind = Literal["open", "append", "acknowledge", "close"]
 Handler = Callable[["AlertChange"], Awaitable[None]]

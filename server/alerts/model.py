@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from server.alerts.events import AlertChange
 from server.errors import AlertServerError
-from server.events import AlertChange
 
 TOKEN_BYTES = 24  # 192 bits
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.mapping import Decision
+from server.inbound.mapping import Decision
 
 STATUSES = (
     "mapped",

@@ -20,10 +20,8 @@ from typing import Any
 
 import sqlite_utils
 
-from server.events import AlertChange, ChangeKind
-from server.integrations_store import IntegrationStore
-from server.mapping import Decision
-from server.models import (
+from server.alerts.events import AlertChange, ChangeKind
+from server.alerts.model import (
     Alert,
     ConflictError,
     InboundMessage,
@@ -35,9 +33,11 @@ from server.models import (
     alert_from_row,
     iso,
 )
-from server.policy import Outcome, classify
+from server.inbound.dedupe import Outcome, classify
+from server.inbound.mapping import Decision
+from server.integrations_store import IntegrationStore
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.store")
 _CHANGE_KINDS: dict[str, ChangeKind] = {
     "open": "open",
     "append": "append",

@@ -14,8 +14,8 @@ from typing import ParamSpec, TypeVar
 
 import sqlite_utils
 
+from server.db.migrate import Migration, default_migrations, migrate
 from server.errors import AlertServerError
-from server.migrations import Migration, default_migrations, migrate
 
 DB_FILENAME = "alert-server.db"
 
