@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SRC    := $(wildcard bridge server tests scripts bench)
+SRC    := $(wildcard bridge server edgecommon tests scripts bench)
 
 .PHONY: run test venv deps lint typecheck pytest bench fmt clean
 
@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/ruff format --check $(SRC)
 
 typecheck: venv
-	$(BIN)/mypy bridge server
+	$(BIN)/mypy bridge server edgecommon
 
 # pytest's exit code 5 means "no tests ran": that is a failure here, never a pass.
 pytest: venv deps

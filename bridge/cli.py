@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from bridge.config import ENV_CONFIG, SEARCH_PATHS, Config, find_config_path, load_config
-from bridge.dbcheck import quarantine_if_damaged
 from bridge.errors import BridgeError, ConfigError
-from bridge.logsetup import LOG_FORMATS, configure_logging
 from bridge.models import ClickType
+from edgecommon.logsetup import LOG_FORMATS, configure_logging
+from edgecommon.sqlite_check import SqliteCheckError, quarantine_if_damaged
 
 log = logging.getLogger("bridge")
 # Seconds a delivery loop may go without coming round before the watchdog is withheld.
@@ -63,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvloop
 
     from bridge.runtime import Runtime
-    from bridge.sdnotify import Notifier
+    from edgecommon.sdnotify import Notifier
 
     path = find_config_path(args.config)
     try:
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             reread=lambda: load_config(path),
         )
         uvloop.run(runtime.run())
-    except BridgeError as exc:
+    except (BridgeError, SqliteCheckError) as exc:
         print(f"flic-bridge: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bridge.config import ButtonSpec
 from bridge.models import ClickEvent, ClickType
+from edgecommon.timefmt import iso_utc
 
 # Other views of the same press: `click` (single without the double-click wait), `down`, `up`.
 # A button hears them only when its mapping asks for them, so one press stays one message.
@@ -33,11 +34,6 @@ def heard_click_types(button: ButtonSpec) -> frozenset[ClickType]:
     if ClickType.CLICK in button.click_types:
         every -= {ClickType.SINGLE, ClickType.DOUBLE}
     return every | button.click_types
-
-
-def iso_utc(at: datetime) -> str:
-    """An aware datetime as ISO 8601 UTC with milliseconds and a `Z`."""
-    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def forward_body(

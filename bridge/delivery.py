@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from bridge.errors import DeliveryError
 from bridge.metrics import Metrics
 from bridge.outbox import Due, Outbox
-from bridge.retry import backoff_s
-from bridge.sdnotify import Heartbeat
 from bridge.sinks.base import Sink
+from edgecommon.backoff import backoff_s
+from edgecommon.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from bridge import health_store
-from bridge.clicks import iso_utc
 from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
 from bridge.outbox import Outbox
 from bridge.registry import ButtonState
-from bridge.sdnotify import Heartbeat
+from edgecommon.sdnotify import Heartbeat
+from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 

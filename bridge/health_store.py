@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.clicks import iso_utc
 from bridge.registry import ButtonState
+from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 

@@ -20,14 +20,21 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from bridge.errors import DeliveryError
-from bridge.mqtt_session import DroppedAfterPublishError, Session, install_callbacks
-from bridge.sdnotify import Heartbeat
+from edgecommon.backoff import backoff_s
+from edgecommon.paho_session import (
+    DroppedAfterPublishError,
+    Session,
+    SessionError,
+    install_callbacks,
+)
+from edgecommon.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 
 # The broker dropping the connection right after this many publishes to one topic in a row
 # (and no ack between) means it refuses that message: the topic is refused for good, so one
 # bad row becomes a dead letter instead of a reconnect loop that outlives restarts.
+MQTT_BACKOFF_CAP_S = 15.0  # reconnects: 0.5 s doubling to 15 s, jittered
 DROP_LIMIT = 3
 
 MessageHandler = Callable[[str, bytes], Awaitable[None]]
@@ -141,7 +148,7 @@ class MqttLink:
         except DroppedAfterPublishError as exc:
             self._drops[topic] = drops = self._drops.get(topic, 0) + 1
             if drops < DROP_LIMIT:
-                raise
+                raise DeliveryError(str(exc)) from exc
             self._drops.pop(topic, None)
             self.refused[topic] = reason = (
                 f"the broker {self.broker} dropped the connection right after each of"
@@ -150,6 +157,8 @@ class MqttLink:
             )
             log.error("mqtt: %s", reason)
             raise DeliveryError(reason, permanent=True) from exc
+        except SessionError as exc:
+            raise DeliveryError(str(exc), permanent=exc.permanent) from exc
         self._drops.pop(topic, None)
         self.heartbeat.beat()  # a long run of connect-hook publishes is progress too
 
@@ -203,7 +212,9 @@ class MqttLink:
                 if session is not None:
                     await self._teardown(session)
             if not self._stopping:
-                await self._sleep_beating(_backoff_s(failures, random.random()))
+                await self._sleep_beating(
+                    backoff_s(failures, random.random(), cap_s=MQTT_BACKOFF_CAP_S)
+                )
 
     async def _sleep_beating(self, delay_s: float) -> None:
         """Back off for `delay_s`, beating the heartbeat at least every second."""
@@ -254,9 +265,9 @@ class MqttLink:
         except TimeoutError:
             await self._teardown(session)
             raise DeliveryError("no CONNACK from the broker in 10s") from None
-        except DeliveryError:
+        except SessionError as exc:
             await self._teardown(session)
-            raise
+            raise DeliveryError(str(exc)) from exc
         if reason.is_failure:
             await self._teardown(session)
             raise DeliveryError(f"broker refused the connection: {reason}")
@@ -356,9 +367,3 @@ async def _guarded(handler: MessageHandler, topic: str, payload: bytes) -> None:
         await handler(topic, payload)
     except Exception:
         log.exception("mqtt: handler for %s failed", topic)
-
-
-def _backoff_s(failures: int, jitter: float) -> float:
-    """Seconds before the next connect attempt: 0.5 s doubling to 15 s, with +-25% jitter."""
-    base = min(15.0, 0.5 * 2.0 ** max(0, failures - 1))
-    return base * (0.75 + 0.5 * jitter)

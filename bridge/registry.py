@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.clicks import iso_utc
 from bridge.config import ButtonSpec, default_button
 from bridge.limits import MAX_UNKNOWN_BUTTONS
 from bridge.models import ButtonSeen, ClickType
 from bridge.mqtt_topics import segment
+from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 _NEVER = datetime.min.replace(tzinfo=UTC)

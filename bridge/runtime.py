@@ -24,13 +24,13 @@ from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
 from bridge.outbox import Outbox
 from bridge.registry import ButtonRegistry
-from bridge.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 from bridge.sinks.base import Sink, takes_every_click
 from bridge.sinks.http import HttpSink
 from bridge.sources.base import Accepted, ClickSource
 from bridge.status import status_of, unconfigured_targets
 from bridge.supervisor import Supervisor
 from bridge.token import bridge_token
+from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bridge.models import SourceEvent, SourceState
-from bridge.retry import backoff_s
 from bridge.sources.base import ClickSource
+from edgecommon.backoff import backoff_s
 
 log = logging.getLogger(__name__)
 

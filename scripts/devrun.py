@@ -100,6 +100,19 @@ def _integration(server_port: int) -> dict[str, str]:
     return saved
 
 
+def _board_link(server_url: str) -> str:
+    """A board link (view and acknowledge, no login) for the printed summary."""
+    out = subprocess.run(
+        _python("server", "board-link", "--base-url", server_url, "--data-dir", str(SERVER_DIR)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"devrun: could not make a board link:\n{out.stderr}")
+    return out.stdout.strip()
+
+
 def main() -> int:
     server_port = int(os.environ.get("FLIC_EDGE_SERVER_PORT", "8380"))
     bridge_port = int(os.environ.get("FLIC_EDGE_BRIDGE_PORT", "8381"))
@@ -135,9 +148,12 @@ def main() -> int:
         bridge_url = f"http://127.0.0.1:{bridge_port}"
         _wait_ok(bridge_url + "/healthz", bridge, "flic-bridge")
         token_file = SERVER_DIR / "admin-token"
+        board = _board_link(server_url)
         print(
             f"""
 flic-edge is running (Ctrl-C stops both):
+  station board          {board}
+                         (open it, tap "enable sound": it rings for the demo button)
   alert server console   {server_url}/
   admin token            {token_file}  (or: .venv/bin/alert-server admin-token)
   Flic integration URL   {inbound_url}  (also in var/integration-url)
@@ -147,7 +163,7 @@ flic-edge is running (Ctrl-C stops both):
 Press the demo button from another terminal in this directory:
   .venv/bin/flic-bridge press front-desk single     # opens an alert
   .venv/bin/flic-bridge press front-desk double     # closes it
-See the alert in the console, or:
+See the alert ring on the board, in the console, or:
   curl -H "Authorization: Bearer $(cat {token_file})" {server_url}/api/v1/alerts
 """,
             flush=True,

@@ -1,4 +1,9 @@
-"""An ASGI access log that never writes an inbound token: `/inbound/…` is masked."""
+"""An ASGI access log that never writes a token and cannot be made to forge a line.
+
+The secret part of `/inbound/<token>`, `/l/<token>` (acknowledge and close links) and
+`/ping/<token>` (heartbeat pings) is written `…`; control characters, `"` and `\\` in a path
+are escaped (`\\x0a`, `\\"`); a path is cut at `MAX_LOGGED_PATH` characters.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("server.access")
 
-_INBOUND = re.compile(r"^/inbound/[^/?]*")
+MAX_LOGGED_PATH = 512
+_SECRET_PATH = re.compile(r"^/(inbound|l|ping)/[^/?]*")
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPES |= {0x2028: "\\u2028", 0x2029: "\\u2029", ord('"'): '\\"', ord("\\"): "\\\\"}
 
 
 def mask_path(path: str) -> str:
-    """`/inbound/<token>...` → `/inbound/…`; other paths unchanged."""
-    return _INBOUND.sub("/inbound/…", path)
+    """A path fit for one log line: tokens masked (`/inbound/…`), escaped, its first 512 chars."""
+    cut = path[:MAX_LOGGED_PATH]
+    masked = _SECRET_PATH.sub(r"/\1/…", cut).translate(_ESCAPES)
+    if len(path) > MAX_LOGGED_PATH:
+        masked += f"…(+{len(path) - MAX_LOGGED_PATH} chars)"
+    return masked
 
 
 def log_request(scope: Scope, status: int, started: float) -> None:

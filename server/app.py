@@ -29,6 +29,7 @@ from server.alerts.events import AlertEvents
 from server.alerts.store import Store
 from server.api import health, integrations
 from server.api.extras import extras_plugin
+from server.board.plugin import board_plugin
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -92,7 +93,14 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
 
 def default_plugins() -> tuple[Plugin, ...]:
     """Every plugin a normal server runs, in order (add yours here)."""
-    return (core_plugin, escalation_plugin, extras_plugin, mqtt_plugin, console_plugin)
+    return (
+        core_plugin,
+        escalation_plugin,
+        extras_plugin,
+        mqtt_plugin,
+        board_plugin,
+        console_plugin,
+    )
 
 
 def create_app(
@@ -144,6 +152,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
     app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
+    app.state.exit_hooks = []  # called (from the signal handler) when a shutdown begins
     app.add_exception_handler(sqlite3.Error, storage_unavailable)
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edgecommon.logsetup import LOG_FORMATS, configure_logging
 from server.admintoken import admin_token_path, resolve_admin_token
+from server.board.cli import add_board_link_parser, board_link
 from server.config import Config, load_config
 from server.db.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.db.connection import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
 from server.kinds import KINDS, default_sample
-from server.logsetup import LOG_FORMATS, configure_logging
 from server.tls import check_tls, scheme, uvicorn_tls
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("admin-token", parents=[common], help="print the admin token")
+    add_board_link_parser(sub, common)
 
     save = sub.add_parser(
         "backup", parents=[common], help="copy the live database to PATH (online, consistent)"
@@ -97,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(config, args.log_format, reread)
         if args.command == "integration":
             return integration_add(config, args)
+        if args.command == "board-link":
+            return board_link(config, args, base_url(config))
         if args.command in ("backup", "restore"):
             return backup_or_restore(config, args.command, Path(args.path))
         print(resolve_admin_token(config))
@@ -212,9 +216,9 @@ def run(
     import uvicorn
     import uvloop
 
+    from edgecommon.sdnotify import Notifier
     from server.app import create_app
     from server.reload import Reloader
-    from server.sdnotify import Notifier
     from server.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 
     configure_logging(log_format, config.server.log_level.upper())

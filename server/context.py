@@ -22,7 +22,7 @@ from server.alerts.events import AlertEvents
 from server.alerts.store import Integration, Store
 from server.config import Config
 from server.db.connection import DbThread
-from server.inbound.mapping import CompiledMapping, compile_mapping
+from server.inbound.mapping import CompiledMapping, MappingError, compile_mapping
 from server.inbound.ratelimit import RateLimiter
 from server.inbound.writer import InboundWriter
 from server.metrics import Metrics
@@ -63,7 +63,7 @@ class AppContext:
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
     maintenance_checks: list[MaintenanceCheck] = field(default_factory=list)
-    _mappings: OrderedDict[tuple[int, datetime], CompiledMapping] = field(
+    _mappings: OrderedDict[tuple[int, datetime], CompiledMapping | str] = field(
         default_factory=OrderedDict
     )
 
@@ -78,12 +78,24 @@ class AppContext:
         key = (integration.id, integration.updated_at)
         found = self._mappings.get(key)
         if found is None:
-            found = compile_mapping(integration.mapping)
+            try:
+                found = compile_mapping(integration.mapping)
+            except MappingError as exc:
+                # Saved before a check existed (or by hand): said once per version, not per call.
+                log.warning(
+                    "integration %d (%s): its mapping cannot run: %s",
+                    integration.id,
+                    integration.name,
+                    exc,
+                )
+                found = str(exc)
             self._mappings[key] = found
             while len(self._mappings) > MAPPING_CACHE_SIZE:
                 self._mappings.popitem(last=False)
         else:
             self._mappings.move_to_end(key)
+        if isinstance(found, str):
+            raise MappingError(found)
         return found
 
     async def start_tasks(self) -> None:

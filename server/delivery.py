@@ -145,8 +145,10 @@ class Delivery:
                 raise DeliveryError(f"channel {contact.channel} not configured", permanent=True)
             async with asyncio.timeout(s.send_timeout_s):
                 await channel.send(contact.address, page)
-        except (DeliveryError, TimeoutError) as exc:
-            error = exc if isinstance(exc, DeliveryError) else DeliveryError("timed out")
+        except Exception as exc:  # any channel failure is a recorded attempt that falls through
+            error = _as_delivery_error(exc)
+            if not isinstance(exc, DeliveryError | TimeoutError):
+                log.error("alert %s: channel %s raised", n.alert_id, contact.channel, exc_info=exc)
             outcome = await self._db(lambda: self._failed(n, attempt, error, target))
             self._on_outcome(outcome, contact.kind)
             return
@@ -210,6 +212,16 @@ class Delivery:
         for kind, detail in entries:
             self._alerts.add_timeline(n.alert_id, now, kind, detail)
         return "retrying" if entries[0][0] == "notification_failed" else "gave_up"
+
+
+def _as_delivery_error(exc: Exception) -> DeliveryError:
+    """A channel's exception as a failed attempt; an unexpected one is permanent (a bug or a
+    page the channel cannot carry: retrying the same contact would fail the same way)."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return DeliveryError("timed out")
+    return DeliveryError(f"{type(exc).__name__}: {exc}"[:300], permanent=True)
 
 
 def _redact(address: str) -> str:

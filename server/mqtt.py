@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from edgecommon.sdnotify import Heartbeat
 from server.alerts.events import AlertChange
 from server.context import AppContext
 from server.metrics import Sample
 from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
 from server.mqtt_config import MqttSection
 from server.mqtt_queue import OutgoingMessage, failed, insert, oldest, pending, remove
-from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 

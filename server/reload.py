@@ -17,10 +17,10 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from edgecommon.sdnotify import Notifier
 from server.config import Config, ServerSection
 from server.context import AppContext
 from server.errors import ConfigError
-from server.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 

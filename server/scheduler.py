@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edgecommon.sdnotify import Heartbeat
 from server.delivery import AlertBook, Clock, DbRunner, Delivery, EscalationSettings
 from server.escalation import (
     Idle,
@@ -32,7 +33,6 @@ from server.escalation import (
 from server.escalation_store import EscalationStore
 from server.notify.base import Channel
 from server.notify.contacts import contacts_of, select
-from server.sdnotify import Heartbeat
 
 log = logging.getLogger(__name__)
 

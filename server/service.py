@@ -16,9 +16,9 @@ from types import FrameType
 
 import uvicorn
 
+from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 from server.context import AppContext
 from server.db.connection import DbThread
-from server.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class NotifyingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.notifier.stopping()
+        for hook in getattr(getattr(self.config.app, "state", None), "exit_hooks", ()):
+            hook()
         super().handle_exit(sig, frame)
 
 

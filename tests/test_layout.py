@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,18 @@ def test_readme_first_screen_shows_the_two_commands() -> None:
     assert "make test" in first_screen
 
 
-def test_the_twin_infrastructure_modules_stay_identical() -> None:
-    """sd_notify and log setup exist once per program, because the contract gives the bridge
-    and the server no shared import package: a fix to one copy must reach the other."""
-    for name in ("sdnotify.py", "logsetup.py"):
-        assert (ROOT / "bridge" / name).read_text() == (ROOT / "server" / name).read_text(), name
+def test_the_shared_package_imports_neither_program() -> None:
+    """edgecommon is plumbing both programs import; it must never reach back into either."""
+    paths = sorted((ROOT / "edgecommon").rglob("*.py"))
+    assert paths
+    for path in paths:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in {"bridge", "server"}, (path, name)

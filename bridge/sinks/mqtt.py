@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.clicks import iso_utc
 from bridge.errors import DeliveryError
 from bridge.ha_discovery import (
     DiscoveryButton,
@@ -29,6 +28,7 @@ from bridge.mqtt_topics import (
     health_topic,
     identifier,
 )
+from edgecommon.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
 

@@ -102,6 +102,8 @@ class Alert:
     acknowledged_at: datetime | None
     closed_at: datetime | None
     append_count: int
+    priority: str = "normal"  # urgent | high | normal | low
+    drill: bool = False  # opened by a drill: pages as usual, reported apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,4 +146,6 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
         acknowledged_at=parse_at(row["acknowledged_at"]),
         closed_at=parse_at(row["closed_at"]),
         append_count=row["append_count"],
+        priority=row.get("priority") or "normal",
+        drill=bool(row.get("drill") or 0),
     )

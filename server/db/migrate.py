@@ -141,9 +141,11 @@ def default_migrations() -> tuple[Migration, ...]:
     from server.extras_store import EXTRAS_MIGRATIONS
     from server.mqtt_queue import MQTT_MIGRATIONS
     from server.passwords import PASSWORD_MIGRATIONS
+    from server.reports.schema import REPORTS_MIGRATIONS
 
     return _ordered(
         CORE_MIGRATIONS,
+        REPORTS_MIGRATIONS,
         ESCALATION_MIGRATIONS,
         MQTT_MIGRATIONS,
         PASSWORD_MIGRATIONS,

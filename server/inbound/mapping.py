@@ -17,6 +17,8 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.patterns import Pattern, PatternError, compile_pattern
+
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 10_000
 MAX_PATTERN_CHARS = 500
@@ -122,11 +124,11 @@ class MappingSpec(BaseModel):
         return value
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def _compile(pattern: str) -> Pattern:
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+        return compile_pattern(pattern)
+    except PatternError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 _ENV = ImmutableSandboxedEnvironment(autoescape=False)
@@ -149,7 +151,7 @@ class FieldRef:
 class Condition:
     op: Literal["contains", "equals", "regex"]
     operand: str
-    pattern: re.Pattern[str] | None
+    pattern: Pattern | None
 
     def matches(self, text: str) -> bool:
         if self.op == "contains":
@@ -166,7 +168,7 @@ class Condition:
 @dataclass(frozen=True, slots=True)
 class Filter:
     path: tuple[str, ...]
-    pattern: re.Pattern[str]
+    pattern: Pattern
     keep: bool
 
 

@@ -28,8 +28,8 @@ class Page:
     close_url: str
 
     def subject(self) -> str:
-        """A short line for email subjects and push titles."""
-        return f"[flic-edge] Alert #{self.alert_id}: {self.title}"
+        """A short line for email subjects and push titles (new lines and tabs become spaces)."""
+        return " ".join(f"[flic-edge] Alert #{self.alert_id}: {self.title}".split())
 
     def text(self) -> str:
         """The plain-text body: what happened and the two links."""

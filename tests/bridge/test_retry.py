@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.retry import backoff_s
+from edgecommon.backoff import backoff_s
 
 
 @given(attempt=st.integers(min_value=1, max_value=10_000), rand=st.floats(0.0, 1.0))

@@ -35,6 +35,11 @@ def test_make_run_then_press_front_desk_opens_an_alert(tmp_path: Path) -> None:
             what="devrun to print its summary",
         )
         summary = devrun.log()
+        printed = summary[summary.index("flic-edge is running") :]
+        first_url = next(line for line in printed.splitlines() if "http://" in line)
+        assert "station board" in first_url
+        board_link = first_url.split()[-1]
+        assert board_link.startswith(f"http://127.0.0.1:{server_port}/board/link/")
         assert f"http://127.0.0.1:{server_port}/" in summary
         assert f"http://127.0.0.1:{bridge_port}/" in summary
         assert "var/server/admin-token" in summary
@@ -57,6 +62,15 @@ def test_make_run_then_press_front_desk_opens_an_alert(tmp_path: Path) -> None:
 
         wait_until(open_alerts, what="the demo alert to open")
         assert [a["source_name"] for a in open_alerts()] == ["front-desk"]
+
+        # The printed board link opens the board with no login, and its stream has the press.
+        with httpx.Client(follow_redirects=True, timeout=10) as browser:
+            assert browser.get(board_link).url.path == "/board"
+            with browser.stream("GET", f"http://127.0.0.1:{server_port}/api/v1/stream") as live:
+                lines = live.iter_lines()
+                snapshot = next(line for line in lines if line.startswith("data:"))
+        assert '"source_name":"front-desk"' in snapshot
+        assert '"status":"open"' in snapshot
 
         # The README's curl line: the Flic guide's body, straight to the integration URL.
         url = (tmp_path / "var" / "integration-url").read_text().strip()

@@ -10,13 +10,13 @@ from types import ModuleType
 
 import pytest
 
-from bridge import dbcheck
-from bridge.errors import BridgeError
+from edgecommon import sqlite_check
+from edgecommon.sqlite_check import SqliteCheckError
 from server.db import backup
 from server.db.backup import BackupError
 
 NOW = datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)
-CHECKERS = pytest.mark.parametrize("mod", [backup, dbcheck], ids=["server", "bridge"])
+CHECKERS = pytest.mark.parametrize("mod", [backup, sqlite_check], ids=["server", "edgecommon"])
 
 
 def make_db(path: Path, rows: list[str]) -> sqlite3.Connection:
@@ -143,6 +143,6 @@ def test_a_healthy_or_missing_database_is_left_alone(mod: ModuleType, tmp_path: 
 def test_an_unreadable_path_is_an_error_not_a_quarantine(mod: ModuleType, tmp_path: Path) -> None:
     db = tmp_path / "outbox.db"
     db.mkdir()  # exists, but cannot be opened as a file
-    with pytest.raises((BackupError, BridgeError), match="cannot check"):
+    with pytest.raises((BackupError, SqliteCheckError), match="cannot check"):
         mod.quick_check(db)
     assert db.is_dir()

@@ -10,10 +10,10 @@ from types import ModuleType
 
 import pytest
 
-from bridge import logsetup as bridge_logsetup
-from server import logsetup as server_logsetup
+from edgecommon import logsetup
 
-BOTH = pytest.mark.parametrize("mod", [server_logsetup, bridge_logsetup], ids=["server", "bridge"])
+# One module now serves both programs (edgecommon); the tests keep their shape.
+BOTH = pytest.mark.parametrize("mod", [logsetup], ids=["edgecommon"])
 TOKEN = "Xq7fSecretTok3n_abc"
 SECRETS = [TOKEN, "hunter2", "s3cr3t-pw", "adm1n-t0ken"]
 

@@ -11,11 +11,11 @@ from types import ModuleType
 
 import pytest
 
-from bridge import sdnotify as bridge_sdnotify
-from server import sdnotify as server_sdnotify
+from edgecommon import sdnotify
 from tests.ops.notify_socket import NotifySocket
 
-BOTH = pytest.mark.parametrize("mod", [server_sdnotify, bridge_sdnotify], ids=["server", "bridge"])
+# One module now serves both programs (edgecommon); the tests keep their shape.
+BOTH = pytest.mark.parametrize("mod", [sdnotify], ids=["edgecommon"])
 
 
 @pytest.fixture

@@ -212,9 +212,9 @@ async def test_a_plugin_worker_heartbeat_gates_the_watchdog_too(
 
     import uvicorn
 
+    from edgecommon.sdnotify import Heartbeat, Notifier
     from server.app import create_app, default_plugins
     from server.config import load_config
-    from server.sdnotify import Heartbeat, Notifier
     from server.service import NotifyingServer, serve
 
     clock = [0.0]

@@ -8,11 +8,20 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from bridge.errors import BridgeError
+from edgecommon.timefmt import file_stamp
 
 log = logging.getLogger(__name__)
 
-_SIDECARS = ("-wal", "-shm", "-journal")
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+class SqliteCheckError(Exception):
+    """The file could not be checked at all (locked, unreadable): nothing says it is damaged."""
+
+
+def ro_uri(path: Path) -> str:
+    """A read-only `file:` URI for `path`, for sqlite3.connect(..., uri=True)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def quick_check(path: Path) -> str | None:
@@ -20,14 +29,13 @@ def quick_check(path: Path) -> str | None:
 
     Errors that say nothing about the file's health (locked, unreadable) are raised.
     """
-    uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        with contextlib.closing(sqlite3.connect(ro_uri(path), uri=True)) as conn:
             rows = conn.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as exc:
         if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
             return str(exc)
-        raise BridgeError(f"cannot check {path}: {exc}") from exc
+        raise SqliteCheckError(f"cannot check {path}: {exc}") from exc
     problems = [str(row[0]) for row in rows if row[0] != "ok"]
     return "; ".join(problems[:5]) if problems else None
 
@@ -42,8 +50,8 @@ def quarantine_if_damaged(db_path: Path, now: datetime) -> Path | None:
     problem = quick_check(db_path)
     if problem is None:
         return None
-    target = db_path.with_name(f"{db_path.name}.corrupt-{now.strftime('%Y%m%dT%H%M%SZ')}")
-    for suffix in ("", *_SIDECARS):
+    target = db_path.with_name(f"{db_path.name}.corrupt-{file_stamp(now)}")
+    for suffix in ("", *SIDECARS):
         src = Path(f"{db_path}{suffix}")
         if src.exists():
             src.rename(Path(f"{target}{suffix}"))

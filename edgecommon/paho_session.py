@@ -13,12 +13,21 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from bridge.errors import DeliveryError
-
 log = logging.getLogger(__name__)
 
 
-class DroppedAfterPublishError(DeliveryError):
+class SessionError(Exception):
+    """The session failed a connect or a publish; `permanent` says whether retrying can help.
+
+    Each program translates it into its own error at its boundary.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        self.permanent = permanent
+        super().__init__(message)
+
+
+class DroppedAfterPublishError(SessionError):
     """The connection was lost while a publish waited for its ack (maybe over that message)."""
 
 
@@ -46,7 +55,7 @@ class Session:
         self.lost_reason = reason
         self.lost.set()
         if not self.connack.done():
-            self.connack.set_exception(DeliveryError(reason))
+            self.connack.set_exception(SessionError(reason))
         for fut in self.waiters.values():
             if not fut.done():
                 fut.set_exception(
@@ -69,13 +78,13 @@ class Session:
     ) -> None:
         """Publish and return once the broker acknowledged (QoS 1) or the packet left (QoS 0)."""
         if self.lost.is_set():
-            raise DeliveryError(f"MQTT connection lost: {self.lost_reason}")
+            raise SessionError(f"MQTT connection lost: {self.lost_reason}")
         try:
             info = self.client.publish(topic, payload, qos=qos, retain=retain)
         except ValueError as exc:  # a topic paho refuses (wildcards, empty, too long)
-            raise DeliveryError(f"cannot publish to {topic!r}: {exc}", permanent=True) from exc
+            raise SessionError(f"cannot publish to {topic!r}: {exc}", permanent=True) from exc
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            raise DeliveryError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
+            raise SessionError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         reason = self.early.pop(info.mid, None)
         if reason is None:
             fut: asyncio.Future[ReasonCode] = self.loop.create_future()
@@ -83,11 +92,11 @@ class Session:
             try:
                 reason = await asyncio.wait_for(fut, timeout_s)
             except TimeoutError:
-                raise DeliveryError(f"no ack from the broker for {topic} in {timeout_s}s") from None
+                raise SessionError(f"no ack from the broker for {topic} in {timeout_s}s") from None
             finally:
                 self.waiters.pop(info.mid, None)
         if reason.is_failure:
-            raise DeliveryError(f"broker refused the publish to {topic}: {reason}")
+            raise SessionError(f"broker refused the publish to {topic}: {reason}")
 
 
 def install_callbacks(session: Session, dispatch: Callable[[str, bytes], None]) -> None:

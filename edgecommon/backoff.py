@@ -1,4 +1,4 @@
-"""Pure backoff policy: capped, jittered exponential delays; randomness is an argument."""
+"""The one backoff policy: capped, jittered exponential delays; randomness is an argument."""
 
 from __future__ import annotations
 

@@ -19,6 +19,8 @@ _STANDARD_ATTRS = frozenset(
     | {"message", "asctime", "taskName", "color_message"}  # uvicorn's ANSI copy of the message
 )
 _SECRET_KEY = re.compile(r"token|password|passwd|secret|api_?key|authorization", re.IGNORECASE)
+# Every pattern runs in time linear in the text: a run of N word characters is scanned from
+# its first character only (the `(?<!...)` guards), never once per position (quadratic).
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the secret part of an inbound URL: /inbound/<token>
     # (left alone when already masked, as the server's access log does with "…")
@@ -28,14 +30,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # key=value, key: value, "key": "value" for secret-looking keys (a /path is where, not what)
     (
         re.compile(
-            r"(?i)([\"']?[\w-]*(?:token|password|passwd|secret|api_?key)[\"']?\s*[:=]\s*[\"']?)"
-            r"(?!/)[^\"'\s,&;}]+"
+            r"(?i)(?<![\w-])([\"']?[\w-]*(?:token|password|passwd|secret|api_?key)[\"']?\s*[:=]"
+            r"\s*[\"']?)(?!/)[^\"'\s,&;}]+"
         ),
         r"\g<1>" + MASK,
     ),
     # credentials in a URL: scheme://user:password@host
-    (re.compile(r"(\w+://[^/\s:@]+:)[^/\s@]+@"), r"\g<1>" + MASK + "@"),
+    (re.compile(r"(?<!\w)(\w+://[^/\s:@]+:)[^/\s@]+@"), r"\g<1>" + MASK + "@"),
 )
+# The most of one message a handler writes (longer ones are cut, saying how much was left out).
+MAX_MESSAGE_CHARS = 8192
 
 
 def redact(text: str) -> str:
@@ -43,6 +47,13 @@ def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def bound(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text`, or its first `limit` characters and how many more there were."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
 
 
 def _redact_value(key: str, value: object) -> object:
@@ -57,11 +68,15 @@ class RedactFilter(logging.Filter):
     """Rewrites each record so no token or password reaches any handler."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = redact(bound(record.getMessage()))
         record.args = None
         for key, value in list(vars(record).items()):
             if key not in _STANDARD_ATTRS:
-                setattr(record, key, _redact_value(key, value))
+                setattr(
+                    record,
+                    key,
+                    _redact_value(key, bound(value) if isinstance(value, str) else value),
+                )
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True

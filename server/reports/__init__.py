@@ -1,0 +1,1 @@
+"""Response-time and drill reports: queries, API, CSV and server-drawn SVG charts."""
