@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from server.errors import ConfigError
-from server.mqtt_config import MqttSection
+from server.mqtt.config import MqttSection
 
 ENV_PREFIX = "ALERT_SERVER_"
 ENV_CONFIG = "ALERT_SERVER_CONFIG"

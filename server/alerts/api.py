@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from server.alerts.actions import acknowledge_alert, close_alert
 from server.alerts.journey import read_journey
 from server.alerts.store import Alert, ConflictError, NotFoundError
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.context import AppContext, Ctx
-from server.extras_store import ExtrasStore
+from server.integrations.extras_store import ExtrasStore
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[Depends(require_admin)])
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from server.alerts.model import Alert, TimelineEntry
-from server.extras_store import ExtrasStore, PageRecord
+from server.integrations.extras_store import ExtrasStore, PageRecord
 
 
 def _at(value: Any) -> datetime | None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request
 
-from server.auth import bearer_token
+from server.auth.admin import bearer_token
 from server.console.core import session_of
 from server.context import get_ctx
 from server.errors import AlertServerError

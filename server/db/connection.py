@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 
 import sqlite_utils
 
-from server.db.migrate import Migration, default_migrations, migrate
+from server.db.migrate import Migration, migrate
 from server.errors import AlertServerError
 
 DB_FILENAME = "alert-server.db"
@@ -27,9 +27,7 @@ class DatabaseError(AlertServerError):
     """The database cannot be opened or migrated."""
 
 
-def open_database(
-    data_dir: Path, migrations: Sequence[Migration] | None = None
-) -> sqlite_utils.Database:
+def open_database(data_dir: Path, migrations: Sequence[Migration]) -> sqlite_utils.Database:
     """Open (creating if needed) the data dir's database, durable settings on, schema current.
 
     The connection is in autocommit mode: writers use explicit `BEGIN IMMEDIATE ... COMMIT`,
@@ -50,7 +48,7 @@ def open_database(
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         db = sqlite_utils.Database(conn, execute_plugins=False)
-        migrate(db, default_migrations() if migrations is None else migrations)
+        migrate(db, migrations)
     except sqlite3.Error as exc:
         conn.close()
         raise DatabaseError(f"cannot prepare the database in {data_dir}: {exc}") from exc

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from server.alerts.store import NotFoundError
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.context import Ctx
 
 router = APIRouter(

@@ -19,7 +19,6 @@ from server.inbound.bodies import (
 )
 from server.inbound.dedupe import classify
 from server.inbound.mapping import (
-    _ENV,
     FLIC_DEFAULT_MAPPING,
     MappingError,
     Template,
@@ -28,6 +27,7 @@ from server.inbound.mapping import (
     lookup,
     parse_path,
 )
+from server.inbound.mapping_spec import TEMPLATES as _ENV
 from server.inbound.ratelimit import take
 
 FLIC = compile_mapping(FLIC_DEFAULT_MAPPING)

@@ -1,6 +1,6 @@
 """SQL for escalation: the schema (people included), escalation state, notification attempts.
 
-People, schedules and policies live in `server.people_store`, which this store extends.
+People, schedules and policies live in `server.escalation.people`, which this store extends.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from server.db.migrate import Migration, sql_step
-from server.escalation import EscalationState
+from server.escalation.machine import EscalationState
+from server.escalation.people import PeopleStore, iso, parse_iso
 from server.notify.contacts import Contact
-from server.people_store import PeopleStore, iso, parse_iso
 
 # The schema, statement by statement; each is idempotent so a standalone store can run them.
 SCHEMA: tuple[str, ...] = (

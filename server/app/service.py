@@ -20,7 +20,7 @@ from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watch
 from server.context import AppContext
 from server.db.connection import DbThread
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.service")
 
 ENV_WEDGED_AFTER = "ALERT_SERVER_WEDGED_AFTER_S"
 # SQLite waits up to 30 s for a lock: a writer silent for three times that is wedged.

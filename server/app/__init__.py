@@ -4,7 +4,7 @@ Extending it: write a plugin `def plugin(app: FastAPI, ctx: AppContext) -> None`
 `app.include_router(...)`, `ctx.events.subscribe(name, handler)`, `ctx.add_task(name, factory)`,
 `ctx.metrics.add_collector(...)`; add it to `default_plugins()` (or pass `plugins=`).
 Plugins run in order after the core routers are in place; tasks start with the app's lifespan.
-Schema steps go in `server.migrations.default_migrations()`.
+Schema steps go in `server.app.schema.all_migrations()`.
 """
 
 from __future__ import annotations
@@ -23,29 +23,31 @@ from starlette.types import Receive, Scope, Send
 
 from server import __version__
 from server.accesslog import AccessLog, mask_path
-from server.admintoken import resolve_admin_token
 from server.alerts import api as alerts_api
 from server.alerts.events import AlertEvents
 from server.alerts.store import Store
-from server.api import health, integrations
-from server.api.extras import extras_plugin
+from server.app import health
+from server.app.schema import all_migrations
+from server.auth.admintoken import resolve_admin_token
 from server.board.plugin import board_plugin
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
 from server.db.connection import DbThread, open_database
 from server.db.migrate import Migration
-from server.escalation_runtime import escalation_plugin
+from server.escalation.plugin import escalation_plugin
 from server.inbound import api as inbound_api
 from server.inbound import log_api as inbound_log_api
 from server.inbound.api import InboundFastPath
 from server.inbound.dedupe import STATUSES
 from server.inbound.ratelimit import RateLimiter
 from server.inbound.writer import InboundWriter
+from server.integrations import api as integrations
+from server.integrations.extras_api import extras_plugin
 from server.metrics import Metrics, Sample
-from server.mqtt import mqtt_plugin
+from server.mqtt.plugin import mqtt_plugin
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.app")
 
 Plugin = Callable[[FastAPI, AppContext], None]
 STORAGE_RETRY_AFTER_S = 5
@@ -116,7 +118,7 @@ def create_app(
     The database is open when this returns; call `close_app(app)` (the lifespan does) to
     release it. `app.state.ctx` is the `AppContext`.
     """
-    db = open_database(config.data_dir, migrations)
+    db = open_database(config.data_dir, all_migrations() if migrations is None else migrations)
     store = Store(db)
     try:
         db_thread = DbThread()

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from server.escalation_store import AlertView, EscalationStore, Notification
-from server.links import LinkAction, LinkClaim, link_url, sign
+from server.escalation.links import LinkAction, LinkClaim, link_url, sign
+from server.escalation.state_store import AlertView, EscalationStore, Notification
 from server.notify.base import Channel, DeliveryError, Page
 from server.notify.contacts import fallback
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.delivery")
 
 R = TypeVar("R")
 Clock = Callable[[], datetime]

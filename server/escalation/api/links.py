@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from server.alerts.actions import acknowledge_alert, close_alert
 from server.alerts.store import ConflictError, NotFoundError
 from server.context import Ctx
-from server.escalation_runtime import EscalationRuntime, runtime
-from server.links import LinkError, verify
+from server.escalation.deps import EscalationRuntime, runtime
+from server.escalation.links import LinkError, verify
 
 Rt = Annotated[EscalationRuntime, Depends(runtime)]
 router = APIRouter(tags=["links"])

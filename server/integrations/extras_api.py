@@ -12,16 +12,21 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from starlette.requests import ClientDisconnect
 
 from server.alerts.store import Integration, NotFoundError
-from server.api.fields import RowId, RowIdPath
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.context import AppContext, Ctx
-from server.extras_store import ExtrasStore, MaintenanceWindow
-from server.heartbeats import DEFAULT_MAPPING, KIND, HeartbeatMonitor, heartbeat_json
+from server.fields import RowId, RowIdPath
 from server.inbound.api import read_limited
 from server.inbound.ratelimit import retry_after_header
-from server.kinds_alertmanager import handle_alertmanager
-from server.kinds_pagerduty import EventBodyError, handle_pagerduty, invalid, read_json
-from server.kinds_pagerduty_change import handle_change
+from server.integrations.extras_store import ExtrasStore, MaintenanceWindow
+from server.integrations.kinds.alertmanager import handle_alertmanager
+from server.integrations.kinds.heartbeat import (
+    DEFAULT_MAPPING,
+    KIND,
+    HeartbeatMonitor,
+    heartbeat_json,
+)
+from server.integrations.kinds.pagerduty import EventBodyError, handle_pagerduty, invalid, read_json
+from server.integrations.kinds.pagerduty_change import handle_change
 
 public = APIRouter(tags=["inbound"])
 admin = APIRouter(prefix="/api/v1", tags=["extras"], dependencies=[Depends(require_admin)])

@@ -25,7 +25,7 @@ from server.errors import AlertServerError
 from server.inbound.mapping import Decision, MappingError, decide
 from server.inbound.recording import record
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.kinds_pagerduty")
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")

@@ -1,7 +1,7 @@
 """Drives escalations with an injected clock; all state lives in the database.
 
 A step is claimed (state advanced, pages queued) in one transaction, so a restart neither
-loses nor repeats a step. Queued pages are handed to `server.delivery`, one task each.
+loses nor repeats a step. Queued pages are handed to `server.escalation.paging`, one task each.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edgecommon.sdnotify import Heartbeat
-from server.delivery import AlertBook, Clock, DbRunner, Delivery, EscalationSettings
-from server.escalation import (
+from server.escalation.machine import (
     Idle,
     Policy,
     RunStep,
@@ -30,11 +29,12 @@ from server.escalation import (
     step_ran,
     stop,
 )
-from server.escalation_store import EscalationStore
+from server.escalation.paging import AlertBook, Clock, DbRunner, Delivery, EscalationSettings
+from server.escalation.state_store import EscalationStore
 from server.notify.base import Channel
 from server.notify.contacts import contacts_of, select
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.scheduler")
 
 # An idle loop still comes round this often, so the watchdog can tell idle from wedged.
 IDLE_BEAT_S = 5.0

@@ -8,7 +8,9 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from server.api.people_models import (
+from server.auth.admin import require_admin
+from server.context import Ctx
+from server.escalation.api.people_models import (
     GroupIn,
     OverrideIn,
     PolicyIn,
@@ -19,12 +21,10 @@ from server.api.people_models import (
     schedule_json,
     user_json,
 )
-from server.auth import require_admin
-from server.context import Ctx
-from server.escalation_runtime import EscalationRuntime, runtime
+from server.escalation.deps import EscalationRuntime, runtime
+from server.escalation.people import iso
+from server.escalation.schedules import on_call
 from server.notify.apprise_channel import usable_url
-from server.people_store import iso
-from server.schedules import on_call
 
 R = TypeVar("R")
 Rt = Annotated[EscalationRuntime, Depends(runtime)]

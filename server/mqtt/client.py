@@ -22,7 +22,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from server.errors import AlertServerError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.mqtt_client")
 
 
 class PublishError(AlertServerError):

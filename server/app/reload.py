@@ -22,7 +22,7 @@ from server.config import Config, ServerSection
 from server.context import AppContext
 from server.errors import ConfigError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.reload")
 
 ReloadHook = Callable[[Config], None]
 

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from server.alerts.store import Integration, NotFoundError
-from server.api.fields import RowId
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.context import AppContext, Ctx
+from server.fields import RowId
 from server.inbound.mapping import MappingSpec
 from server.inbound.pipeline import accept, in_maintenance, judge
-from server.kinds import default_sample, resolve_mapping
+from server.integrations.kinds import default_sample, resolve_mapping
 
 router = APIRouter(
     prefix="/api/v1/integrations", tags=["integrations"], dependencies=[Depends(require_admin)]

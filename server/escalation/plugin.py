@@ -3,60 +3,25 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from server.alerts.events import AlertChange
 from server.alerts.store import NotFoundError
 from server.config import Config, EscalationSection, SmtpSection
 from server.context import AppContext
-from server.delivery import Clock, EscalationSettings
-from server.escalation_store import AlertsTable, EscalationStore
+from server.escalation.api import links, people
+from server.escalation.deps import EscalationRuntime, link_secret, public_base_url
+from server.escalation.paging import Clock, EscalationSettings
+from server.escalation.scheduler import FileClock, Scheduler
+from server.escalation.state_store import AlertsTable, EscalationStore
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
-from server.scheduler import FileClock, Scheduler
 
-log = logging.getLogger(__name__)
-
-LINK_SECRET_FILE = "link-secret"
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationRuntime:
-    """What the people and link routes need: the store, the scheduler and link signing."""
-
-    store: EscalationStore
-    scheduler: Scheduler
-    clock: Clock
-    link_secret: bytes
-    public_base_url: str
-
-
-def public_base_url(config: Config) -> str:
-    """`[server] public_url`, else the address the server listens on."""
-    if config.server.public_url:
-        return config.server.public_url.rstrip("/")
-    host = config.server.host
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return f"http://{shown}:{config.server.port}"
-
-
-def link_secret(config: Config, section: EscalationSection) -> bytes:
-    """The key that signs links: from config, else a file in the data dir made on first start."""
-    if section.link_secret:
-        return section.link_secret.encode()
-    path = config.data_dir / LINK_SECRET_FILE
-    if not path.exists():
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip().encode()
+log = logging.getLogger("server.escalation_runtime")
 
 
 def settings_of(section: EscalationSection) -> EscalationSettings:
@@ -89,8 +54,6 @@ def smtp_settings(section: SmtpSection) -> SmtpSettings:
 
 def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
-    from server.api import links, people  # the routes import this module for `runtime()`
-
     section = ctx.config.section("escalation", EscalationSection)
     conn = ctx.store.db.conn
     store = EscalationStore(conn)
@@ -168,9 +131,3 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     app.state.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
-
-
-def runtime(request: Request) -> EscalationRuntime:
-    """The app's escalation runtime (FastAPI dependency)."""
-    found: EscalationRuntime = request.app.state.escalation
-    return found

@@ -24,7 +24,7 @@ from server.inbound.bodies import BodyError, parse_body
 from server.inbound.mapping import Decision, MappingError, decide
 from server.inbound.recording import record
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.kinds_alertmanager")
 
 MAX_ALERTS = 1000
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from server.schedules import Schedule, on_call
+from server.escalation.schedules import Schedule, on_call
 
 TargetKind = Literal["user", "group", "schedule"]
 Via = Literal["email", "sms", "push", "voice"]

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.fields import RowIdPath
-from server.auth import require_admin
-from server.context import Ctx
-from server.passwords import (
+from server.auth.admin import require_admin
+from server.auth.passwords import (
     MAX_LENGTH,
     PasswordRefusedError,
     PasswordStore,
     hash_password,
 )
+from server.context import Ctx
+from server.fields import RowIdPath
 
 router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(require_admin)])
 

@@ -16,11 +16,11 @@ from typing import Any
 from server.alerts.model import iso
 from server.alerts.store import InboundOutcome, Integration
 from server.context import AppContext
-from server.extras_store import ExtrasStore, Heartbeat
 from server.inbound.mapping import Decision, MappingError, decide
 from server.inbound.recording import record
+from server.integrations.extras_store import ExtrasStore, Heartbeat
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.heartbeats")
 
 KIND = "heartbeat"
 CHECK_EVERY_S = 5.0

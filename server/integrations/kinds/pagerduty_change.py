@@ -19,9 +19,9 @@ from server.alerts.store import Alert, Integration
 from server.context import AppContext
 from server.inbound.mapping import Decision
 from server.inbound.recording import record
-from server.kinds_pagerduty import MAX_SUMMARY, EventBodyError, invalid, read_json
+from server.integrations.kinds.pagerduty import MAX_SUMMARY, EventBodyError, invalid, read_json
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.kinds_pagerduty_change")
 
 MAX_NOTE = 1000
 

@@ -21,11 +21,11 @@ from edgecommon.sdnotify import Heartbeat
 from server.alerts.events import AlertChange
 from server.context import AppContext
 from server.metrics import Sample
-from server.mqtt_client import BrokerOptions, MqttPublisherLink, PublishError
-from server.mqtt_config import MqttSection
-from server.mqtt_queue import OutgoingMessage, failed, insert, oldest, pending, remove
+from server.mqtt.client import BrokerOptions, MqttPublisherLink, PublishError
+from server.mqtt.config import MqttSection
+from server.mqtt.queue import OutgoingMessage, failed, insert, oldest, pending, remove
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("server.mqtt")
 
 # A message the broker keeps refusing (an ACL, say) is dropped after this many tries rather
 # than holding up every later alert change forever.

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from server.api.fields import RowId
-from server.escalation import Policy, Step, Target, Via
-from server.people_store import Group, StoredPolicy, StoredSchedule, User
-from server.schedules import Override, Rotation, Schedule
+from server.escalation.machine import Policy, Step, Target, Via
+from server.escalation.people import Group, StoredPolicy, StoredSchedule, User
+from server.escalation.schedules import Override, Rotation, Schedule
+from server.fields import RowId
 
 BODY = ConfigDict(extra="forbid")
 Name = Field(min_length=1, max_length=200)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from server.escalation import Policy, Step, Target, Via
-from server.schedules import Override, Rotation, Schedule
+from server.escalation.machine import Policy, Step, Target, Via
+from server.escalation.schedules import Override, Rotation, Schedule
 
 
 @dataclass(frozen=True, slots=True)
