@@ -18,6 +18,7 @@ from typing import Any
 from bench.e2e import bench_e2e
 from bench.ingest import bench_ingest
 from bench.outbox import bench_outbox
+from bench.reports import bench_reports
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,6 +56,7 @@ def main() -> int:
         e2e, bridge_rss = bench_e2e(work / "e2e", REPO, presses=presses)
         emit({**e2e, "quick": quick})
         emit({**bench_outbox(work / "outbox", presses=10_000), "quick": quick})
+        emit({**bench_reports(work / "reports"), "quick": quick})
         emit({"name": "rss_mb", **server_rss, **bridge_rss, "quick": quick})
     return 0
 

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.delivery import Dispatcher
+from bridge.core.dispatch import Dispatcher
+from bridge.core.outbox import Outbox
 from bridge.metrics import Metrics
 from bridge.models import ClickEvent, ClickType
-from bridge.outbox import Outbox
 
 BUTTONS = 20
 TARGET = "bench-target"

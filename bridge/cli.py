@@ -62,7 +62,7 @@ def _env_seconds(name: str) -> float | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvloop
 
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
     from edgecommon.sdnotify import Notifier
 
     path = find_config_path(args.config)
@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_press(args: argparse.Namespace) -> int:
-    from bridge.token import bridge_token
+    from bridge.app.token import bridge_token
 
     try:
         config, path = _load(args)
@@ -100,7 +100,7 @@ def cmd_press(args: argparse.Namespace) -> int:
     try:
         response = httpx.post(
             url,
-            json={"button": args.button, "click": args.click},
+            json={"button": args.button, "click": args.click, "drill": args.drill},
             headers={"Authorization": f"Bearer {token}"},
             timeout=10.0,
         )
@@ -117,7 +117,8 @@ def cmd_press(args: argparse.Namespace) -> int:
         print(f"flic-bridge: press refused ({response.status_code}): {error}", file=sys.stderr)
         return 1
     state = answer.get("state") or "nothing (click type not mapped)"
-    print(f"{answer['button']} {answer['click']} -> {state}; event {answer['event_id']}")
+    drill = " (drill)" if answer.get("drill") else ""
+    print(f"{answer['button']} {answer['click']}{drill} -> {state}; event {answer['event_id']}")
     return 0
 
 
@@ -129,7 +130,7 @@ def _json_or_text(response: httpx.Response) -> Any:
 
 
 def cmd_buttons(args: argparse.Namespace) -> int:
-    from bridge.token import bridge_token
+    from bridge.app.token import bridge_token
 
     config, _ = _load(args)
     live: list[dict[str, Any]] | None = None
@@ -166,7 +167,7 @@ def cmd_buttons(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from bridge.outbox import Outbox
+    from bridge.core.outbox import Outbox
 
     config, _ = _load(args)
     db_path = config.bridge.state_dir / "outbox.sqlite3"
@@ -226,11 +227,11 @@ def _row_json(row: Any) -> dict[str, Any]:
 def cmd_pair(args: argparse.Namespace) -> int:
     config, _ = _load(args)
     if args.ble:
-        from bridge.sources.ble import pair_ble
+        from bridge.sources.ble.source import pair_ble
 
         asyncio.run(pair_ble(config.bridge.state_dir, out=print, adapter=config.ble.adapter))
         return 0
-    from bridge.sources.flicd_pair import pair_with_flicd
+    from bridge.sources.flicd.pair import pair_with_flicd
 
     return pair_with_flicd(config.flicd.host, config.flicd.port, timeout_s=args.timeout)
 
@@ -257,6 +258,9 @@ def _parser() -> argparse.ArgumentParser:
     press = sub.add_parser("press", parents=[common], help="inject a click via the running bridge")
     press.add_argument("button", help="button name (or address)")
     press.add_argument("click", nargs="?", default="single", choices=[c.value for c in ClickType])
+    press.add_argument(
+        "--drill", action="store_true", help="a drill: pages as usual, marked DRILL, reported apart"
+    )
     press.add_argument("--url", help="bridge base URL (default: the config's listen address)")
     press.add_argument("--token", help="bridge token (default: the config's, or state_dir/token)")
     pair = sub.add_parser("pair", parents=[common], help="pair a new button through flicd")

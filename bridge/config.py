@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
@@ -10,11 +9,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bridge.errors import ConfigError
+from bridge.forward_config import (
+    ForwardIn,
+    ForwardTarget,
+    ReportSettings,
+    check_url,
+    first_url,
+    forward_name,
+)
 from bridge.health_config import (
     ButtonHealthIn,
     HealthIn,
@@ -25,12 +38,14 @@ from bridge.health_config import (
 )
 from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
-from bridge.mqtt_topics import segment, shared_topics
+from bridge.mqtt.topics import segment, shared_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
 # `var/bridge.toml` is what `make run` writes, so commands run from the repo root find it.
 SEARCH_PATHS = (Path("bridge.toml"), Path("var/bridge.toml"), Path("/etc/flic-bridge/bridge.toml"))
+# The alert priorities a button may ask for, as the alert server names them.
+Priority = Literal["urgent", "high", "normal", "low"]
 DEFAULT_ON = (ClickType.SINGLE, ClickType.HOLD)
 DEFAULT_OFF = (ClickType.DOUBLE,)
 _ADDRESS = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -46,13 +61,7 @@ class BridgeSettings:
     host: str
     port: int
     token: str | None  # None: the runtime keeps a generated token in state_dir/token
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardTarget:
-    name: str  # the outbox target key: stable across runs
-    url: str
-    timeout_s: float
+    report: ReportSettings | None = None  # None: the bridge does not report to a server
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +113,8 @@ class ButtonSpec:
     info: str
     configured: bool = True
     health: HealthThresholds | None = None  # None: the `[health]` defaults
+    # Click type -> the alert priority the webhook asks for (`priority_on = {hold = "urgent"}`).
+    priority_on: tuple[tuple[ClickType, Priority], ...] = ()
 
     @property
     def click_types(self) -> frozenset[ClickType]:
@@ -156,25 +167,25 @@ class _BridgeIn(_Section):
     state_dir: str = "./var/bridge"
     listen: str = "127.0.0.1:8381"
     token: str | None = Field(default=None, min_length=8)
+    report_url: str | None = None
+    report_token: str | None = Field(default=None, min_length=1)
+    report_every_s: float = Field(default=30.0, ge=1, le=3600)
+
+    @field_validator("report_url")
+    @classmethod
+    def _report_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @model_validator(mode="after")
+    def _report_token(self) -> _BridgeIn:
+        if self.report_url is not None and self.report_token is None:
+            raise ValueError("report_url needs report_token (the server's admin token)")
+        return self
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         _split_listen(value)
-        return value
-
-
-class _ForwardIn(_Section):
-    url: str
-    name: str | None = Field(default=None, min_length=1)
-    timeout_s: float = Field(default=10.0, gt=0, le=120)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
         return value
 
 
@@ -219,6 +230,7 @@ class _ButtonIn(_Section):
     off: list[ClickType] = Field(default_factory=lambda: list(DEFAULT_OFF))
     info: str = ""
     health: ButtonHealthIn | None = None
+    priority_on: dict[ClickType, Priority] = Field(default_factory=dict)
 
     @field_validator("address")
     @classmethod
@@ -231,7 +243,7 @@ class _ButtonIn(_Section):
 
 class _ConfigIn(_Section):
     bridge: _BridgeIn = Field(default_factory=_BridgeIn)
-    forward: list[_ForwardIn] = Field(default_factory=list)
+    forward: list[ForwardIn] = Field(default_factory=list)
     flicd: _FlicdIn = Field(default_factory=_FlicdIn)
     ble: _BleIn = Field(default_factory=_BleIn)
     hub: _HubIn = Field(default_factory=_HubIn)
@@ -288,8 +300,9 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
     forwards = data.get("forward", [])
     urls: dict[str, int] = {}
     for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
-        if isinstance(fwd, Mapping) and isinstance(fwd.get("url"), str):
-            key = str(fwd.get("name") or fwd["url"])
+        first = first_url(fwd)
+        if first is not None:
+            key = str(fwd.get("name") or first)
             if key in urls:
                 problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
             urls.setdefault(key, i)
@@ -310,13 +323,6 @@ def _shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str
         " rename one"
         for i, j in shared_topics([str(names[k]) for k in index])
     ]
-
-
-def _forward_name(fwd: _ForwardIn) -> str:
-    if fwd.name:
-        return fwd.name
-    digest = hashlib.sha256(fwd.url.encode()).hexdigest()[:8]
-    return f"{urlsplit(fwd.url).netloc}-{digest}"
 
 
 def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) -> Config:
@@ -341,9 +347,14 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
             host=host,
             port=port,
             token=parsed.bridge.token,
+            report=None
+            if parsed.bridge.report_url is None or parsed.bridge.report_token is None
+            else ReportSettings(
+                parsed.bridge.report_url, parsed.bridge.report_token, parsed.bridge.report_every_s
+            ),
         ),
         forward=tuple(
-            ForwardTarget(name=_forward_name(f), url=f.url, timeout_s=f.timeout_s)
+            ForwardTarget(name=forward_name(f), urls=f.all_urls, timeout_s=f.timeout_s)
             for f in parsed.forward
         ),
         flicd=FlicdSettings(parsed.flicd.enabled, parsed.flicd.host, parsed.flicd.port),
@@ -375,6 +386,7 @@ def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) ->
                 off=frozenset(b.off),
                 info=b.info,
                 health=button_health(b.health, parsed.health),
+                priority_on=tuple(sorted(b.priority_on.items())),
             )
             for b in parsed.button
         ),

@@ -16,6 +16,18 @@ class ClickType(enum.StrEnum):
     CLICK = "click"  # released within 1 s, no double-click wait
     DOWN = "down"
     UP = "up"
+    # Flic Duo gestures (names as the vendor's pyflic-ble calls them); `button_number` says which.
+    SWIPE_LEFT = "swipe_left"
+    SWIPE_RIGHT = "swipe_right"
+    SWIPE_UP = "swipe_up"
+    SWIPE_DOWN = "swipe_down"
+    # Turning: `twist_*` the Twist's dial on its own, `push_twist_*` while pushed (the Duo turns
+    # only while a button is held). Right is clockwise. One click per 1/12 turn (a detent).
+    TWIST_LEFT = "twist_left"
+    TWIST_RIGHT = "twist_right"
+    PUSH_TWIST_LEFT = "push_twist_left"
+    PUSH_TWIST_RIGHT = "push_twist_right"
+    SELECTOR_CHANGED = "selector_changed"  # the Twist's selector moved to one of its 12 positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +46,9 @@ class RawClick:
     queued_s: float = 0.0
     event_id: str | None = None
     name_hint: str | None = None  # the sender's name for the button (hub), used if unconfigured
+    drill: bool = False  # `flic-bridge press --drill`: the server marks the alert a drill
+    button_number: int | None = None  # Flic Duo: 0 the big button, 1 the small one
+    position: int | None = None  # Flic Twist `selector_changed`: the position it moved to (0-11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +89,6 @@ class ClickEvent:
     received_at: datetime
     queued: bool
     queued_s: float
+    drill: bool = False  # sent as `"drill": true`: the server pages it marked DRILL
+    button_number: int | None = None
+    position: int | None = None

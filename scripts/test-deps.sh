@@ -10,6 +10,8 @@ command -v chromium >/dev/null 2>&1 || want+=(chromium)
 command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
 command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 command -v duk >/dev/null 2>&1 || want+=(duktape)
+# PostgreSQL for the high-availability tests (the fixture runs initdb/postgres itself).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || want+=(postgresql)
 command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || want+=(prometheus-alertmanager)
 
 if [ ${#want[@]} -gt 0 ]; then

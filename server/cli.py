@@ -14,6 +14,7 @@ from pathlib import Path
 import uvicorn
 import uvloop
 
+from edgecommon.httplimits import uvicorn_limits
 from edgecommon.logsetup import LOG_FORMATS, configure_logging
 from edgecommon.sdnotify import Notifier
 from server.alerts.store import Store
@@ -219,6 +220,7 @@ def _env_seconds(name: str) -> float | None:
 def run(
     config: Config, log_format: str = "plain", reread: Callable[[], Config] | None = None
 ) -> int:
+
     configure_logging(log_format, config.server.log_level.upper())
     check_tls(config.server)
     wedged_after_s = _env_seconds(ENV_WEDGED_AFTER)
@@ -243,6 +245,7 @@ def run(
             lifespan="on",
             server_header=False,
             **uvicorn_tls(config.server),
+            **uvicorn_limits(config.server.http_limits()),
         ),
         notifier,
     )

@@ -30,8 +30,16 @@ from pydantic import (
     model_validator,
 )
 
+from edgecommon.httplimits import (
+    BODY_TIMEOUT_S,
+    HEADER_TIMEOUT_S,
+    KEEP_ALIVE_S,
+    MAX_CONNECTIONS,
+    HttpLimits,
+)
 from server.errors import ConfigError
 from server.mqtt.config import MqttSection
+from server.reports.timezone import check_zone
 
 ENV_PREFIX = "ALERT_SERVER_"
 ENV_CONFIG = "ALERT_SERVER_CONFIG"
@@ -64,9 +72,24 @@ class ServerSection(BaseModel):
     tls_key: str | None = None  # its PEM private key; both or neither
     log_level: str = "INFO"
     inbound_max_body_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
+    # every other body (admin API, console forms); an unauthenticated admin call is never read
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     inbound_rate_per_s: float = Field(default=10.0, gt=0)
     inbound_burst: int = Field(default=120, ge=1)
     inbound_retention_days: float = Field(default=90.0, ge=0)  # 0 keeps the log forever
+    # Slow clients (README "Security"): a request's headers, then its body, within these.
+    header_timeout_s: float = Field(default=HEADER_TIMEOUT_S, gt=0, le=3600)
+    body_timeout_s: float = Field(default=BODY_TIMEOUT_S, gt=0, le=3600)
+    keep_alive_s: float = Field(default=KEEP_ALIVE_S, gt=0, le=3600)
+    max_connections: int = Field(default=MAX_CONNECTIONS, ge=1, le=100_000)
+    response_target_s: float = Field(default=180.0, gt=0)  # reports: acknowledged within this
+    timezone: str = ""  # reports' hours and days: an IANA name; empty = the machine's, else UTC
+    bridge_silent_after_s: float = Field(default=120.0, gt=0)  # no report: `bridge:<name>` alert
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_zone(value)
 
     @field_validator("log_level")
     @classmethod
@@ -75,6 +98,12 @@ class ServerSection(BaseModel):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    def http_limits(self) -> HttpLimits:
+        """The read deadlines and connection cap `run` gives uvicorn."""
+        return HttpLimits(
+            self.header_timeout_s, self.body_timeout_s, self.keep_alive_s, self.max_connections
+        )
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServerSection:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from tests.support.postgres import Postgres, bin_dir, running_postgres
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,3 +25,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "hardware" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Postgres]:
+    """One real PostgreSQL for the session (Debian's binaries; run as `postgres` when root)."""
+    if bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed: `make test` installs it as root (apt-get)")
+    with running_postgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres(postgres_cluster: Postgres) -> Postgres:
+    """The session's PostgreSQL with an empty `flic_edge` database for this test."""
+    postgres_cluster.reset()
+    return postgres_cluster

@@ -25,7 +25,14 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     by_name = {line["name"]: line for line in lines}
 
-    assert [line["name"] for line in lines] == ["machine", "ingest", "e2e", "outbox", "rss_mb"]
+    assert [line["name"] for line in lines] == [
+        "machine",
+        "ingest",
+        "e2e",
+        "outbox",
+        "reports",
+        "rss_mb",
+    ]
     ingest = by_name["ingest"]
     assert ingest["answered_2xx"] > 0
     assert ingest["baseline_events_per_s"] > 0
@@ -34,6 +41,8 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     assert by_name["e2e"]["presses"] >= 500
     assert by_name["e2e"]["p50_ms"] <= by_name["e2e"]["p99_ms"]
     assert by_name["outbox"]["left_pending"] == 0
+    assert by_name["reports"]["alerts"] == 200_000
+    assert by_name["reports"]["groups"]["hour"] == 24
     assert set(by_name["rss_mb"]) >= {
         "server_idle_mb",
         "server_after_ingest_mb",

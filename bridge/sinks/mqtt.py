@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.errors import DeliveryError
-from bridge.ha_discovery import (
+from bridge.models import ButtonSeen
+from bridge.mqtt.discovery import (
     DiscoveryButton,
     DiscoveryContext,
     all_documents,
@@ -19,14 +20,14 @@ from bridge.ha_discovery import (
     removals,
     status_topic,
 )
-from bridge.models import ButtonSeen
-from bridge.mqtt_link import BrokerSettings, MqttLink, Will
-from bridge.mqtt_topics import (
+from bridge.mqtt.link import BrokerSettings, MqttLink, Will
+from bridge.mqtt.topics import (
     action_topic,
     bridge_state_topic,
     button_topic,
     health_topic,
     identifier,
+    numbered_action_topic,
 )
 from edgecommon.timefmt import iso_utc
 
@@ -167,6 +168,10 @@ class MqttSink:
         self._states[button] = updated
         await self.link.publish(button_topic(self.base, button), updated.payload(), retain=True)
         await self.link.publish(action_topic(self.base, button), click, retain=False)
+        number = body.get("button_number")
+        if isinstance(number, int) and not isinstance(number, bool) and number in (0, 1):
+            topic = numbered_action_topic(self.base, button, number)
+            await self.link.publish(topic, click, retain=False)
         log.debug("mqtt: published %s %s (event %s)", button, click, body.get("event_id", "?"))
 
     def observe(self, button: str, seen: ButtonSeen) -> None:

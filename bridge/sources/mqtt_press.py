@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.models import ClickType, RawClick
-from bridge.mqtt_link import MqttLink
+from bridge.mqtt.link import MqttLink
 from bridge.sources.base import Accept
 
 log = logging.getLogger(__name__)

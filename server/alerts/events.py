@@ -20,7 +20,7 @@ from typing import Literal
 
 log = logging.getLogger("server.events")
 
-ChangeKind = Literal["open", "append", "acknowledge", "close"]
+ChangeKind = Literal["open", "append", "acknowledge", "close", "reopen"]
 Handler = Callable[["AlertChange"], Awaitable[None]]
 BatchHandler = Callable[[list["AlertChange"]], Awaitable[None]]
 MAX_BATCH = 256
@@ -38,6 +38,7 @@ class AlertChange:
     title: str
     at: datetime
     message_id: str | None
+    priority: str = "normal"  # urgent | high | normal | low
 
 
 @dataclass(slots=True)

@@ -52,6 +52,8 @@ class Integration:
     maintenance_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    urgent_policy_id: int | None = None  # pages instead of the policy for urgent alerts
+    close_from_source_only: bool = False  # people acknowledge; only the source closes
 
     @property
     def inbound_path(self) -> str:
@@ -127,6 +129,8 @@ def integration_from_row(row: dict[str, Any]) -> Integration:
         mapping=json.loads(row["mapping"]),
         sample_data=None if row["sample_data"] is None else json.loads(row["sample_data"]),
         escalation_policy_id=row["escalation_policy_id"],
+        urgent_policy_id=row.get("urgent_policy_id"),
+        close_from_source_only=bool(row.get("close_from_source_only") or 0),
         maintenance_until=parse_at(row["maintenance_until"]),
         created_at=_at(row["created_at"]),
         updated_at=_at(row["updated_at"]),

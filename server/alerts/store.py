@@ -70,25 +70,6 @@ class Store(InboundLogStore):
 
     # ---- inbound --------------------------------------------------------------------------
 
-    def replay(self, integration_id: int, key: str) -> InboundOutcome | None:
-        """The stored answer for an Idempotency-Key already seen on this integration."""
-        row = self._one(
-            """SELECT message_id, status, action, alert_id, reason, http_status
-               FROM inbound_messages WHERE integration_id = ? AND idempotency_key = ?""",
-            [integration_id, key],
-        )
-        if row is None:
-            return None
-        return InboundOutcome(
-            row["message_id"],
-            row["status"],
-            row["action"],
-            row["alert_id"],
-            row["reason"],
-            row["http_status"],
-            replayed=True,
-        )
-
     def record_inbound(
         self,
         message: InboundMessage,
@@ -177,6 +158,7 @@ class Store(InboundLogStore):
         status, action, reason = decided.status, decided.action, decided.reason
         alert_id: int | None = None
         alert_status, title = "open", decision.title  # what the alert is after this message
+        priority = decision.priority if live is None else live.priority
         publish = decided.change in _CHANGE_KINDS
         if decided.change == "open":
             alert_id = self._open_alert(message, decision, message_id)
@@ -221,6 +203,7 @@ class Store(InboundLogStore):
                         title=title,
                         at=now,
                         message_id=message_id,
+                        priority=priority,
                     )
                 )
             )
@@ -277,7 +260,7 @@ class Store(InboundLogStore):
         assert decision.source_name is not None
         cursor = self.db.execute(
             """INSERT INTO alerts (integration_id, source_name, source_id, status, title,
-               description, opened_at, updated_at) VALUES (?,?,?,'open',?,?,?,?)""",
+               description, opened_at, updated_at, priority) VALUES (?,?,?,'open',?,?,?,?,?)""",
             [
                 message.integration_id,
                 decision.source_name,
@@ -286,9 +269,13 @@ class Store(InboundLogStore):
                 decision.description,
                 iso(message.received_at),
                 iso(message.received_at),
+                decision.priority,
             ],
         )
-        return int(cursor.lastrowid or 0)
+        alert_id = int(cursor.lastrowid or 0)
+        if decision.drill:
+            self.db.execute("UPDATE alerts SET drill = 1 WHERE id = ?", [alert_id])
+        return alert_id
 
     def _timeline(
         self, alert_id: int, at: datetime, kind: str, detail: str, message_id: str | None
@@ -325,6 +312,7 @@ class Store(InboundLogStore):
             title=alert.title,
             at=at,
             message_id=message_id,
+            priority=alert.priority,
         )
 
     # ---- alerts ---------------------------------------------------------------------------
@@ -375,6 +363,19 @@ class Store(InboundLogStore):
             )
             self._timeline(alert_id, now, "acknowledge", f"acknowledged by {by}", None)
             return self._made(self._change(alert_id, "acknowledge", now, None))
+
+    def reopen_alert(self, alert_id: int, now: datetime, detail: str) -> AlertChange | None:
+        """Acknowledged → open again (timeline `ack_timeout`); None if no longer acknowledged."""
+        with self.transaction():
+            cursor = self.db.execute(
+                """UPDATE alerts SET status = 'open', acknowledged_at = NULL, updated_at = ?
+                   WHERE id = ? AND status = 'acknowledged'""",
+                [iso(now), alert_id],
+            )
+            if not cursor.rowcount:
+                return None
+            self._timeline(alert_id, now, "ack_timeout", detail, None)
+            return self._made(self._change(alert_id, "reopen", now, None))
 
     def close_alert(self, alert_id: int, now: datetime, by: str = "admin") -> AlertChange:
         """Open or acknowledged → closed."""

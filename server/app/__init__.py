@@ -4,6 +4,8 @@ Extending it: write a plugin `def plugin(app: FastAPI, ctx: AppContext) -> None`
 `app.include_router(...)`, `ctx.events.subscribe(name, handler)`, `ctx.add_task(name, factory)`,
 `ctx.metrics.add_collector(...)`; add it to `default_plugins()` (or pass `plugins=`).
 Plugins run in order after the core routers are in place; tasks start with the app's lifespan.
+A POST, PUT, PATCH or DELETE under `/api/v1/` needs the admin token (`server.bodylimit`
+checks it before the body is read).
 Schema steps go in `server.app.schema.all_migrations()`.
 """
 
@@ -27,9 +29,11 @@ from server.alerts import api as alerts_api
 from server.alerts.events import AlertEvents
 from server.alerts.store import Store
 from server.app import health
+from server.app.bodylimit import BodyLimit
 from server.app.schema import all_migrations
 from server.auth.admintoken import resolve_admin_token
 from server.board.plugin import board_plugin
+from server.bridges.plugin import plugin_for_bridges
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
@@ -46,8 +50,9 @@ from server.integrations import api as integrations
 from server.integrations.extras_api import extras_plugin
 from server.metrics import Metrics, Sample
 from server.mqtt.plugin import mqtt_plugin
+from server.reports.api import reports_plugin
 
-log = logging.getLogger("server.app")
+log = logging.getLogger(__name__)
 
 Plugin = Callable[[FastAPI, AppContext], None]
 STORAGE_RETRY_AFTER_S = 5
@@ -102,6 +107,8 @@ def default_plugins() -> tuple[Plugin, ...]:
         mqtt_plugin,
         board_plugin,
         console_plugin,
+        reports_plugin,
+        plugin_for_bridges,
     )
 
 
@@ -159,7 +166,8 @@ def create_app(
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)
-    app.add_middleware(AccessLog)
+    app.add_middleware(BodyLimit, ctx=ctx)
+    app.add_middleware(AccessLog)  # outermost: it logs what BodyLimit refuses too
     app.inbound_fast_path = InboundFastPath(ctx, storage_unavailable)
     return app
 

@@ -9,23 +9,31 @@ from fastapi import HTTPException, Request
 from server.context import Ctx
 
 
-def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, if any."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_of(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, if any."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header, if any."""
+    return bearer_of(request.headers.get("authorization", ""))
+
+
+def admin_refusal(authorization: str, expected: str) -> str | None:
+    """Why an `Authorization` header value does not carry the admin token; None when it does."""
+    token = bearer_of(authorization)
+    if token is None:
+        return "missing admin token: send Authorization: Bearer <token>"
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        return "wrong admin token"
+    return None
+
+
 def require_admin(request: Request, ctx: Ctx) -> None:
     """FastAPI dependency: 401 unless the request carries the admin token."""
-    token = bearer_token(request)
-    if token is None:
-        raise HTTPException(
-            401,
-            "missing admin token: send Authorization: Bearer <token>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not hmac.compare_digest(token.encode(), ctx.admin_token.encode()):
-        raise HTTPException(401, "wrong admin token", headers={"WWW-Authenticate": "Bearer"})
+    refusal = admin_refusal(request.headers.get("authorization", ""), ctx.admin_token)
+    if refusal is not None:
+        raise HTTPException(401, refusal, headers={"WWW-Authenticate": "Bearer"})

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
+from edgecommon.secretfile import SecretFileError, kept_secret
 from server.config import Config
 from server.errors import AlertServerError
 
 FILENAME = "admin-token"
+# A generated token has 43 characters; a file holding fewer was cut short (a power cut
+# before the data reached the disk leaves an empty file) and is made again, never trusted.
+MIN_FILE_TOKEN_CHARS = 16
 
 
 def admin_token_path(data_dir: Path) -> Path:
@@ -20,23 +23,12 @@ def resolve_admin_token(config: Config) -> str:
     """The configured token, or the one in the data dir, created (mode 0600) on first use."""
     if config.server.admin_token:
         return config.server.admin_token
-    path = admin_token_path(config.data_dir)
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise AlertServerError(f"cannot read the admin token {path}: {exc.strerror}") from exc
-    token = secrets.token_urlsafe(32)
-    try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise AlertServerError(f"cannot create the admin token {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    return token
+        return kept_secret(
+            admin_token_path(config.data_dir),
+            lambda: secrets.token_urlsafe(32),
+            min_chars=MIN_FILE_TOKEN_CHARS,
+            what="admin token",
+        )
+    except SecretFileError as exc:
+        raise AlertServerError(str(exc)) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
@@ -15,7 +16,9 @@ from server.auth.passwords import (
     PasswordStore,
     hash_password,
 )
-from server.context import Ctx
+from server.console.sessions import SessionStore
+from server.context import AppContext, Ctx
+from server.db.connection import write_transaction
 from server.fields import RowIdPath
 
 router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(require_admin)])
@@ -30,20 +33,32 @@ class PasswordIn(BaseModel):
 
 @router.post("/users/{user_id}/password", status_code=204)
 async def set_password(user_id: RowIdPath, body: PasswordIn, ctx: Ctx) -> Response:
-    """Give a user a password for the console (stored as a salted scrypt hash only)."""
+    """Give a user a password for the console (salted scrypt hash only); ends their sessions."""
     try:
         hashed = await asyncio.to_thread(hash_password, body.password)
     except PasswordRefusedError as exc:
         raise HTTPException(422, str(exc)) from exc
-    store = PasswordStore(ctx.store.db)
-    if not await ctx.db.run(store.save, user_id, hashed, ctx.clock()):
+    now = ctx.clock()
+    if not await ctx.db.run(_ending_sessions, ctx, user_id, lambda s: s.save(user_id, hashed, now)):
         raise HTTPException(404, f"user {user_id} does not exist")
     return Response(status_code=204)
 
 
 @router.delete("/users/{user_id}/password", status_code=204)
 async def clear_password(user_id: RowIdPath, ctx: Ctx) -> Response:
-    """Remove a user's password: they can no longer log in (sessions end at their expiry)."""
-    if not await ctx.db.run(PasswordStore(ctx.store.db).clear, user_id):
+    """Remove a user's password: they can no longer log in, and their sessions end."""
+    if not await ctx.db.run(_ending_sessions, ctx, user_id, lambda s: s.clear(user_id)):
         raise HTTPException(404, f"user {user_id} has no password")
     return Response(status_code=204)
+
+
+def _ending_sessions(
+    ctx: AppContext, user_id: int, change: Callable[[PasswordStore], bool]
+) -> bool:
+    """Change a password and end the user's console sessions, together (database thread)."""
+    db = ctx.store.db
+    with write_transaction(db):
+        changed = change(PasswordStore(db))
+        if changed:
+            SessionStore(db).end_for_user(user_id)
+    return changed

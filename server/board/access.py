@@ -13,8 +13,10 @@ from fastapi import HTTPException, Request
 
 from server.auth.admin import bearer_token
 from server.console.core import session_of
+from server.console.sessions import same_token
 from server.context import get_ctx
 from server.errors import AlertServerError
+from server.escalation.links import MIN_SECRET_BYTES
 
 BOARD_COOKIE = "board_link"
 BOARD_LINK_PATH = "/board/link/"
@@ -39,6 +41,8 @@ def _b64(data: bytes) -> str:
 
 
 def _mac(secret: bytes, payload: str) -> str:
+    if len(secret) < MIN_SECRET_BYTES:  # an empty link-secret file must not let anyone sign
+        raise BoardLinkError(f"the link secret is shorter than {MIN_SECRET_BYTES} bytes")
     return _b64(hmac.new(secret, _DOMAIN + payload.encode(), hashlib.sha256).digest())
 
 
@@ -81,7 +85,7 @@ async def viewer_of(request: Request, secret: bytes) -> Viewer | None:
     """The viewer this request comes from, or None."""
     ctx = get_ctx(request)
     token = bearer_token(request)
-    if token is not None and hmac.compare_digest(token.encode(), ctx.admin_token.encode()):
+    if token is not None and same_token(token, ctx.admin_token):
         return Viewer("admin API", can_close=True)
     session = await session_of(request)
     if session is not None:

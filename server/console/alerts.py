@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from server.alerts.actions import acknowledge_alert, close_alert
+from server.alerts.actions import CloseRefusedError, acknowledge_alert, close_alert
 from server.alerts.model import ConflictError, NotFoundError
 from server.console.core import Sess, api, api_ok, checked_form, render, see_other
 from server.console.maintenance import active_windows
@@ -90,6 +90,8 @@ async def alert_action(request: Request, alert_id: int, action: str, session: Se
         await act(get_ctx(request), alert_id, by=f"{session.who} (console)")
     except NotFoundError as exc:
         raise ConsoleError(404, str(exc)) from exc
+    except CloseRefusedError as exc:
+        raise ConsoleError(409, str(exc)) from exc
     except ConflictError:
         pass  # already acknowledged or closed (another tab, a link, the button): show it
     back = form.get("back")

@@ -98,10 +98,13 @@ async def login(request: Request) -> Response:
     login_name = _field(form, "login")
     address = f"address:{request.client.host if request.client else '?'}"
     account = f"account:{login_name.lower()}" if login_name else None
-    wait_s = max(
-        state.throttle.blocked_for_s(address, now),
-        0.0 if account is None else state.account_throttle.blocked_for_s(account, now),
-    )
+    # Counted (as failed) before checking, with no await in between: concurrent guesses
+    # beyond the limit are refused, not all checked at once.
+    wait_s = state.throttle.attempt(address, now)
+    if wait_s == 0.0 and account is not None:
+        wait_s = state.account_throttle.attempt(account, now)
+        if wait_s > 0:
+            state.throttle.succeeded(address, now)  # refused unchecked: not a guess
     if wait_s > 0:
         response = _login_page(
             request, next_path, f"Too many failed logins: try again in {wait_s:.0f} s.", 429
@@ -111,7 +114,6 @@ async def login(request: Request) -> Response:
     if account is None:
         token = _field(form, "token")
         if not same_token(token, ctx.admin_token):
-            state.throttle.failed(address, now)
             return _login_page(request, next_path, "Wrong admin token.", 401)
         who, user_id = "admin", None
     else:
@@ -119,10 +121,10 @@ async def login(request: Request) -> Response:
         given = password if isinstance(password, str) else ""
         found = await _check_password(request, login_name, given)
         if found is None:
-            state.throttle.failed(address, now)
-            state.account_throttle.failed(account, now)
             return _login_page(request, next_path, "Wrong user name, email or password.", 401)
         who, user_id = found.name, found.user_id
+        state.account_throttle.succeeded(account, now)
+    state.throttle.succeeded(address, now)
     session = await ctx.db.run(state.sessions.create, who, now, user_id)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(

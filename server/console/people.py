@@ -90,6 +90,7 @@ def _editor(
     text: str,
     error: str = "",
     notice: str = "",
+    test_notice: str = "",
 ) -> Response:
     return render(
         request,
@@ -102,6 +103,7 @@ def _editor(
         text=text,
         error=error,
         notice=notice,
+        test_notice=test_notice,
     )
 
 
@@ -136,6 +138,21 @@ async def set_password(request: Request, item_id: int, session: Sess) -> Respons
     body = {"password": password if isinstance(password, str) else ""}
     await api_ok(request, "POST", f"/api/v1/users/{item_id}/password", json=body)
     return see_other(f"/people/users/{item_id}?notice=set#password")
+
+
+@router.post("/people/users/{item_id}/test-page")
+async def send_test_page(request: Request, item_id: int, session: Sess) -> Response:
+    """Page the person on every contact now, and show what each said."""
+    await checked_form(request, session)
+    answer = await api_ok(request, "POST", f"/api/v1/users/{item_id}/test-page")
+    said = [
+        f"{r['kind']} {r['contact']}: {r['status']}" + (f" ({r['error']})" if r["error"] else "")
+        for r in answer["results"]
+    ]
+    item = await api_ok(request, "GET", f"/api/v1/users/{item_id}")
+    item.pop("id", None)
+    text = pretty_json(item)
+    return _editor(request, session, "users", item_id, text, test_notice="; ".join(said))
 
 
 @router.post("/people/users/{item_id}/password/remove")

@@ -132,6 +132,11 @@ class SessionStore:
                     "DELETE FROM console_sessions WHERE id_hash = ?", [_id_hash(session_id)]
                 )
 
+    def end_for_user(self, user_id: int) -> int:
+        """End every session of a user (one statement: call inside a transaction or not)."""
+        cursor = self._db.execute("DELETE FROM console_sessions WHERE user_id = ?", [user_id])
+        return cursor.rowcount
+
     def count(self, now: datetime) -> int:
         """Live sessions."""
         row = self._db.execute(
@@ -165,6 +170,23 @@ class LoginThrottle:
             self._forget_oldest()
         self._failures.setdefault(key, []).append(now)
 
+    def attempt(self, key: str, now: datetime) -> float:
+        """Count an attempt as failed before it is checked (0 s: go on), else the wait.
+
+        Counting first means guesses sent all at once are refused beyond the limit, not
+        all checked while none has failed yet; `succeeded` takes a good one back.
+        """
+        wait_s = self.blocked_for_s(key, now)
+        if wait_s == 0.0:
+            self.failed(key, now)
+        return wait_s
+
+    def succeeded(self, key: str, at: datetime) -> None:
+        """Take back the attempt counted at `at`: it was right."""
+        kept = self._failures.get(key)
+        if kept and at in kept:
+            kept.remove(at)
+
     def _forget_oldest(self) -> None:
         oldest = min(self._failures, key=lambda k: self._failures[k][-1])
         del self._failures[oldest]
@@ -188,8 +210,10 @@ class ConsoleError(AlertServerError):
 
 
 def same_token(given: str | None, expected: str) -> bool:
-    """Constant-time comparison of a submitted token."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison of a submitted token; an empty expected token matches nothing."""
+    if given is None or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def check_csrf(form: FormData, request: Request, session: Session) -> None:

@@ -125,10 +125,18 @@ def restore(backup_path: Path, db_path: Path, now: datetime) -> Path | None:
         if db_path.exists():
             previous = db_path.with_name(f"{db_path.name}.pre-restore-{_stamp(now)}")
             backup(db_path, previous)
+        # Owner only whatever the umask: the database holds tokens and password hashes.
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(db_path, 0o600)
         with contextlib.closing(sqlite3.connect(_ro_uri(backup_path), uri=True)) as src:
             _copy(src, db_path)
+        for sidecar in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(db_path.with_name(db_path.name + sidecar), 0o600)
     except sqlite3.Error as exc:
         raise BackupError(f"restore into {db_path} failed: {exc}") from exc
+    except OSError as exc:
+        raise BackupError(f"restore into {db_path} failed: {exc.strerror}") from exc
     hand_back(db_path.parent)
     log.info("restored %s from %s (previous content saved as %s)", db_path, backup_path, previous)
     return previous

@@ -5,18 +5,22 @@ The routes import this module, `plugin` imports the routes and this module, so n
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from edgecommon.secretfile import SecretFileError, kept_secret
 from server.config import Config, EscalationSection
+from server.errors import AlertServerError
 from server.escalation.paging import Clock
 from server.escalation.scheduler import Scheduler
 from server.escalation.state_store import EscalationStore
+from server.notify.base import Channel
 
 LINK_SECRET_FILE = "link-secret"
+MIN_LINK_SECRET_CHARS = 16  # as `[escalation] link_secret`; a generated one has 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,8 @@ class EscalationRuntime:
     clock: Clock
     link_secret: bytes
     public_base_url: str
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    send_timeout_s: float = 30.0
 
 
 def public_base_url(config: Config) -> str:
@@ -40,16 +46,23 @@ def public_base_url(config: Config) -> str:
 
 
 def link_secret(config: Config, section: EscalationSection) -> bytes:
-    """The key that signs links: from config, else a file in the data dir made on first start."""
+    """The key that signs links: from config, else a file in the data dir made on first start.
+
+    A file cut short (empty after a power cut) is made again: links signed with the old key
+    stop working, and none can be forged with an empty one.
+    """
     if section.link_secret:
         return section.link_secret.encode()
-    path = config.data_dir / LINK_SECRET_FILE
-    if not path.exists():
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip().encode()
+    try:
+        kept = kept_secret(
+            config.data_dir / LINK_SECRET_FILE,
+            lambda: secrets.token_hex(32),
+            min_chars=MIN_LINK_SECRET_CHARS,
+            what="link secret",
+        )
+    except SecretFileError as exc:
+        raise AlertServerError(str(exc)) from exc
+    return kept.encode()
 
 
 def runtime(request: Request) -> EscalationRuntime:

@@ -39,7 +39,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+MIN_SECRET_BYTES = 16
+
+
 def _mac(secret: bytes, payload: bytes) -> bytes:
+    if len(secret) < MIN_SECRET_BYTES:
+        # An empty key (a link-secret file a power cut left empty) would let anyone sign.
+        raise LinkError(f"the link secret is shorter than {MIN_SECRET_BYTES} bytes: links are off")
     return hmac.new(secret, _DOMAIN + payload, hashlib.sha256).digest()
 
 

@@ -43,6 +43,8 @@ class Policy:
 
     steps: tuple[Step, ...]
     repeat: int = 0
+    # An acknowledged alert not closed within this is open again, from the first step.
+    ack_timeout_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,15 @@ class Delivery:
             claim = LinkClaim(action, alert.id, expires_at)
             return link_url(self._base_url, sign(self._secret, claim))
 
-        return Page(alert.id, alert.title, alert.description, url("acknowledge"), url("close"))
+        return Page(
+            alert.id,
+            alert.title,
+            alert.description,
+            url("acknowledge"),
+            url("close"),
+            priority=alert.priority,
+            drill=alert.drill,
+        )
 
     def _prepare(self, n: Notification, now: datetime) -> tuple[Page, str] | None:
         """The page to send and who it is for; None when the alert or a throttle stops it."""

@@ -230,9 +230,9 @@ class PeopleStore:
         steps = json.dumps([_step_json(s) for s in policy.steps])
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT INTO escalation_policies (name, steps, repeat, created_at)"
-                " VALUES (?,?,?,?)",
-                (name, steps, policy.repeat, iso(now)),
+                "INSERT INTO escalation_policies (name, steps, repeat, created_at, ack_timeout_s)"
+                " VALUES (?,?,?,?,?)",
+                (name, steps, policy.repeat, iso(now), policy.ack_timeout_s),
             )
         return int(cur.lastrowid or 0)
 
@@ -273,8 +273,9 @@ class PeopleStore:
         steps = json.dumps([_step_json(s) for s in policy.steps])
         with self.transaction() as db:
             cur = db.execute(
-                "UPDATE escalation_policies SET name=?, steps=?, repeat=? WHERE id=?",
-                (name, steps, policy.repeat, policy_id),
+                "UPDATE escalation_policies SET name=?, steps=?, repeat=?, ack_timeout_s=?"
+                " WHERE id=?",
+                (name, steps, policy.repeat, policy.ack_timeout_s, policy_id),
             )
         return cur.rowcount > 0
 
@@ -296,4 +297,4 @@ def _user(r: dict[str, Any]) -> User:
 
 def _policy(r: dict[str, Any]) -> StoredPolicy:
     steps = tuple(_step(d) for d in json.loads(r["steps"]))
-    return StoredPolicy(r["id"], r["name"], Policy(steps, r["repeat"]))
+    return StoredPolicy(r["id"], r["name"], Policy(steps, r["repeat"], r.get("ack_timeout_s")))

@@ -20,6 +20,9 @@ from server.escalation.state_store import AlertsTable, EscalationStore
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
 from server.notify.email import EmailChannel, SmtpSettings
+from server.responder import trial_page
+from server.responder.ack_timeout import reopen_forever
+from server.responder.word_back import WordBack
 
 log = logging.getLogger("server.escalation_runtime")
 
@@ -84,23 +87,29 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         on_outcome=count,
     )
 
-    def policy_id(integration_id: int) -> int | None:
+    def policy_ids(integration_id: int) -> tuple[int | None, int | None]:
+        """The integration's policy, and the one for its urgent alerts."""
         try:
-            return ctx.store.get_integration(integration_id).escalation_policy_id
+            found = ctx.store.get_integration(integration_id)
         except NotFoundError:
-            return None
+            return None, None
+        return found.escalation_policy_id, found.urgent_policy_id or found.escalation_policy_id
 
     def apply(changes: list[AlertChange]) -> bool:
         """Start or stop escalations for committed changes (database thread); True if started."""
         started = False
-        policies: dict[int, int | None] = {}  # each integration's policy, read once a burst
+        policies: dict[int, tuple[int | None, int | None]] = {}  # read once a burst
         for change in changes:
             try:
-                if change.kind == "open":
+                if change.kind in ("open", "reopen"):
                     if change.integration_id not in policies:
-                        policies[change.integration_id] = policy_id(change.integration_id)
-                    policy = policies[change.integration_id]
-                    if policy is not None:
+                        policies[change.integration_id] = policy_ids(change.integration_id)
+                    normal, urgent = policies[change.integration_id]
+                    policy = urgent if change.priority == "urgent" else normal
+                    if change.kind == "reopen":
+                        scheduler.alert_reopened(change.alert_id, policy)
+                        started = True
+                    elif policy is not None:
                         scheduler.alert_opened(change.alert_id, policy)
                         started = True
                 elif change.kind == "acknowledge":
@@ -117,9 +126,14 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
             scheduler.wake()
 
     ctx.events.subscribe_batch("escalation", on_changes)
+    told = WordBack(ctx, store, AlertsTable(conn), channels, clock, section.send_timeout_s)
+    ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
+    ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
     app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
-    app.state.escalation = EscalationRuntime(store, scheduler, clock, secret, base_url)
+    app.state.escalation = EscalationRuntime(
+        store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+    )
 
     def reconfigure(config: Config) -> None:
         """After a reload: new `[escalation]` pacing, `[smtp]` settings and link base URL."""
@@ -131,3 +145,4 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     app.state.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
+    app.include_router(trial_page.router)

@@ -148,6 +148,12 @@ class Scheduler:
             self.alert_opened(alert_id, policy_id, opened_at)
         return len(missed)
 
+    def alert_reopened(self, alert_id: int, policy_id: int | None) -> None:
+        """Escalate an alert open again (its acknowledgement timed out) from the first step."""
+        with self._store.transaction() as db:
+            self._store.forget_escalation(db, alert_id)
+        self.alert_opened(alert_id, policy_id)
+
     def alert_stopped(self, alert_id: int, reason: str) -> None:
         """Stop escalating (acknowledged or closed) and cancel pages not yet sent."""
         if not self._store.has_work(alert_id):

@@ -66,6 +66,8 @@ class AlertView:
     status: str
     title: str
     description: str
+    priority: str = "normal"
+    drill: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +105,17 @@ class EscalationStore(PeopleStore):
         with self._lock:
             for statement in SCHEMA:
                 self._conn.execute(statement)
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(escalation_policies)")}
+            if "ack_timeout_s" not in columns:  # migration 150, server.responder.schema
+                self._conn.execute(
+                    "ALTER TABLE escalation_policies ADD COLUMN ack_timeout_s INTEGER"
+                )
 
     # --- escalation state ---------------------------------------------------------------
+
+    def forget_escalation(self, db: sqlite3.Connection, alert_id: int) -> None:
+        """Drop an alert's escalation state (inside a transaction), so it can start afresh."""
+        db.execute("DELETE FROM escalations WHERE alert_id=?", (alert_id,))
 
     def save_escalation(
         self, db: sqlite3.Connection, state: EscalationState, now: datetime
@@ -295,9 +306,12 @@ class AlertsTable:
     def alert(self, alert_id: int) -> AlertView | None:
         """One alert's status, title and description, or None."""
         row = self._conn.execute(
-            "SELECT id, status, title, description FROM alerts WHERE id=?", (alert_id,)
+            "SELECT id, status, title, description, priority, drill FROM alerts WHERE id=?",
+            (alert_id,),
         ).fetchone()
-        return None if row is None else AlertView(row[0], row[1], row[2], row[3] or "")
+        if row is None:
+            return None
+        return AlertView(row[0], row[1], row[2], row[3] or "", row[4] or "normal", bool(row[5]))
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         """Append one entry to the alert's timeline."""
@@ -309,7 +323,8 @@ class AlertsTable:
     def unescalated(self) -> list[tuple[int, int, datetime]]:
         """Open alerts whose integration has a policy but that have no escalation yet."""
         rows = self._conn.execute(
-            "SELECT a.id, i.escalation_policy_id, a.opened_at FROM alerts a"
+            "SELECT a.id, CASE WHEN a.priority = 'urgent' AND i.urgent_policy_id IS NOT NULL"
+            " THEN i.urgent_policy_id ELSE i.escalation_policy_id END, a.opened_at FROM alerts a"
             " JOIN integrations i ON i.id = a.integration_id"
             " LEFT JOIN escalations e ON e.alert_id = a.id"
             " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"

@@ -7,6 +7,7 @@ with a trailing comma and with or without braces; phones may turn quotes into cu
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +28,48 @@ class ParsedBody:
 
 def parse_body(raw: bytes, content_type: str = "") -> ParsedBody:
     """Turn raw bytes into a payload, guided by the content type but tolerant of a wrong one."""
+    parsed = _parse_body(raw, content_type)
+    problem = lone_surrogate(raw, parsed.payload)
+    if problem is not None:
+        raise BodyError(problem)
+    return parsed
+
+
+# Only a JSON escape (`\ud800`) makes a lone surrogate: UTF-8 decoding refuses encoded ones.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def may_hold_surrogate(raw: bytes) -> bool:
+    """Whether a raw JSON body escapes a surrogate (a pair or a lone one): a quick byte scan."""
+    return _SURROGATE_ESCAPE.search(raw) is not None
+
+
+def lone_surrogate(raw: bytes, payload: Any) -> str | None:
+    """What is wrong when a parsed body holds a lone surrogate (not text anywhere), else None."""
+    if not may_hold_surrogate(raw):
+        return None
+    stack: list[tuple[Any, str]] = [(payload, "")]
+    while stack:  # walked without recursion: bodies may nest deep
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack += [(key, f"{where} key"), (item, f"{where}.{key}")]
+        elif isinstance(value, list):
+            stack += [(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                char = f"\\u{ord(value[exc.start]):04x}"
+                place = (where.lstrip(".") or "the top level").encode("utf-8", "replace").decode()
+                return (
+                    f"the body has a lone surrogate ({char}) in {place}: not valid text"
+                    " (send the character itself or a full UTF-16 pair)"
+                )
+    return None
+
+
+def _parse_body(raw: bytes, content_type: str) -> ParsedBody:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -31,6 +31,8 @@ from server.inbound.mapping_spec import (
     compile_regex,
 )
 from server.patterns import Pattern
+from server.priority import Priority, PrioritySpec, priority_of
+from server.reports.drills import drill_flag
 
 __all__ = [
     "FLIC_DEFAULT_MAPPING",
@@ -152,6 +154,7 @@ class CompiledMapping:
     title: Template
     description: Template
     filters: tuple[Filter, ...]
+    priority: PrioritySpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,8 @@ class Decision:
     status_value: str | None = None
     title: str = ""
     description: str = ""
+    priority: Priority = "normal"
+    drill: bool = False  # the body asked for a drill (server/reports/drills.py)
 
 
 def parse_path(path: str) -> tuple[str, ...]:
@@ -190,6 +195,7 @@ def compile_mapping(spec: MappingSpec | AbcMapping[str, Any]) -> CompiledMapping
         filters=tuple(
             Filter(parse_path(f.field), compile_regex(f.regex), f.keep) for f in spec.filters
         ),
+        priority=spec.priority,
     )
 
 
@@ -282,8 +288,21 @@ def decide(payload: Any, mapping: CompiledMapping) -> Decision:
         )
     if mapping.open_when.matches(status):
         title, description, note = render(mapping, payload, source_name, source_id, status)
-        reason = f"status {status!r} {mapping.open_when.describe()}{note}"
-        return Decision("open", reason, source_name, source_id, status, title, description)
+        priority, odd = priority_of(mapping.priority, payload, lambda p, at: as_text(lookup(p, at)))
+        reason = f"status {status!r} {mapping.open_when.describe()}{note}{odd}"
+        drill = drill_flag(payload)
+        reason += "; drill" if drill else ""
+        return Decision(
+            "open",
+            reason,
+            source_name,
+            source_id,
+            status,
+            title,
+            description,
+            priority=priority,
+            drill=drill,
+        )
     if mapping.close_when is not None and mapping.close_when.matches(status):
         reason = f"status {status!r} {mapping.close_when.describe()}"
         return Decision("close", reason, source_name, source_id, status)

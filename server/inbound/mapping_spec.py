@@ -12,6 +12,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.patterns import Pattern, PatternError, compile_pattern
+from server.priority import PrioritySpec
 
 MAX_TITLE_CHARS = 500
 MAX_DESCRIPTION_CHARS = 10_000
@@ -107,6 +108,7 @@ class MappingSpec(BaseModel):
     title: str = Field(default="{{ source_name }}", max_length=2000)
     description: str = Field(default="", max_length=5000)
     filters: list[FilterSpec] = Field(default_factory=list, max_length=50)
+    priority: PrioritySpec | None = None  # None: the body's own `priority`, else normal
 
     @field_validator("title", "description")
     @classmethod

@@ -25,6 +25,7 @@ def judge(ctx: AppContext, integration: Integration, raw: bytes, content_type: s
     try:
         parsed = parse_body(raw, content_type)
     except BodyError as exc:
+        log.warning("integration %d: unreadable body: %s", integration.id, exc)
         return Judgement(Decision("failed", f"unreadable body: {exc}"), 422)
     try:
         mapping = ctx.compiled_mapping(integration)

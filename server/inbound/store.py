@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.alerts.model import InboundMessage, NotFoundError, iso
+from server.alerts.model import InboundMessage, InboundOutcome, NotFoundError, iso
 from server.inbound.mapping import Decision
 from server.integrations.store import IntegrationStore
 
@@ -43,6 +43,25 @@ class InboundJob:
 
 class InboundLogStore(IntegrationStore):
     """The inbound log's reads (newest first, one message, counts) and its purge."""
+
+    def replay(self, integration_id: int, key: str) -> InboundOutcome | None:
+        """The stored answer for an Idempotency-Key already seen on this integration."""
+        row = self._one(
+            """SELECT message_id, status, action, alert_id, reason, http_status
+               FROM inbound_messages WHERE integration_id = ? AND idempotency_key = ?""",
+            [integration_id, key],
+        )
+        if row is None:
+            return None
+        return InboundOutcome(
+            row["message_id"],
+            row["status"],
+            row["action"],
+            row["alert_id"],
+            row["reason"],
+            row["http_status"],
+            replayed=True,
+        )
 
     def list_inbound(
         self,

@@ -29,6 +29,8 @@ class IntegrationIn(BaseModel):
     kind: str = "flic"
     mapping: MappingSpec | None = None
     escalation_policy_id: RowId | None = None
+    urgent_policy_id: RowId | None = None
+    close_from_source_only: bool = False
     sample_data: Any = None
 
 
@@ -38,6 +40,8 @@ class IntegrationPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     mapping: MappingSpec | None = None
     escalation_policy_id: RowId | None = None
+    urgent_policy_id: RowId | None = None
+    close_from_source_only: bool | None = None
     sample_data: Any = None
     maintenance_until: AwareDatetime | None = None
 
@@ -59,6 +63,8 @@ def integration_json(integration: Integration, base_url: str | None = None) -> d
         "mapping": integration.mapping,
         "sample_data": integration.sample_data,
         "escalation_policy_id": integration.escalation_policy_id,
+        "urgent_policy_id": integration.urgent_policy_id,
+        "close_from_source_only": integration.close_from_source_only,
         "maintenance_until": integration.maintenance_until,
         "created_at": integration.created_at,
         "updated_at": integration.updated_at,
@@ -90,6 +96,8 @@ async def create(body: IntegrationIn, ctx: Ctx) -> dict[str, Any]:
             now=ctx.clock(),
             sample_data=sample,
             escalation_policy_id=body.escalation_policy_id,
+            urgent_policy_id=body.urgent_policy_id,
+            close_from_source_only=body.close_from_source_only,
         )
     )
     return integration_json(integration, ctx.config.server.public_url)
@@ -115,8 +123,8 @@ async def patch(integration_id: int, body: IntegrationPatch, ctx: Ctx) -> dict[s
             if value is None:
                 raise HTTPException(422, "mapping cannot be null")
             value = value.model_dump(exclude_none=True)
-        if key == "name" and value is None:
-            raise HTTPException(422, "name cannot be null")
+        if key in ("name", "close_from_source_only") and value is None:
+            raise HTTPException(422, f"{key} cannot be null")
         changes[key] = value
     try:
         updated = await ctx.db.run(

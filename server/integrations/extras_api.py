@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from server.integrations.kinds.heartbeat import (
 from server.integrations.kinds.pagerduty import EventBodyError, handle_pagerduty, invalid, read_json
 from server.integrations.kinds.pagerduty_change import handle_change
 
+log = logging.getLogger(__name__)
 public = APIRouter(tags=["inbound"])
 admin = APIRouter(prefix="/api/v1", tags=["extras"], dependencies=[Depends(require_admin)])
 
@@ -96,6 +98,7 @@ async def _pagerduty(request: Request, ctx: Ctx, handler: PagerDutyHandler) -> J
     try:
         body = read_json(raw)
     except EventBodyError as exc:
+        log.warning("%s refused: %s", request.url.path, exc)
         return invalid("Event object is invalid", [str(exc)])
     routing_key = body.get("routing_key") if isinstance(body, dict) else None
     if not isinstance(routing_key, str) or not routing_key.strip():

@@ -59,12 +59,15 @@ class IntegrationStore:
         now: datetime,
         sample_data: Any = None,
         escalation_policy_id: int | None = None,
+        urgent_policy_id: int | None = None,
+        close_from_source_only: bool = False,
     ) -> Integration:
         token = new_token()
         with self.transaction():
             cursor = self.db.execute(
                 """INSERT INTO integrations (name, kind, token, token_hash, mapping, sample_data,
-                   escalation_policy_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)""",
+                   escalation_policy_id, created_at, updated_at, urgent_policy_id,
+                   close_from_source_only) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
                 [
                     name,
                     kind,
@@ -75,6 +78,8 @@ class IntegrationStore:
                     escalation_policy_id,
                     iso(now),
                     iso(now),
+                    urgent_policy_id,
+                    int(close_from_source_only),
                 ],
             )
         return self.get_integration(int(cursor.lastrowid or 0))
@@ -123,7 +128,15 @@ class IntegrationStore:
         self, integration_id: int, changes: dict[str, Any], now: datetime
     ) -> Integration:
         """Set some of name, mapping, sample_data, escalation_policy_id, maintenance_until."""
-        allowed = {"name", "mapping", "sample_data", "escalation_policy_id", "maintenance_until"}
+        allowed = {
+            "name",
+            "mapping",
+            "sample_data",
+            "escalation_policy_id",
+            "urgent_policy_id",
+            "close_from_source_only",
+            "maintenance_until",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"cannot change {sorted(unknown)}")

@@ -44,6 +44,7 @@ _EVENT_NAMES = {
     "append": "appended",
     "acknowledge": "acknowledged",
     "close": "closed",
+    "reopen": "reopened",
 }
 
 
@@ -78,6 +79,7 @@ def alert_messages(change: AlertChange, base: str) -> list[OutgoingMessage]:
         "alert_id": change.alert_id,
         "status": change.status,
         "title": change.title,
+        "priority": change.priority,
         "at": iso_utc(change.at),
     }
     event = {
@@ -88,6 +90,7 @@ def alert_messages(change: AlertChange, base: str) -> list[OutgoingMessage]:
         "source_name": change.source_name,
         "status": change.status,
         "title": change.title,
+        "priority": change.priority,
         "at": iso_utc(change.at),
         "message_id": change.message_id,
     }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from server.errors import AlertServerError
+from server.reports.drills import drill_text
 
 
 class DeliveryError(AlertServerError):
@@ -26,14 +27,25 @@ class Page:
     description: str
     ack_url: str
     close_url: str
+    priority: str = "normal"
+    drill: bool = False  # a drill pages as usual, marked DRILL in every channel
 
     def subject(self) -> str:
-        """A short line for email subjects and push titles (new lines and tabs become spaces)."""
-        return " ".join(f"[flic-edge] Alert #{self.alert_id}: {self.title}".split())
+        """A short line for email subjects and push titles (new lines and tabs become spaces).
+
+        Priorities other than normal lead it: `[flic-edge] URGENT Alert #3: ...`.
+        """
+        shown = "" if self.priority == "normal" else f"{self.priority.upper()} "
+        line = " ".join(f"[flic-edge] {shown}Alert #{self.alert_id}: {self.title}".split())
+        return drill_text(line, self.drill)
 
     def text(self) -> str:
         """The plain-text body: what happened and the two links."""
-        lines = [self.title]
+        lines = [drill_text(self.title, self.drill)]
+        if self.priority != "normal":
+            lines.append(f"Priority: {self.priority}")
+        if self.drill:
+            lines.append("This is a drill: please acknowledge it to prove pages reach you.")
         if self.description:
             lines.append(self.description)
         lines += ["", f"Acknowledge: {self.ack_url}", f"Close: {self.close_url}"]

@@ -62,3 +62,10 @@ def fallback(contacts: tuple[Contact, ...], tried: frozenset[int], failed_index:
         if index not in tried:
             return index
     return None
+
+
+def shown(contact: Contact) -> str:
+    """The contact as answers and timelines may show it: an Apprise URL's secrets stay out."""
+    if contact.channel == "email":
+        return contact.address
+    return f"{urlsplit(contact.address).scheme}://…"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge.core.outbox import Outbox
 from bridge.models import ClickType
-from bridge.outbox import Outbox
 from tests.e2e.programs import cli
 from tests.support.flicd_sim import SimThread
 from tests.support.procs import free_port

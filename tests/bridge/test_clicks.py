@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bridge.clicks import forward_body, state_for
 from bridge.config import ButtonSpec, default_button
+from bridge.core.pipeline import forward_body, state_for
 from bridge.models import ClickType
 
 from .factories import T0, click
@@ -38,7 +40,34 @@ def test_a_stranger_gets_single_and_hold_on_double_off() -> None:
     stranger = default_button("80:e4:da:00:00:09")
     assert stranger.name == "80:e4:da:00:00:09"
     assert not stranger.configured
-    assert [state_for(stranger, k) for k in ClickType] == ["On", "Off", "On", None, None, None]
+    assert [state_for(stranger, k) for k in ClickType] == ["On", "Off", "On"] + [None] * 12
+
+
+def test_duo_and_twist_gestures_map_like_any_click_and_say_which_button() -> None:
+    duo = ButtonSpec(
+        address="80:e4:da:71:23:46",
+        name="duo",
+        on=frozenset({ClickType.SWIPE_UP, ClickType.PUSH_TWIST_RIGHT}),
+        off=frozenset({ClickType.SWIPE_DOWN}),
+        info="",
+    )
+    assert state_for(duo, ClickType.SWIPE_UP) == "On"
+    assert state_for(duo, ClickType.SWIPE_DOWN) == "Off"
+    assert state_for(duo, ClickType.SINGLE) is None
+    body = forward_body(
+        replace(click(event_id="e-2", at=T0), click_type=ClickType.SWIPE_UP, button_number=1),
+        duo,
+        "On",
+        "bridge-1",
+    )
+    assert (body["click_type"], body["button_number"]) == ("swipe_up", 1)
+    assert "position" not in body
+    turned = replace(
+        click(event_id="e-3", at=T0), click_type=ClickType.SELECTOR_CHANGED, position=7
+    )
+    body = forward_body(turned, duo, None, "bridge-1")
+    assert (body["click_type"], body["position"]) == ("selector_changed", 7)
+    assert "button_number" not in body
 
 
 def test_forward_body_is_the_contract_body() -> None:
@@ -67,3 +96,18 @@ def test_a_queued_press_carries_its_real_press_time_and_age() -> None:
     assert body["queued"] is True
     assert body["queued_seconds"] == 90
     assert body["pressed_at"] == "2026-11-26T06:58:30.000Z"
+
+
+def test_priority_on_adds_the_priority_for_its_click_types_only() -> None:
+    bed = ButtonSpec(
+        address="80:e4:da:71:23:46",
+        name="bed-1",
+        on=frozenset({ClickType.SINGLE, ClickType.HOLD}),
+        off=frozenset({ClickType.DOUBLE}),
+        info="Bed 1",
+        priority_on=((ClickType.HOLD, "urgent"),),
+    )
+    held = forward_body(click(event_id="e-2", at=T0, kind=ClickType.HOLD), bed, "On", "bridge-1")
+    assert held["priority"] == "urgent"
+    single = forward_body(click(event_id="e-3", at=T0), bed, "On", "bridge-1")
+    assert "priority" not in single  # the server's default (normal) applies

@@ -203,3 +203,18 @@ def test_a_control_character_in_the_mqtt_base_topic_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"mqtt": {"enabled": True, "base_topic": "flic\x7f"}})
     assert caught.value.problems[0].startswith("mqtt.base_topic:")
+
+
+def test_priority_on_names_a_priority_per_click_type_and_refuses_others() -> None:
+    button = {"address": "80:e4:da:71:23:45", "name": "bed-1", "priority_on": {"hold": "urgent"}}
+    (parsed,) = parse_config({"button": [button]}).buttons
+    assert parsed.priority_on == ((ClickType.HOLD, "urgent"),)
+    assert parse_config({"button": [{**button, "priority_on": {}}]}).buttons[0].priority_on == ()
+
+    bad = {**button, "priority_on": {"hold": "panic", "wiggle": "high"}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"button": [bad]})
+    problems = "\n".join(caught.value.problems)
+    assert "button[0].priority_on.hold:" in problems
+    assert "'urgent', 'high', 'normal' or 'low'" in problems
+    assert "button[0].priority_on.wiggle" in problems

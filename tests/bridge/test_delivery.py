@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bridge.delivery import Dispatcher
+from bridge.core.dispatch import Dispatcher
+from bridge.core.outbox import Outbox
 from bridge.errors import DeliveryError
 from bridge.metrics import Metrics
-from bridge.outbox import Outbox
 from bridge.sinks.http import HttpSink, is_permanent
 from tests.support.procs import free_port
 

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from bridge.config import ButtonSpec
+from bridge.core.supervisor import Supervisor
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent
-from bridge.sources.flicd import (
+from bridge.sources.flicd.source import (
     CLICK_OR_HOLD,
     SINGLE_OR_DOUBLE_OR_HOLD,
     UP_OR_DOWN,
     FlicdSource,
     listen_plan,
 )
-from bridge.supervisor import Supervisor
 from tests.support.flicd_sim import (
     EVT_SINGLE_OR_DOUBLE_OR_HOLD,
     FlicdSim,

@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
 from bridge.config import parse_config
+from bridge.core.outbox import Outbox
 from bridge.errors import ConfigError
 from bridge.limits import MAX_OUTBOX_CLICKS, MAX_UNKNOWN_BUTTONS
-from bridge.outbox import Outbox
-from bridge.runtime import Runtime
-from bridge.web import create_app
+from bridge.web.app import create_app
 
 from .factories import T0, click
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge.core.outbox import Outbox
 from bridge.models import ClickType
-from bridge.outbox import Outbox
 
 from .factories import T0, click
 

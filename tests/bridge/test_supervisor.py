@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bridge.core.supervisor import Supervisor
 from bridge.errors import SourceError
 from bridge.models import ClickType, RawClick, SourceEvent, SourceState
-from bridge.supervisor import Supervisor
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ async def test_failures_back_off_then_recovery_is_logged_once(
 
     source = FlakySource(failures=4)
     supervisor = Supervisor(source, keep, clock=lambda: NOW, rand=lambda: 1.0, sleep=sleep)
-    with caplog.at_level(logging.DEBUG, logger="bridge.supervisor"):
+    with caplog.at_level(logging.DEBUG, logger="bridge.core.supervisor"):
         await supervisor.run()
 
     assert [type(e).__name__ for e in got] == ["SourceState", "RawClick"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
+from bridge.app.token import MIN_FILE_TOKEN_CHARS, bridge_token
 from bridge.config import parse_config
-from bridge.runtime import Runtime
-from bridge.token import MIN_FILE_TOKEN_CHARS, bridge_token
-from bridge.web import create_app
+from bridge.web.app import create_app
 
 
 @pytest.mark.parametrize("left", ["", "\n", "   \n", "abc123"])
@@ -28,7 +28,7 @@ async def test_a_cut_short_token_file_is_made_again_and_an_empty_token_is_refuse
         assert len(runtime.token) >= MIN_FILE_TOKEN_CHARS
         assert token_file.read_text().strip() == runtime.token
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-        assert "made a new token" in caplog.text
+        assert "made a new bridge token" in caplog.text
         transport = httpx.ASGITransport(app=create_app(runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
             for given in ("Bearer ", "Bearer", f"Bearer {left.strip()}"):

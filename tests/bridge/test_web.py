@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
 from bridge.config import parse_config
 from bridge.models import ClickType, RawClick
-from bridge.runtime import Runtime
-from bridge.web import create_app
+from bridge.web.app import create_app
 
 from .factories import T0
 

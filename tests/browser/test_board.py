@@ -163,3 +163,27 @@ def test_board_survives_a_server_restart(browser: Browser, server: AlertServer) 
         expect(page.locator(f'.alert[data-alert-id="{alert_id}"]')).to_be_visible(timeout=5000)
     finally:
         context.close()
+
+
+def test_urgent_goes_first_and_rings_its_own_chime(
+    context: BrowserContext, server: AlertServer
+) -> None:
+    integration = server.add_flic_integration("ward-6")
+    page = open_board(context, server)
+    normal = press(server, integration, "bed-20")
+    wait_until(lambda: tones(page) >= 2, what="the normal chime")
+    assert set(page.evaluate("window.__tones")) == {880, 660}
+
+    held = {"flic_nameId": "bed-21", "flic_state": "On", "priority": "urgent"}
+    answer = httpx.post(server.url + integration["inbound_path"], json=held, timeout=10)
+    urgent = answer.json()["alert_id"]
+    rows = page.locator(".alert")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_attribute("data-alert-id", str(urgent))  # urgent, though newer
+    expect(rows.first.locator(".prio")).to_have_text("urgent")
+    expect(rows.nth(1)).to_have_attribute("data-alert-id", str(normal))
+    expect(page.locator("body")).to_have_attribute("data-sounding", "urgent")
+    wait_until(
+        lambda: {1000, 1400} <= set(page.evaluate("window.__tones")), what="the urgent beeps"
+    )
+    shot(page, "board-urgent")

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
 from bridge.config import parse_config
 from bridge.models import ButtonSeen, ClickType, RawClick
-from bridge.runtime import Runtime
-from bridge.web import create_app
+from bridge.web.app import create_app
 from tests.bridge.factories import T0
 
 TOKEN = "page-token"

@@ -41,7 +41,7 @@ def test_an_expired_link_is_refused() -> None:
 
 def test_a_link_signed_with_another_secret_is_refused() -> None:
     with pytest.raises(LinkError, match="signature"):
-        verify(b"other", sign(SECRET, claim()), NOW)
+        verify(b"another-secret-16+", sign(SECRET, claim()), NOW)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_garbage_is_refused_with_a_reason(token: str) -> None:
 def test_an_acknowledge_link_cannot_be_turned_into_a_close_or_another_alert() -> None:
     token = sign(SECRET, claim("acknowledge", 7))
     mac = token.split(".")[1]
-    forged = sign(b"attacker", claim("close", 8)).split(".")[0]
+    forged = sign(b"attacker-secret-16+", claim("close", 8)).split(".")[0]
     with pytest.raises(LinkError):
         verify(SECRET, f"{forged}.{mac}", NOW)
     assert verify(SECRET, token, NOW).action == "acknowledge"

@@ -183,6 +183,7 @@ async def test_policies_round_trip_and_refuse_unknown_targets(api: httpx.AsyncCl
         "id": policy["id"],
         "name": "Front desk",
         "repeat": 2,
+        "ack_timeout_s": None,
         "steps": [
             {"after_s": 0.0, "notify": [{"user": a}], "via": ["email"]},
             {"after_s": 300.0, "notify": [{"group": group["id"]}], "via": None},

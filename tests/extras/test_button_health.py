@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from bridge.config import parse_config
+from bridge.core.health import HealthMonitor, SourceView
+from bridge.core.outbox import Outbox
+from bridge.core.registry import ButtonRegistry
 from bridge.errors import ConfigError
-from bridge.health import HealthMonitor, SourceView
 from bridge.models import ButtonSeen, ClickType
-from bridge.outbox import Outbox
-from bridge.registry import ButtonRegistry
 from tests.extras.conftest import T0
 
 DESK = "80:e4:da:71:23:45"
@@ -256,7 +256,7 @@ class HubStatus:
 
 
 def test_the_runtime_watches_hub_heartbeats_and_sends_to_every_target(tmp_path: Path) -> None:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
     now = [T0]
     cfg = parse_config(

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bridge.errors import SourceError
-from bridge.sources.ble import ButtonNotAdvertising
+from bridge.sources.ble.source import ButtonNotAdvertising
 from tests.flic2.sim_button import SimButton
 
 
@@ -50,7 +50,7 @@ class SimRadio:
 
 
 class SimTransport:
-    """One link, implementing bridge.sources.ble.BleTransport."""
+    """One link, implementing bridge.sources.ble.source.BleTransport."""
 
     def __init__(self, radio: SimRadio) -> None:
         self.radio = radio

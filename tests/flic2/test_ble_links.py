@@ -16,8 +16,8 @@ from bleak.exc import (
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bridge.models import ButtonSeen, ClickType
-from bridge.sources.ble import BleSource, BleUnavailable, PairingStore, pair_ble
-from bridge.sources.ble_bleak import _unavailable
+from bridge.sources.ble.bleak import _unavailable
+from bridge.sources.ble.source import BleSource, BleUnavailable, PairingStore, pair_ble
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
 from tests.flic2.sim_transport import SimRadio

@@ -15,14 +15,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bridge.errors import SourceError
 from bridge.flic2 import Pairing
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent
-from bridge.sources.ble import (
+from bridge.sources.ble.bleak import BleakTransport
+from bridge.sources.ble.source import (
     BleSource,
     BleUnavailable,
     PairingStore,
     ble_sources,
     pair_ble,
 )
-from bridge.sources.ble_bleak import BleakTransport
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
 from tests.flic2.sim_transport import SimRadio

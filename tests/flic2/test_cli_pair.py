@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bridge.config import parse_config
 from bridge.models import ClickType, RawClick
-from bridge.sources.ble import ble_sources_for, pair_ble
+from bridge.sources.ble.source import ble_sources_for, pair_ble
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
 from tests.flic2.sim_transport import SimRadio

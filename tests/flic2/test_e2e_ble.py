@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.app.runtime import Runtime
 from bridge.config import parse_config
-from bridge.runtime import Runtime
-from bridge.sources.ble import BleSource, pair_ble
+from bridge.sources.ble.source import BleSource, pair_ble
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
 from tests.flic2.sim_transport import SimRadio

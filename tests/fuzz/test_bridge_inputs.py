@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridge.app.runtime import Runtime
 from bridge.config import Config, load_config, parse_config
 from bridge.errors import ConfigError
-from bridge.runtime import Runtime
-from bridge.web import create_app
+from bridge.web.app import create_app
 
 TOKEN = "fuzz-bridge-token"
 FUZZ = settings(

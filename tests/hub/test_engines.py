@@ -12,7 +12,7 @@ import pytest
 
 from bridge.models import ButtonSeen, ClickType, RawClick
 from bridge.sources.base import Accepted
-from bridge.sources.hub import HubReceiver
+from bridge.sources.hub.receiver import HubReceiver
 from tests.hub.engines import Request, bundle, run_scenario
 
 KITCHEN = "80:e4:da:71:23:45"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bridge.models import ButtonSeen, ClickType, RawClick
 from bridge.sources.base import Accepted
-from bridge.sources.hub import MAX_HUBS, HubReceiver, authorized
+from bridge.sources.hub.receiver import MAX_HUBS, HubReceiver, authorized
 
 T0 = datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)
 ADDRESS = "80:e4:da:71:23:45"

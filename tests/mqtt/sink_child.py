@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bridge.mqtt_link import BrokerSettings
+from bridge.mqtt.link import BrokerSettings
 from bridge.sinks.mqtt import MqttSink
 
 

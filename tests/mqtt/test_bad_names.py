@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.mqtt_topics import clean_topic, segment, shared_topics
+from bridge.mqtt.topics import clean_topic, segment, shared_topics
 from tests.mqtt.test_bridge_program import CLEAN_ENV, FRONT, MqttBridge, actions
 from tests.support.mosquitto import Mosquitto, Recorder
 from tests.support.procs import python_module, wait_until

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.app.wiring import broker_settings, discovery_button
 from bridge.config import parse_config
 from bridge.errors import ConfigError
-from bridge.mqtt_wiring import broker_settings, discovery_button
 from server.config import load_config
 from server.errors import ConfigError as ServerConfigError
 from server.mqtt.config import MqttSection

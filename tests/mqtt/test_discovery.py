@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bridge.ha_discovery import (
+from bridge.models import ButtonSeen
+from bridge.mqtt.discovery import (
     DiscoveryButton,
     DiscoveryContext,
     all_documents,
     own_documents_filter,
     removals,
 )
-from bridge.models import ButtonSeen
-from bridge.mqtt_link import BrokerSettings
+from bridge.mqtt.link import BrokerSettings
 from bridge.sinks.mqtt import MqttSink
 from tests.mqtt.conftest import eventually
 from tests.support.mosquitto import Mosquitto, Recorder, retained

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.app.wiring import discovery_button
 from bridge.config import parse_config
 from bridge.models import ClickType, RawClick
-from bridge.mqtt_wiring import discovery_button
 from tests.bridge.receiver import Receiver
 from tests.mqtt.test_bridge_program import BACK, FRONT, MqttBridge, actions
 from tests.support.flicd_sim import SimThread
@@ -178,7 +178,7 @@ def test_discovery_offers_every_click_type_whatever_the_mapping(
 
 
 async def test_an_unmapped_click_is_stored_for_mqtt_only(tmp_path: Path) -> None:
-    from bridge.runtime import Runtime
+    from bridge.app.runtime import Runtime
 
     cfg = parse_config(
         {

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.models import ClickType, RawClick
-from bridge.mqtt_link import BrokerSettings, MqttLink
+from bridge.mqtt.link import BrokerSettings, MqttLink
 from bridge.sources.base import Accepted
 from bridge.sources.mqtt_press import MqttPressInput, button_of, parse_press
 from tests.mqtt.conftest import eventually

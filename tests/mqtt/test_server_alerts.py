@@ -39,6 +39,7 @@ def test_a_change_is_a_retained_state_and_an_event() -> None:
         title="front-desk pressed",
         at=datetime(2026, 11, 26, 7, 0, 0, 123000, tzinfo=UTC),
         message_id="m-1",
+        priority="urgent",
     )
     state, event = alert_messages(change, "flic")
     assert (state.topic, state.retain) == ("flic/alerts/front_desk_1", True)
@@ -46,6 +47,7 @@ def test_a_change_is_a_retained_state_and_an_event() -> None:
         "alert_id": 7,
         "status": "open",
         "title": "front-desk pressed",
+        "priority": "urgent",
         "at": "2026-11-26T07:00:00.123Z",
     }
     assert (event.topic, event.retain) == ("flic/alerts/events", False)
@@ -57,6 +59,7 @@ def test_a_change_is_a_retained_state_and_an_event() -> None:
         "source_name": "front/desk+1",
         "status": "open",
         "title": "front-desk pressed",
+        "priority": "urgent",
         "at": "2026-11-26T07:00:00.123Z",
         "message_id": "m-1",
     }

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bridge.errors import DeliveryError
-from bridge.ha_discovery import DiscoveryButton
 from bridge.models import ButtonSeen
-from bridge.mqtt_link import BrokerSettings
+from bridge.mqtt.discovery import DiscoveryButton
+from bridge.mqtt.link import BrokerSettings
 from bridge.sinks.mqtt import MqttSink
 from tests.mqtt.conftest import eventually, make_tls
 from tests.support.mosquitto import Mosquitto, Recorder, retained

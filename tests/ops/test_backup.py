@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,3 +149,32 @@ def test_an_unreadable_path_is_an_error_not_a_quarantine(mod: ModuleType, tmp_pa
     with pytest.raises((BackupError, SqliteCheckError), match="cannot check"):
         mod.quick_check(db)
     assert db.is_dir()
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["fresh data dir", "over a database"])
+def test_alert_server_restore_writes_the_database_owner_only_under_umask_022(
+    tmp_path: Path, existing: bool
+) -> None:
+    src = tmp_path / "backup.db"
+    make_db(src, ["one"]).close()
+    src.chmod(0o644)
+    data = tmp_path / "data"
+    if existing:
+        data.mkdir()
+        make_db(data / "alert-server.db", ["old"]).close()
+        (data / "alert-server.db").chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALERT_SERVER_")}
+    script = 'umask 022 && exec "$0" -m server restore "$1" --data-dir "$2"'
+    done = subprocess.run(
+        ["sh", "-c", script, sys.executable, str(src), str(data)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    db = data / "alert-server.db"
+    assert titles(db) == ["one"]
+    modes = {p.name: p.stat().st_mode & 0o777 for p in data.iterdir() if p.is_file()}
+    assert modes, "the restore made no files"
+    assert set(modes.values()) == {0o600}, modes

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from edgecommon.httplimits import MAX_CONNECTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
 VENV_BIN = Path(sys.executable).parent
@@ -110,6 +112,12 @@ def test_program_units_use_notify_watchdog_restart_and_state_dir(unit: str) -> N
     assert s["Service.CapabilityBoundingSet"] == [""], "our programs need no capability"
     assert "--log-format json" in s["Service.ExecStart"][0]
     assert s["Service.ExecReload"] == ["/bin/kill -HUP $MAINPID"]  # SIGHUP reloads the config
+
+
+@pytest.mark.parametrize("unit", ["alert-server.service", "flic-bridge.service"])
+def test_program_units_allow_more_descriptors_than_the_connection_cap(unit: str) -> None:
+    s = unit_settings(UNITS / unit)
+    assert int(s["Service.LimitNOFILE"][0]) >= 2 * MAX_CONNECTIONS
 
 
 def test_flicd_template_gets_only_cap_net_admin() -> None:

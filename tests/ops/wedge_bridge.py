@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bridge.cli import main
-from bridge.mqtt_link import MqttLink
+from bridge.mqtt.link import MqttLink
 
 _real_sleep = MqttLink._sleep_beating
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from server.alerts.actions import acknowledge_alert, close_alert
+from server.alerts.actions import CloseRefusedError, acknowledge_alert, close_alert
 from server.alerts.store import ConflictError, NotFoundError
 from server.context import Ctx
 from server.escalation.deps import EscalationRuntime, runtime
@@ -62,6 +62,8 @@ async def link_action(token: str, ctx: Ctx, rt: Rt) -> HTMLResponse:
         await act(ctx, claim.alert_id, by="link")
     except NotFoundError:
         return _page("Alert not found", "<p>This alert no longer exists.</p>", 404)
+    except CloseRefusedError as exc:
+        return _page("Not closed", f"<p>{html.escape(str(exc))}.</p>", 409)
     except ConflictError:
         alert = await ctx.db.run(ctx.store.get_alert, claim.alert_id)
         if alert.status == done or alert.status == "closed":

@@ -151,9 +151,10 @@ class PolicyIn(BaseModel):
     name: str = Name
     steps: list[StepIn] = Field(min_length=1, max_length=50)
     repeat: int = Field(default=0, ge=0, le=100)
+    ack_timeout_s: int | None = Field(default=None, ge=10, le=7 * 86400)
 
     def to_policy(self) -> Policy:
-        return Policy(tuple(s.to_step() for s in self.steps), self.repeat)
+        return Policy(tuple(s.to_step() for s in self.steps), self.repeat, self.ack_timeout_s)
 
 
 def user_json(u: User) -> dict[str, Any]:
@@ -197,6 +198,7 @@ def policy_json(p: StoredPolicy) -> dict[str, Any]:
         "id": p.id,
         "name": p.name,
         "repeat": p.policy.repeat,
+        "ack_timeout_s": p.policy.ack_timeout_s,
         "steps": [
             {
                 "after_s": s.after_s,

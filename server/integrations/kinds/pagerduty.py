@@ -22,10 +22,11 @@ from fastapi.responses import JSONResponse
 from server.alerts.store import InboundOutcome, Integration
 from server.context import AppContext
 from server.errors import AlertServerError
+from server.inbound.bodies import lone_surrogate
 from server.inbound.mapping import Decision, MappingError, decide
 from server.inbound.recording import record
 
-log = logging.getLogger("server.kinds_pagerduty")
+log = logging.getLogger(__name__)
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -136,6 +137,9 @@ def read_json(raw: bytes) -> Any:
         raise EventBodyError(f"Body has an integer longer than {limit} digits") from exc
     if _depth_over(body, MAX_DEPTH):
         raise EventBodyError(f"Body is nested deeper than {MAX_DEPTH} levels")
+    problem = lone_surrogate(raw, body)
+    if problem is not None:
+        raise EventBodyError(f"Body is not valid text: {problem}")
     return body
 
 
@@ -167,6 +171,7 @@ async def handle_pagerduty(
     try:
         body = read_json(raw)
     except EventBodyError as exc:
+        log.warning("integration %d: PagerDuty event refused: %s", integration.id, exc)
         failed = Decision("failed", f"unreadable body: {exc}")
         await record(ctx, integration, raw, content_type, failed, key=key, http_status=400)
         return invalid("Event object is invalid", [str(exc)])

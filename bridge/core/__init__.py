@@ -1,0 +1,1 @@
+"""Accept -> outbox -> dispatch: the pipeline, button registry, outbox, delivery and health."""

@@ -1,0 +1,1 @@
+"""The MQTT link, its topic rules and Home Assistant discovery."""

@@ -1,0 +1,1 @@
+"""Clicks from a flicd daemon, and pairing through it."""

@@ -1,0 +1,1 @@
+"""Presses forwarded by a Flic Hub's SDK script over HTTP."""

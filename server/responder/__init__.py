@@ -1,0 +1,1 @@
+"""The responder loop's schema: what integrations and policies gain for urgent calls."""
