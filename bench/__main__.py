@@ -18,6 +18,7 @@ from typing import Any
 from bench.e2e import bench_e2e
 from bench.ingest import bench_ingest
 from bench.outbox import bench_outbox
+from bench.press_to_page import bench_press_to_page
 from bench.reports import bench_reports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,10 @@ def main() -> int:
         e2e, bridge_rss = bench_e2e(work / "e2e", REPO, presses=presses)
         emit({**e2e, "quick": quick})
         emit({**bench_outbox(work / "outbox", presses=10_000), "quick": quick})
-        emit({**bench_reports(work / "reports"), "quick": quick})
+        paged = bench_press_to_page(work / "page", REPO, presses=20 if quick else 100)
+        emit({**paged, "quick": quick})
+        alerts = 50_000 if quick else 200_000  # a year either way; quick has fewer calls a day
+        emit({**bench_reports(work / "reports", alerts=alerts), "quick": quick})
         emit({"name": "rss_mb", **server_rss, **bridge_rss, "quick": quick})
     return 0
 

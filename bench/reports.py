@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from server.alerts.model import iso
 from server.alerts.store import Store
 from server.db.connection import open_database
 from server.reports.queries import GroupBy, drills, response_times
@@ -29,7 +28,7 @@ ZONE = "Europe/Oslo"
 END = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def generate(db: sqlite_utils.Database, *, seed: int = 20) -> int:
+def generate(db: sqlite_utils.Database, *, alerts: int = ALERTS, seed: int = 20) -> int:
     """Insert the year of alerts; return how many."""
     rng = random.Random(seed)
     store = Store(db)
@@ -39,14 +38,15 @@ def generate(db: sqlite_utils.Database, *, seed: int = 20) -> int:
     ]
     start = END - timedelta(days=DAYS)
     rows: list[tuple[Any, ...]] = []
-    hour_weights = [1 if h < 6 or h >= 22 else 4 for h in range(24)]
-    for n in range(ALERTS):
+    hours = [h for h in range(24) for _ in range(1 if h < 6 or h >= 22 else 4)]  # busier by day
+    priorities = ("urgent", "high", "normal", "normal", "normal", "low")
+    for n in range(alerts):
         button = n % BUTTONS
         day = rng.randrange(DAYS)
-        hour = rng.choices(range(24), hour_weights)[0]
+        hour = rng.choice(hours)
         opened = start + timedelta(days=day, hours=hour, seconds=rng.randrange(3600))
         night = hour < 6 or hour >= 22
-        drill = rng.random() < 12 * BUTTONS / ALERTS
+        drill = rng.random() < 12 * BUTTONS / alerts
         ack_s = rng.lognormvariate(4.5 + (0.6 if night else 0.0), 0.8)
         closed = rng.random() < 0.999 or opened < END - timedelta(days=2)
         acked_at = opened + timedelta(seconds=round(ack_s, 3))
@@ -58,11 +58,11 @@ def generate(db: sqlite_utils.Database, *, seed: int = 20) -> int:
                 "" if closed else f"live-{n}",
                 "closed" if closed else "acknowledged",
                 "call",
-                iso(opened),
-                iso(acked_at),
-                None if closed_at is None else iso(closed_at),
-                iso(closed_at or acked_at),
-                rng.choice(("urgent", "high", "normal", "normal", "normal", "low")),
+                opened.isoformat(),  # aware UTC: the same text the server stores
+                acked_at.isoformat(),
+                None if closed_at is None else closed_at.isoformat(),
+                (closed_at or acked_at).isoformat(),
+                rng.choice(priorities),
                 int(drill),
             )
         )
@@ -77,12 +77,12 @@ def generate(db: sqlite_utils.Database, *, seed: int = 20) -> int:
     return len(rows)
 
 
-def bench_reports(work: Path) -> dict[str, Any]:
+def bench_reports(work: Path, *, alerts: int = ALERTS) -> dict[str, Any]:
     """Time each grouping over the whole year and the drill report (measured, not asserted)."""
     db = open_database(work)
     try:
         started = time.perf_counter()
-        alerts = generate(db)
+        alerts = generate(db, alerts=alerts)
         generate_s = time.perf_counter() - started
         zone = ZoneInfo(ZONE)
         timings: dict[str, float] = {}

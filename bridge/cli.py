@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 
+from bridge.app.runtime import Runtime
+from bridge.app.token import bridge_token
 from bridge.config import ENV_CONFIG, SEARCH_PATHS, Config, find_config_path, load_config
+from bridge.core.outbox import Outbox
 from bridge.errors import BridgeError, ConfigError
 from bridge.models import ClickType
+from bridge.sources.ble.source import pair_ble
+from bridge.sources.flicd.pair import pair_with_flicd
 from edgecommon.logsetup import LOG_FORMATS, configure_logging
+from edgecommon.sdnotify import Notifier
 from edgecommon.sqlite_check import SqliteCheckError, quarantine_if_damaged
 
 log = logging.getLogger("bridge")
@@ -60,10 +67,6 @@ def _env_seconds(name: str) -> float | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import uvloop
-
-    from bridge.app.runtime import Runtime
-    from edgecommon.sdnotify import Notifier
 
     path = find_config_path(args.config)
     try:
@@ -88,8 +91,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_press(args: argparse.Namespace) -> int:
-    from bridge.app.token import bridge_token
-
     try:
         config, path = _load(args)
     except ConfigError as exc:
@@ -130,8 +131,6 @@ def _json_or_text(response: httpx.Response) -> Any:
 
 
 def cmd_buttons(args: argparse.Namespace) -> int:
-    from bridge.app.token import bridge_token
-
     config, _ = _load(args)
     live: list[dict[str, Any]] | None = None
     try:
@@ -167,8 +166,6 @@ def cmd_buttons(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from bridge.core.outbox import Outbox
-
     config, _ = _load(args)
     db_path = config.bridge.state_dir / "outbox.sqlite3"
     if not db_path.exists():
@@ -227,12 +224,8 @@ def _row_json(row: Any) -> dict[str, Any]:
 def cmd_pair(args: argparse.Namespace) -> int:
     config, _ = _load(args)
     if args.ble:
-        from bridge.sources.ble.source import pair_ble
-
         asyncio.run(pair_ble(config.bridge.state_dir, out=print, adapter=config.ble.adapter))
         return 0
-    from bridge.sources.flicd.pair import pair_with_flicd
-
     return pair_with_flicd(config.flicd.host, config.flicd.port, timeout_s=args.timeout)
 
 

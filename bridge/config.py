@@ -38,7 +38,7 @@ from bridge.health_config import (
 )
 from bridge.limits import Limits, LimitsIn
 from bridge.models import ClickType
-from bridge.mqtt.topics import segment, shared_topics
+from bridge.mqtt.settings import MqttIn, MqttSettings, shared_mqtt_topics
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
@@ -80,26 +80,6 @@ class BleSettings:
 @dataclass(frozen=True, slots=True)
 class HubSettings:
     enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MqttSettings:
-    enabled: bool
-    host: str
-    port: int
-    base_topic: str
-    discovery_prefix: str
-    username: str | None
-    password: str | None
-    client_id: str = ""  # "" means flic-bridge-<bridge name>
-    protocol: str = "3.1.1"
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    tls_insecure: bool = False
-    keepalive_s: int = 30
-    accept_press: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,25 +184,6 @@ class _HubIn(_Section):
     enabled: bool = True
 
 
-class _MqttIn(_Section):
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = Field(default=1883, ge=1, le=65535)
-    base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#\x00-\x1f\x7f-\x9f]+$")
-    discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^+#]*$")
-    username: str | None = None
-    password: str | None = None
-    client_id: str = ""
-    protocol: Literal["3.1.1", "5"] = "3.1.1"
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    tls_insecure: bool = False
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
-    accept_press: bool = False
-
-
 class _ButtonIn(_Section):
     address: str
     name: str = Field(min_length=1)
@@ -247,7 +208,7 @@ class _ConfigIn(_Section):
     flicd: _FlicdIn = Field(default_factory=_FlicdIn)
     ble: _BleIn = Field(default_factory=_BleIn)
     hub: _HubIn = Field(default_factory=_HubIn)
-    mqtt: _MqttIn = Field(default_factory=_MqttIn)
+    mqtt: MqttIn = Field(default_factory=MqttIn)
     button: list[_ButtonIn] = Field(default_factory=list)
     health: HealthIn = Field(default_factory=HealthIn)
     limits: LimitsIn = Field(default_factory=LimitsIn)
@@ -296,7 +257,7 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
             both = sorted({str(x) for x in on} & {str(x) for x in off})
             if both:
                 problems.append(f"button[{i}]: {', '.join(both)} is in both `on` and `off`")
-    problems += _shared_mqtt_topics(data, buttons if isinstance(buttons, list) else [])
+    problems += shared_mqtt_topics(data, buttons if isinstance(buttons, list) else [])
     forwards = data.get("forward", [])
     urls: dict[str, int] = {}
     for i, fwd in enumerate(forwards if isinstance(forwards, list) else []):
@@ -307,22 +268,6 @@ def _cross_checks(data: Mapping[str, Any]) -> list[str]:
                 problems.append(f"forward[{i}]: same target as forward[{urls[key]}]")
             urls.setdefault(key, i)
     return problems
-
-
-def _shared_mqtt_topics(data: Mapping[str, Any], buttons: list[Any]) -> list[str]:
-    """Buttons whose names become one MQTT topic level (`lobby/door`, `lobby_door`)."""
-    mqtt = data.get("mqtt")
-    if not isinstance(mqtt, Mapping) or mqtt.get("enabled") is not True:
-        return []
-    names = [b.get("name") if isinstance(b, Mapping) else None for b in buttons]
-    index = [i for i, n in enumerate(names) if isinstance(n, str)]
-    base = mqtt.get("base_topic", "flic")
-    return [
-        f"button[{index[j]}].name: {names[index[j]]!r} and button[{index[i]}].name"
-        f" {names[index[i]]!r} share the MQTT topic {base}/{segment(str(names[index[i]]))}:"
-        " rename one"
-        for i, j in shared_topics([str(names[k]) for k in index])
-    ]
 
 
 def parse_config(data: Mapping[str, Any], *, source_path: Path | None = None) -> Config:

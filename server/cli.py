@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("admin-token", parents=[common], help="print the admin token")
+    sub.add_parser("migrate", parents=[common], help="apply the database schema and exit")
     add_board_link_parser(sub, common)
 
     save = sub.add_parser(
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return integration_add(config, args)
         if args.command == "board-link":
             return board_link(config, args, base_url(config))
+        if args.command == "migrate":
+            return migrate_schema(config)
         if args.command in ("backup", "restore"):
             return backup_or_restore(config, args.command, Path(args.path))
         print(resolve_admin_token(config))
@@ -127,6 +132,32 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if data_dir is not None and args.command != "run":
             hand_back(data_dir)  # a sudo'd command must not leave root-owned files behind
+
+
+def migrate_schema(config: Config) -> int:
+    """`alert-server migrate`: bring the schema up to date (as `run` does) and say what it did."""
+    path = config.data_dir / DB_FILENAME
+    before: set[int] = set()
+    if path.exists():
+        with (
+            contextlib.closing(sqlite3.connect(path)) as conn,
+            contextlib.suppress(sqlite3.OperationalError),  # no table yet: a new database
+        ):
+            before = {int(r[0]) for r in conn.execute("SELECT number FROM schema_migrations")}
+    db = open_database(config.data_dir, all_migrations())
+    try:
+        steps = [
+            (int(r[0]), str(r[1]))
+            for r in db.execute("SELECT number, name FROM schema_migrations ORDER BY number")
+        ]
+    finally:
+        db.close()
+    applied = [f"{n} {name}" for n, name in steps if n not in before]
+    for line in applied:
+        print(f"applied {line}")
+    newest = f"{steps[-1][0]} {steps[-1][1]}" if steps else "none"
+    print(f"{path}: schema up to date ({len(steps)} steps, newest {newest}; {len(applied)} now)")
+    return 0
 
 
 def base_url(config: Config) -> str:

@@ -10,14 +10,15 @@ keys so the log can say so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING
 
 from bridge.config import Config
+from bridge.core.health import HealthMonitor
+from bridge.core.registry import ButtonRegistry
+from bridge.core.targets import Targets
 from bridge.errors import ConfigError
-
-if TYPE_CHECKING:
-    from bridge.app.runtime import Runtime
+from edgecommon.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -68,25 +69,33 @@ def in_force(old: Config, new: Config) -> Config:
     )
 
 
-def reload_runtime(runtime: Runtime) -> bool:
-    """Re-read the config of a running bridge; False (nothing changed) when it is invalid."""
-    if runtime.reread is None:
-        return False
-    runtime.notifier.reloading()
+def reload_config(
+    old: Config,
+    reread: Callable[[], Config],
+    *,
+    targets: Targets,
+    registry: ButtonRegistry,
+    health: HealthMonitor,
+    notifier: Notifier,
+) -> Config | None:
+    """Re-read the config of a running bridge and apply its live parts to the parts given.
+
+    Returns the config now in force, or None (nothing changed) when the new one is invalid.
+    """
+    notifier.reloading()
     try:
         try:
-            new = runtime.reread()
+            new = reread()
         except ConfigError as exc:
             log.error("config reload: %d problem(s), keeping the running config", len(exc.problems))
             for problem in exc.problems:
                 log.error("config reload: %s", problem)
-            return False
-        old = runtime.config
+            return None
         restart, live = restart_changes(old, new), live_changes(old, new)
-        retargeted = runtime.retarget(new.forward)
-        runtime.config = in_force(old, new)
-        runtime.registry.reconfigure(runtime.config.buttons)
-        runtime.health.settings = runtime.config.health
+        retargeted = targets.retarget(old.forward, new.forward)
+        current = in_force(old, new)
+        registry.reconfigure(current.buttons)
+        health.settings = current.health
         log.info("config reloaded: %s", ", ".join(live) if live else "no live changes")
         if retargeted:
             log.info("config reload: targets %s", ", ".join(retargeted))
@@ -95,6 +104,6 @@ def reload_runtime(runtime: Runtime) -> bool:
                 "config reload: these changes take effect only after a restart: %s",
                 ", ".join(restart),
             )
-        return True
+        return current
     finally:
-        runtime.notifier.ready("running")
+        notifier.ready("running")

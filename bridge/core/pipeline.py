@@ -1,86 +1,118 @@
-"""Pure click policy: which state a click sends, and the forwarded webhook body."""
+"""Accept: a raw click is named, stored in the outbox and announced to the targets."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from bridge.config import ButtonSpec
-from bridge.models import ClickEvent, ClickType
-from edgecommon.timefmt import iso_utc
+from bridge.clicks import forward_body, state_for
+from bridge.core.outbox import Outbox
+from bridge.core.registry import ButtonRegistry
+from bridge.core.targets import Targets
+from bridge.metrics import Metrics
+from bridge.models import ButtonSeen, ClickEvent, RawClick, SourceEvent
+from bridge.sinks.base import takes_every_click
+from bridge.sources.base import Accepted
 
-# Other views of the same press: `click` (single without the double-click wait), `down`, `up`.
-# A button hears them only when its mapping asks for them, so one press stays one message.
-PRESS_VIEWS = frozenset({ClickType.CLICK, ClickType.DOWN, ClickType.UP})
+log = logging.getLogger(__name__)
 
-
-def state_for(button: ButtonSpec, click_type: ClickType) -> str | None:
-    """`On`, `Off`, or None when the button's mapping does not forward this click type."""
-    if click_type in button.on:
-        return "On"
-    if click_type in button.off:
-        return "Off"
-    return None
+ClickListener = Callable[[ClickEvent, str | None], None]
+SeenListener = Callable[[ButtonSeen], None]
 
 
-def heard_click_types(button: ButtonSpec) -> frozenset[ClickType]:
-    """Every click type the bridge takes from this button, mapped to On/Off or not.
+class ClickPipeline:
+    """The one way in for every source: accept a click, observe a button's news."""
 
-    Every click type but the other views of a press (new types a source learns come along by
-    themselves), plus whatever the mapping names; a button mapped with `click` (no
-    double-click wait) hears `click` instead of `single`/`double`.
-    """
-    every = frozenset(c for c in ClickType if c not in PRESS_VIEWS)
-    if ClickType.CLICK in button.click_types:
-        every -= {ClickType.SINGLE, ClickType.DOUBLE}
-    return every | button.click_types
+    def __init__(
+        self,
+        bridge_name: str,
+        registry: ButtonRegistry,
+        outbox: Outbox,
+        targets: Targets,
+        *,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.bridge_name = bridge_name
+        self.registry = registry
+        self.outbox = outbox
+        self.targets = targets
+        self.metrics = metrics
+        self.clock = clock
+        self._click_listeners: list[ClickListener] = []
+        self._seen_listeners: list[SeenListener] = []
 
+    def subscribe_clicks(self, listener: ClickListener) -> Callable[[], None]:
+        """Hear every stored click (with its On/Off state); returns the unsubscribe."""
+        self._click_listeners.append(listener)
+        return lambda: self._click_listeners.remove(listener)
 
-def forward_body(
-    event: ClickEvent,
-    button: ButtonSpec,
-    state: str | None,
-    bridge_name: str,
-    stored_at: datetime | None = None,
-) -> dict[str, Any]:
-    """The contract's webhook body for one click (the Flic guide's keys first).
+    def subscribe_seen(self, listener: SeenListener) -> Callable[[], None]:
+        """Hear every connection/battery news; returns the unsubscribe."""
+        self._seen_listeners.append(listener)
+        return lambda: self._seen_listeners.remove(listener)
 
-    `state` is None for a click type the mapping does not forward: that body goes only to
-    targets that take every click (MQTT), never to a webhook.
+    async def accept(self, raw: RawClick) -> Accepted:
+        """Name, id and store a click; returns once it is committed to the outbox."""
+        now = self.clock()
+        spec = self.registry.resolve(raw.address, raw.name_hint)
+        event = ClickEvent(
+            event_id=raw.event_id or uuid.uuid4().hex,
+            button_address=spec.address,
+            button_name=spec.name,
+            click_type=raw.click_type,
+            source=raw.source,
+            pressed_at=raw.pressed_at,
+            received_at=now,
+            queued=raw.queued,
+            queued_s=raw.queued_s,
+            drill=raw.drill,
+            button_number=raw.button_number,
+            position=raw.position,
+        )
+        state = state_for(spec, raw.click_type)
+        # An unmapped click type sends no webhook, but targets that take every click get it.
+        sinks = self.targets.sinks
+        targets = [s.name for s in sinks if state is not None or takes_every_click(s)]
+        body = forward_body(event, spec, state, self.bridge_name, self.clock()) if targets else None
+        if not self.outbox.enqueue(event, body, targets, now):
+            log.info(
+                "click %s from %s already stored: not enqueued again", event.event_id, raw.source
+            )
+            return Accepted(event.event_id, duplicate=True)
+        self.registry.clicked(spec.address, raw.click_type, raw.source, raw.pressed_at)
+        self.metrics.click(raw.source, raw.click_type.value)
+        log.info(
+            "click %s %s from %s%s -> %s (event %s)",
+            spec.name,
+            raw.click_type.value,
+            raw.source,
+            f" queued {raw.queued_s:.0f} s" if raw.queued else "",
+            state or f"not mapped: no webhook{', to ' + ', '.join(targets) if targets else ''}",
+            event.event_id,
+        )
+        self.targets.wake()
+        for listener in list(self._click_listeners):
+            try:
+                listener(event, state)
+            except Exception:
+                log.exception("click listener failed for %s", event.event_id)
+        return Accepted(event.event_id, duplicate=False)
 
-    `priority` is there when the button's `priority_on` names this click type.
-    `received_at` and `stored_at` (beside the contract's keys) give the server the press's
-    journey; the dispatcher adds `attempt` to each delivery. A Flic Duo's click carries
-    `button_number`, a Flic Twist's `selector_changed` its `position`.
-    """
-    body: dict[str, Any] = {
-        "flic_nameId": event.button_name,
-        "flic_state": state,
-        "info": button.info,
-        "click_type": event.click_type.value,
-        "button_address": event.button_address,
-        "source": event.source,
-        "event_id": event.event_id,
-        "pressed_at": iso_utc(event.pressed_at),
-        "queued": event.queued,
-        "queued_seconds": _seconds(event.queued_s),
-        "bridge": bridge_name,
-        "received_at": iso_utc(event.received_at),
-        "stored_at": iso_utc(event.received_at if stored_at is None else stored_at),
-    }
-    if event.drill:
-        body["drill"] = True  # only on drills, so every other body stays as the contract shows
-    priority = dict(button.priority_on).get(event.click_type)
-    if priority is not None:  # only when asked for: the server's default is `normal`
-        body["priority"] = priority
-    # Only multi-button and dial devices say these (new optional keys: old receivers ignore them).
-    if event.button_number is not None:
-        body["button_number"] = event.button_number
-    if event.position is not None:
-        body["position"] = event.position
-    return body
+    def observe(self, news: ButtonSeen) -> None:
+        """Connection/battery news: kept for the status page and passed to listeners."""
+        self.registry.seen(news)
+        for listener in list(self._seen_listeners):
+            try:
+                listener(news)
+            except Exception:
+                log.exception("button listener failed for %s", news.address)
 
-
-def _seconds(value: float) -> int | float:
-    """Whole seconds as an int (flicd reports whole seconds), otherwise milliseconds."""
-    return int(value) if float(value).is_integer() else round(value, 3)
+    async def handle(self, event: SourceEvent) -> None:
+        """What supervisors call for each event a pull source yields."""
+        if isinstance(event, RawClick):
+            await self.accept(event)
+        elif isinstance(event, ButtonSeen):
+            self.observe(event)

@@ -82,12 +82,12 @@ def derive_full_verify_keys(secret: bytes) -> FullVerifyKeys:
 
 
 def quick_verify_session_key(
-    pairing_key: bytes, client_random: bytes, button_random: bytes
+    pairing_key: bytes, client_random: bytes, button_random: bytes, flags: int = 0
 ) -> bytes:
-    """Quick-verify session key: Chaskey(pairing key) of client(7) || 0 || button(8) randoms."""
+    """Quick-verify session key: Chaskey(pairing key) of client(7) || flags || button(8)."""
     if len(client_random) != 7 or len(button_random) != 8:
         raise ValueError("quick verify randoms are 7 (client) and 8 (button) bytes")
-    block = client_random + b"\x00" + button_random
+    block = client_random + bytes([flags]) + button_random
     return block_with_keys(ChaskeyKeys.from_key(pairing_key), block)
 
 

@@ -76,27 +76,32 @@ def full_verify_request_1(tmp_id: int) -> bytes:
     return struct.pack("<BI", ToButton.FULL_VERIFY_REQUEST_1, tmp_id)
 
 
-def full_verify_request_2(public_key: bytes, client_random: bytes, verifier: bytes) -> bytes:
-    """Our X25519 key, our 8 random bytes, variants 0 and no app token, and the 16-byte verifier."""
+def full_verify_request_2(
+    public_key: bytes, client_random: bytes, verifier: bytes, flags: int = 0
+) -> bytes:
+    """Our X25519 key, our 8 random bytes, the flags byte (variants 0, no app token; 0x80 says
+    we support the Duo) and the 16-byte verifier."""
     if len(public_key) != 32 or len(client_random) != 8 or len(verifier) != 16:
         raise ValueError("full verify 2 needs a 32-byte key, 8 random bytes, 16-byte verifier")
     return (
         bytes([ToButton.FULL_VERIFY_REQUEST_2_WITHOUT_APP_TOKEN])
         + public_key
         + client_random
-        + b"\x00"
+        + bytes([flags])
         + verifier
     )
 
 
-def quick_verify_request(client_random: bytes, tmp_id: int, pairing_id: int) -> bytes:
-    """Reconnect with a stored pairing: 7 random bytes, variants 0, tmp id, pairing identifier."""
+def quick_verify_request(
+    client_random: bytes, tmp_id: int, pairing_id: int, flags: int = 0
+) -> bytes:
+    """Reconnect with a stored pairing: 7 random bytes, flags (0x40: Duo), tmp id, pairing id."""
     if len(client_random) != 7:
         raise ValueError("quick verify takes 7 random bytes")
     return (
         bytes([ToButton.QUICK_VERIFY_REQUEST])
         + client_random
-        + struct.pack("<BII", 0, tmp_id, pairing_id)
+        + struct.pack("<BII", flags, tmp_id, pairing_id)
     )
 
 
@@ -316,6 +321,12 @@ def parse_name(body: bytes) -> str:
     start = 1 if body[0] == FromButton.NAME_UPDATED_NOTIFICATION else 7
     _need(body, start, "name packet")
     return body[start : start + NAME_MAX_BYTES].decode("utf-8", errors="replace")
+
+
+def parse_u32_list(packet: bytes) -> list[int]:
+    """The whole u32 values after the opcode (NoLogicalConnectionSlotsInd's tmp ids)."""
+    whole = packet[1 : 1 + (len(packet) - 1) // 4 * 4]
+    return [x for (x,) in struct.iter_unpack("<I", whole)]
 
 
 def parse_u16(body: bytes, what: str) -> int:

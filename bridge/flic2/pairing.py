@@ -35,6 +35,8 @@ class Pairing:
     uuid: str = ""
     firmware_version: int = 0
     adv_configured: bool = False  # SetAdvParameters sent since the button's last boot
+    duo: bool = False  # a Flic Duo: two buttons, `event_count` the big one's
+    event_count_small: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """A dict for json.dumps (the key as hex)."""
@@ -58,6 +60,8 @@ class Pairing:
                 uuid=str(data.get("uuid", "")),
                 firmware_version=int(data.get("firmware_version", 0)),
                 adv_configured=bool(data.get("adv_configured", False)),
+                duo=bool(data.get("duo", False)),
+                event_count_small=int(data.get("event_count_small", 0)),
             )
             address_to_wire(pairing.address)
         except (KeyError, ValueError, TypeError) as exc:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import os
 import struct
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bridge.flic2 import crypto, packets
-from bridge.flic2.chaskey import ChaskeyKeys, mac_with_keys
+from bridge.flic2 import crypto, duo, packets
+from bridge.flic2.channel import SignedChannel
+from bridge.flic2.chaskey import ChaskeyKeys
+from bridge.flic2.duo_link import DuoLink
 from bridge.flic2.errors import (
     CredentialsRefusedError,
     GenuineCheckError,
@@ -22,10 +22,9 @@ from bridge.flic2.errors import (
     TooManyAppsError,
 )
 from bridge.flic2.events import decode_notification, is_newer
-from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler, fragment
+from bridge.flic2.frames import MIN_ATT_MTU, FrameHeader, Reassembler
 from bridge.flic2.handshake import (
     CONN_PARAMS,
-    MAX_OUTSTANDING_REQUESTS,
     State,
     battery_millivolt,
     judge_unpaired_test,
@@ -44,7 +43,7 @@ from bridge.flic2.session_events import (
 )
 
 
-class Flic2Session:
+class Flic2Session(SignedChannel):
     """One connection: full verify without a pairing, quick verify with one, then events.
 
     Call `start()`, write every frame from `take_writes()`, feed notifications to `receive()`.
@@ -60,21 +59,17 @@ class Flic2Session:
         verify_key: bytes = crypto.VENDOR_PUBLIC_KEY,
         random: Callable[[int], bytes] = os.urandom,
         att_mtu: int = MIN_ATT_MTU,
+        supports_duo: bool = True,
     ) -> None:
-        self.address = address.lower()
+        super().__init__(address.lower(), att_mtu)
         self._wire_address = address_to_wire(self.address)
         self._pairing = pairing
         self._verify_key = verify_key
         self._random = random
-        self._att_mtu = att_mtu
+        self._supports_duo = supports_duo  # False: flags 0, as the vendor's C module (no Duo)
         self.state = State.IDLE
-        self._conn_id = 0
         self._tmp_id = 0
         self._reassembler = Reassembler()
-        self._writes: list[bytes] = []
-        self._keys: ChaskeyKeys | None = None
-        self._tx = 0
-        self._rx = 0
         self._client_random = b""
         self._fv_pairing: tuple[int, bytes] = (0, b"")
         self._unpaired: crypto.UnpairedProofs | None = None
@@ -83,13 +78,16 @@ class Flic2Session:
         self._init_at: datetime | None = None
         # Last event count delivered; None after a button reboot (accept whatever comes next).
         self._delivered: int | None = pairing.event_count if pairing else None
-        self._outstanding = 0
-        self._pending_requests: deque[bytes] = deque()
+        self._duo: DuoLink | None = None  # a Flic Duo's event stream, once verified
 
     @property
     def pairing(self) -> Pairing | None:
         """The pairing with the event count and boot id as they stand now."""
         return self._pairing
+
+    @property
+    def _quick_flags(self) -> int:
+        return duo.QUICK_VERIFY_SUPPORTS_DUO if self._supports_duo else 0
 
     @property
     def dropped_frames(self) -> int:
@@ -110,53 +108,17 @@ class Flic2Session:
             self._tmp_id = struct.unpack("<I", drawn[7:])[0]
             self._send_plain(
                 packets.quick_verify_request(
-                    self._client_random, self._tmp_id, self._pairing.pairing_id
+                    self._client_random,
+                    self._tmp_id,
+                    self._pairing.pairing_id,
+                    self._quick_flags,
                 )
             )
             self.state = State.WAIT_QUICK_VERIFY
 
-    def take_writes(self) -> list[bytes]:
-        """Frames to write to the button, in order."""
-        writes, self._writes = self._writes, []
-        return writes
-
     def request_battery(self) -> None:
         """Ask for a battery reading (answered with a Battery event)."""
         self._request(packets.opcode_only(ToButton.GET_BATTERY_LEVEL_REQUEST))
-
-    # --- sending ----------------------------------------------------------------------------
-
-    def _send_plain(self, packet: bytes) -> None:
-        self._writes.extend(fragment(packet, self._conn_id, self._att_mtu))
-
-    def _send_signed(self, packet: bytes) -> None:
-        assert self._keys is not None
-        tag = mac_with_keys(self._keys, 1, self._tx, packet)
-        self._tx += 1
-        self._send_plain(packet + tag)
-
-    def _request(self, packet: bytes) -> None:
-        self._pending_requests.append(packet)
-        self._release_requests()
-
-    def _release_requests(self) -> None:
-        while self._pending_requests and self._outstanding < MAX_OUTSTANDING_REQUESTS:
-            self._outstanding += 1
-            self._send_signed(self._pending_requests.popleft())
-
-    def _answered(self) -> None:
-        self._outstanding = max(0, self._outstanding - 1)
-        self._release_requests()
-
-    def _check_mac(self, packet: bytes) -> bytes:
-        assert self._keys is not None
-        expected = mac_with_keys(self._keys, 0, self._rx, packet[:-MAC_LEN])
-        self._rx += 1
-        if not hmac.compare_digest(expected, packet[-MAC_LEN:]):
-            raise MacMismatchError(
-                f"packet opcode {packet[0]} from {self.address} failed its MAC check"
-            )
-        return packet[:-MAC_LEN]
 
     # --- receiving --------------------------------------------------------------------------
 
@@ -178,12 +140,8 @@ class Flic2Session:
             State.WAIT_QUICK_VERIFY,
             State.WAIT_UNPAIRED_FULL_VERIFY_1,
         ):
-            whole = packet[1 : 1 + (len(packet) - 1) // 4 * 4]
-            ids = [x for (x,) in struct.iter_unpack("<I", whole)]
-            if self._tmp_id in ids:
-                raise TooManyAppsError(
-                    f"{self.address} has no free connection slot for another app"
-                )
+            if self._tmp_id in packets.parse_u32_list(packet):
+                raise TooManyAppsError(f"{self.address} has no free slot for another app")
             return []
         if self.state in (State.WAIT_FULL_VERIFY_1, State.WAIT_UNPAIRED_FULL_VERIFY_1):
             if opcode == FromButton.FULL_VERIFY_RESPONSE_1:
@@ -218,7 +176,13 @@ class Flic2Session:
             shared = crypto.shared_secret(private, rsp.public_key)
         except ValueError as exc:
             raise GenuineCheckError(f"{self.address} sent an unusable key: {exc}") from exc
-        secret = crypto.full_verify_secret(shared, variant, rsp.button_random, self._client_random)
+        # Pairing, we say we support the Duo (as the vendor's apps do) and mix that flags byte
+        # in; the unpaired test sends no flags, so mixes in 0.
+        unpaired = self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1
+        flags = duo.FULL_VERIFY_SUPPORTS_DUO if self._supports_duo and not unpaired else 0
+        secret = crypto.full_verify_secret(
+            shared, variant, rsp.button_random, self._client_random, flags
+        )
         if self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1:
             assert self._pairing is not None
             proofs = crypto.unpaired_proofs(
@@ -233,7 +197,9 @@ class Flic2Session:
             self.state = State.WAIT_UNPAIRED_TEST
             return
         keys = crypto.derive_full_verify_keys(secret)
-        self._send_plain(packets.full_verify_request_2(public, self._client_random, keys.verifier))
+        self._send_plain(
+            packets.full_verify_request_2(public, self._client_random, keys.verifier, flags)
+        )
         self._keys = ChaskeyKeys.from_key(keys.session_key)
         self._fv_pairing = (keys.pairing_id, keys.pairing_key)
         self.state = State.WAIT_FULL_VERIFY_2
@@ -266,6 +232,7 @@ class Flic2Session:
             serial_number=rsp.serial_number,
             uuid=rsp.uuid.hex(),
             firmware_version=rsp.firmware_version,
+            duo=bool(body[1] & duo.FULL_VERIFY_2_IS_DUO),
         )
         self._delivered = None
         self._become_ready(max_queued=0)
@@ -288,10 +255,14 @@ class Flic2Session:
             return []
         self._conn_id = conn_id
         key = crypto.quick_verify_session_key(
-            self._pairing.pairing_key, self._client_random, button_random
+            self._pairing.pairing_key,
+            self._client_random,
+            button_random,
+            self._quick_flags,
         )
         self._keys = ChaskeyKeys.from_key(key)
         self._check_mac(packet)
+        self._update_pairing(duo=bool(packet[13] & duo.QUICK_VERIFY_IS_DUO))
         self._become_ready(max_queued=31)
         return [Verified()]
 
@@ -303,6 +274,15 @@ class Flic2Session:
         assert self._pairing is not None
         self.state = State.READY
         self._waiting_init = True
+        if self._pairing.duo:
+            pairing = self._pairing
+            self._duo = DuoLink([pairing.event_count, pairing.event_count_small])
+            counts = (pairing.event_count, pairing.event_count_small)
+            request = duo.init_button_events_duo_request(
+                counts, pairing.boot_id, max_queued_packets=max_queued
+            )
+            self._send_signed(request)
+            return
         self._send_signed(
             packets.init_button_events_light_request(
                 self._pairing.event_count,
@@ -313,6 +293,8 @@ class Flic2Session:
 
     def _after_initial_events(self) -> None:
         self._send_signed(packets.set_connection_parameters_ind(*CONN_PARAMS))
+        if self._duo is not None:
+            self._send_signed(duo.enable_push_twist_ind())
         assert self._pairing is not None
         if self._pairing.firmware_version >= 6 and not self._pairing.adv_configured:
             # Once per boot: how the button advertises when it loses us, so we find it again.
@@ -332,8 +314,10 @@ class Flic2Session:
             FromButton.INIT_BUTTON_EVENTS_RESPONSE_WITHOUT_BOOT_ID,
         ):
             return self._on_init_response(packets.parse_init_button_events_response(body), now)
-        if opcode == FromButton.BUTTON_EVENT_NOTIFICATION:
+        if opcode == FromButton.BUTTON_EVENT_NOTIFICATION and self._duo is None:
             return self._on_button_events(body, now)
+        if self._duo is not None and opcode in duo.SESSION_OPCODES:
+            return self._on_duo(body, now)
         if opcode == FromButton.PING_REQUEST:
             self._send_signed(packets.opcode_only(ToButton.PING_RESPONSE))
             return []
@@ -380,6 +364,32 @@ class Flic2Session:
             self._after_initial_events()
             return [QueueDrained()]
         return []
+
+    def _on_duo(self, body: bytes, now: datetime) -> list[SessionEvent]:
+        link = self._duo
+        assert link is not None
+        presses: list[Press] = []
+        if body[0] == duo.PUSH_TWIST_DATA_NOTIFICATION:
+            return list(link.twist(body, now))
+        if body[0] == duo.BUTTON_EVENT_DUO_NOTIFICATION:
+            presses, ack, drained = link.events(body[1:], now)
+            if ack is not None:
+                self._send_signed(ack)
+        elif self._waiting_init:
+            self._waiting_init = False
+            rsp = duo.parse_init_duo_response(body)
+            if rsp.boot_id is not None:
+                self._update_pairing(boot_id=rsp.boot_id, adv_configured=False)
+            drained = link.initialised(rsp, now, rebooted=rsp.boot_id is not None)
+        else:
+            return []
+        big, small = link.counts
+        self._update_pairing(event_count=big, event_count_small=small)
+        out: list[SessionEvent] = list(presses)
+        if drained:
+            self._after_initial_events()
+            out.append(QueueDrained())
+        return out
 
     def _on_button_events(self, body: bytes, now: datetime) -> list[SessionEvent]:
         notification = packets.parse_button_event_notification(body)

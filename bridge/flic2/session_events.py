@@ -31,6 +31,7 @@ class Press:
     queued: bool
     age_s: float
     pressed_at: datetime
+    button_number: int | None = None  # a Flic Duo's: 0 big, 1 small; -1 counts: push-twists
 
 
 @dataclass(frozen=True, slots=True)

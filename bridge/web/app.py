@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.applications import Starlette
@@ -12,13 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bridge.clicks import state_for
 from bridge.core.outbox import OutboxError
-from bridge.core.pipeline import state_for
 from bridge.models import ClickType, RawClick
 from bridge.web.page import status_routes
-
-if TYPE_CHECKING:
-    from bridge.app.runtime import Runtime
+from bridge.web.status import WebParts, status_of
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +54,21 @@ async def _read_body(request: Request) -> bytes | None:
     return body
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def create_app(parts: WebParts) -> Starlette:
     """The ASGI app of one running bridge."""
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "bridge": runtime.config.bridge.name})
+        return JSONResponse({"status": "ok", "bridge": parts.bridge_name})
 
     async def status(request: Request) -> JSONResponse:
-        return JSONResponse(runtime.status())
+        return JSONResponse(status_of(parts))
 
     async def metrics(request: Request) -> PlainTextResponse:
-        now = runtime.clock()
+        now = parts.clock()
         gauges: list[tuple[str, str, float, dict[str, str]]] = []
-        for dispatcher in runtime.dispatchers:
+        for dispatcher in parts.targets.dispatchers:
             name = dispatcher.sink.name
-            stats = runtime.outbox.stats(now, name)
+            stats = parts.outbox.stats(now, name)
             labels = {"target": name}
             gauges += [
                 ("flic_bridge_outbox_pending", "Rows waiting for delivery.", stats.pending, labels),
@@ -82,7 +80,7 @@ def create_app(runtime: Runtime) -> Starlette:
                     labels,
                 ),
             ]
-        total = runtime.outbox.stats(now)
+        total = parts.outbox.stats(now)
         gauges.append(("flic_bridge_outbox_depth", "Pending rows, all targets.", total.pending, {}))
         gauges += [
             (name, help_text, float(value), {})
@@ -91,26 +89,26 @@ def create_app(runtime: Runtime) -> Starlette:
                     "flic_bridge_outbox_full",
                     "1 when the outbox is at [limits] max_outbox_clicks with nothing delivered"
                     " left to forget.",
-                    runtime.outbox.is_full(),
+                    parts.outbox.is_full(),
                 ),
                 (
                     "flic_bridge_outbox_forgotten",
                     "Delivered clicks forgotten to stay under the cap, since start.",
-                    runtime.outbox.forgotten,
+                    parts.outbox.forgotten,
                 ),
                 (
                     "flic_bridge_unknown_buttons",
                     "Unconfigured buttons remembered.",
-                    runtime.registry.unknown(),
+                    parts.registry.unknown(),
                 ),
                 (
                     "flic_bridge_unknown_buttons_forgotten",
                     "Unconfigured buttons forgotten at [limits] max_unknown_buttons, since start.",
-                    runtime.registry.forgotten,
+                    parts.registry.forgotten,
                 ),
             )
         ]
-        for supervisor in runtime.supervisors:
+        for supervisor in parts.supervisors:
             up = 1.0 if supervisor.state == "up" else 0.0
             gauges.append(
                 (
@@ -121,11 +119,11 @@ def create_app(runtime: Runtime) -> Starlette:
                 )
             )
         return PlainTextResponse(
-            runtime.metrics.render(gauges), media_type="text/plain; version=0.0.4"
+            parts.metrics.render(gauges), media_type="text/plain; version=0.0.4"
         )
 
     async def press(request: Request) -> Response:
-        if not _authorized(request, runtime.token):
+        if not _authorized(request, parts.token):
             return _error(401, "missing or wrong bridge token (Authorization: Bearer <token>)")
         raw = await _read_body(request)
         if raw is None:
@@ -137,17 +135,17 @@ def create_app(runtime: Runtime) -> Starlette:
                 f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
             ]
             return _error(422, "; ".join(problems))
-        spec = runtime.registry.find(body.button)
+        spec = parts.registry.find(body.button)
         address = spec.address if spec else body.button.strip().lower()
         if spec is None and not (len(address) == 17 and set(address) <= _ADDRESS_CHARS):
             return _error(404, f"no button named {body.button!r}")
-        click = RawClick(address, body.click, "api", runtime.clock(), drill=body.drill)
+        click = RawClick(address, body.click, "api", parts.clock(), drill=body.drill)
         try:
-            accepted = await runtime.accept(click)
+            accepted = await parts.pipeline.accept(click)
         except OutboxError as exc:
             log.error("press %s not stored: %s", body.button, exc)
             return _error(503, f"click not stored: {exc}")
-        named = runtime.registry.resolve(address)
+        named = parts.registry.resolve(address)
         return JSONResponse(
             {
                 "event_id": accepted.event_id,
@@ -161,24 +159,27 @@ def create_app(runtime: Runtime) -> Starlette:
         )
 
     async def hub_events(request: Request) -> Response:
-        if not _authorized(request, runtime.token):
+        if not _authorized(request, parts.token):
             return _error(401, "missing or wrong bridge token (Authorization: Bearer <token>)")
         raw = await _read_body(request)
         if raw is None:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
+        hub = parts.hub.receiver
+        if hub is None:  # the route exists only with a hub receiver
+            return _error(404, "no hub receiver: [hub] is not enabled")
         try:
-            code, answer = await runtime.hub.handle(raw)
+            code, answer = await hub.handle(raw)
         except OutboxError as exc:
             return _error(503, f"event not stored: {exc}")
         return JSONResponse(answer, status_code=code)
 
     routes = [
-        *status_routes(runtime),
+        *status_routes(parts),
         Route("/api/status", status),
         Route("/api/press", press, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
     ]
-    if runtime.hub is not None:
+    if parts.hub.receiver is not None:
         routes.append(Route("/hub/events", hub_events, methods=["POST"]))
     return Starlette(routes=routes)

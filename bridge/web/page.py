@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -18,9 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from bridge.core.outbox import OutboxError
 from bridge.models import ClickType, RawClick
-
-if TYPE_CHECKING:
-    from bridge.app.runtime import Runtime
+from bridge.web.status import WebParts, status_of
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +82,14 @@ def _bearer(request: Request) -> str | None:
 class StatusPage:
     """Renders the page and handles its forms for one running bridge."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, parts: WebParts) -> None:
+        self.parts = parts
         self.env = make_env()
 
     def context(self) -> dict[str, Any]:
-        runtime = self.runtime
-        now = runtime.clock()
-        status = runtime.status()
+        parts = self.parts
+        now = parts.clock()
+        status = status_of(parts)
 
         def age_of(text: Any) -> float | None:
             at = parse_at(text)
@@ -120,10 +118,10 @@ class StatusPage:
             "status": status,
             "sources": sources,
             "buttons": buttons,
-            "dead": runtime.outbox.rows("dead", limit=DEAD_LETTERS_SHOWN),
-            "pending": runtime.outbox.rows("pending", limit=PENDING_SHOWN),
+            "dead": parts.outbox.rows("dead", limit=DEAD_LETTERS_SHOWN),
+            "pending": parts.outbox.rows("pending", limit=PENDING_SHOWN),
             "now": now,
-            "uptime_s": (now - runtime.started_at).total_seconds(),
+            "uptime_s": (now - parts.started_at).total_seconds(),
             "click_types": [c.value for c in ClickType],
             "low_battery_percent": LOW_BATTERY_PERCENT,
         }
@@ -150,12 +148,12 @@ class StatusPage:
         form = await self._form(request)
         if form is None:
             return self.render(error="form too large", status_code=413)
-        if not token_ok(form.get("token"), self.runtime.token):
+        if not token_ok(form.get("token"), self.parts.token):
             return self.render(
                 error="Wrong or missing bridge token: nothing pressed.", status_code=401
             )
         name = form.get("button", "")
-        spec = self.runtime.registry.find(name)
+        spec = self.parts.registry.find(name)
         if spec is None:
             return self.render(error=f"No button named {name!r}.", status_code=404)
         try:
@@ -163,16 +161,16 @@ class StatusPage:
         except ValueError:
             return self.render(error=f"Unknown click type {form.get('click')!r}.", status_code=422)
         try:
-            accepted = await self.runtime.accept(
-                RawClick(spec.address, click, "api", self.runtime.clock())
+            accepted = await self.parts.pipeline.accept(
+                RawClick(spec.address, click, "api", self.parts.clock())
             )
         except OutboxError as exc:
             return self.render(error=f"Click not stored: {exc}", status_code=503)
         return _back(msg=f"Pressed {spec.name} ({click.value}): event {accepted.event_id}")
 
     def _retry(self, target: str | None) -> int:
-        count = self.runtime.outbox.retry_dead(self.runtime.clock(), target)
-        for dispatcher in self.runtime.dispatchers:
+        count = self.parts.outbox.retry_dead(self.parts.clock(), target)
+        for dispatcher in self.parts.targets.dispatchers:
             dispatcher.wake()
         log.info("outbox: %d dead letter(s) put back in line (target %s)", count, target or "all")
         return count
@@ -181,7 +179,7 @@ class StatusPage:
         form = await self._form(request)
         if form is None:
             return self.render(error="form too large", status_code=413)
-        if not token_ok(form.get("token"), self.runtime.token):
+        if not token_ok(form.get("token"), self.parts.token):
             return self.render(
                 error="Wrong or missing bridge token: nothing retried.", status_code=401
             )
@@ -193,7 +191,7 @@ class StatusPage:
 
     async def retry_api(self, request: Request) -> Response:
         """`POST /api/outbox/retry` (bridge token), body `{"target"?: str}` → `{"retried": n}`."""
-        if not token_ok(_bearer(request), self.runtime.token):
+        if not token_ok(_bearer(request), self.parts.token):
             return JSONResponse(
                 {"error": "missing or wrong bridge token (Authorization: Bearer <token>)"},
                 status_code=401,
@@ -221,9 +219,9 @@ def _back(**params: str) -> Response:
     return RedirectResponse("/?" + urlencode(params), status_code=303)
 
 
-def status_routes(runtime: Runtime) -> list[BaseRoute]:
+def status_routes(parts: WebParts) -> list[BaseRoute]:
     """The page, its forms, the retry API and the page's static files."""
-    page = StatusPage(runtime)
+    page = StatusPage(parts)
     return [
         Route("/", page.page),
         Route("/ui/press", page.press_form, methods=["POST"]),

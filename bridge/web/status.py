@@ -1,32 +1,48 @@
-"""What `GET /api/status` and the status page show of a running bridge (read-only)."""
+"""What `GET /api/status` and the status page show of a running bridge (read-only), and the
+parts of a bridge the web face is given."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bridge.core.outbox import OutboxStats
+from bridge.core.health import HealthMonitor
+from bridge.core.outbox import Outbox
+from bridge.core.pipeline import ClickPipeline
+from bridge.core.registry import ButtonRegistry
+from bridge.core.supervisor import Supervisor
+from bridge.core.targets import Targets
+from bridge.metrics import Metrics
 from bridge.sinks.http import HttpSink
-
-if TYPE_CHECKING:
-    from bridge.app.runtime import Runtime
+from bridge.sources.hub.receiver import HubReceiver
 
 
-def unconfigured_targets(runtime: Runtime, now: datetime) -> dict[str, OutboxStats]:
-    """Targets no longer configured that still hold presses (pending or dead), by name.
+@dataclass(slots=True)
+class HubSlot:
+    """The hub receiver, if any: one slot the status view and the health check both read."""
 
-    Their rows are kept, never delivered elsewhere: put the target back under
-    `[[forward]]` (same `name`) and they go out in order.
-    """
-    configured = {sink.name for sink in runtime.sinks}
-    found: dict[str, OutboxStats] = {}
-    for name in runtime.outbox.targets():
-        if name not in configured:
-            tstats = runtime.outbox.stats(now, name)
-            if tstats.pending or tstats.dead:
-                found[name] = tstats
-    return found
+    receiver: HubReceiver | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebParts:
+    """The parts of a running bridge its HTTP face reads and calls (never the whole parts)."""
+
+    bridge_name: str
+    token: str
+    pipeline: ClickPipeline
+    targets: Targets
+    outbox: Outbox
+    registry: ButtonRegistry
+    supervisors: Sequence[Supervisor]
+    hub: HubSlot
+    health: HealthMonitor
+    metrics: Metrics
+    clock: Callable[[], datetime]
+    started_at: datetime
 
 
 def _urls(sink: object) -> dict[str, Any]:
@@ -36,22 +52,22 @@ def _urls(sink: object) -> dict[str, Any]:
     return {"url": sink.url, "urls": list(sink.urls)}
 
 
-def status_of(runtime: Runtime) -> dict[str, Any]:
+def status_of(parts: WebParts) -> dict[str, Any]:
     """The body of `GET /api/status`: sources, buttons, outbox, targets, health alerts."""
-    now = runtime.clock()
-    stats = runtime.outbox.stats(now)
+    now = parts.clock()
+    stats = parts.outbox.stats(now)
     sources: list[dict[str, Any]] = [
         {"name": s.name, "state": s.state, "detail": s.detail, "since": s.since.isoformat()}
-        for s in runtime.supervisors
+        for s in parts.supervisors
     ]
-    if runtime.hub is not None:
+    if parts.hub.receiver is not None:
         hub_status: dict[str, Any] = {}
         with contextlib.suppress(Exception):
-            hub_status = dict(runtime.hub.status())
+            hub_status = dict(parts.hub.receiver.status())
         sources.append({"name": "hub", "state": hub_status.pop("state", "listening"), **hub_status})
     targets = []
-    for dispatcher in runtime.dispatchers:
-        tstats = runtime.outbox.stats(now, dispatcher.sink.name)
+    for dispatcher in parts.targets.dispatchers:
+        tstats = parts.outbox.stats(now, dispatcher.sink.name)
         targets.append(
             {
                 "name": dispatcher.sink.name,
@@ -66,7 +82,7 @@ def status_of(runtime: Runtime) -> dict[str, Any]:
                 **_urls(dispatcher.sink),
             }
         )
-    for name, tstats in unconfigured_targets(runtime, now).items():
+    for name, tstats in parts.targets.unconfigured(now).items():
         targets.append(
             {
                 "name": name,
@@ -79,9 +95,9 @@ def status_of(runtime: Runtime) -> dict[str, Any]:
             }
         )
     return {
-        "bridge": runtime.config.bridge.name,
+        "bridge": parts.bridge_name,
         "sources": sources,
-        "buttons": [runtime.registry.as_json(s) for s in runtime.registry.states()],
+        "buttons": [parts.registry.as_json(s) for s in parts.registry.states()],
         "outbox": {
             "pending": stats.pending,
             "oldest_age_s": None if stats.oldest_age_s is None else round(stats.oldest_age_s, 3),
@@ -89,18 +105,17 @@ def status_of(runtime: Runtime) -> dict[str, Any]:
             "dead": stats.dead,
             # [limits]: at the cap the oldest delivered clicks are forgotten; `full` means only
             # pending and dead ones are left (still stored: nothing is dropped)
-            "max_clicks": runtime.outbox.max_clicks,
-            "full": runtime.outbox.is_full(),
-            "forgotten": runtime.outbox.forgotten,
+            "max_clicks": parts.outbox.max_clicks,
+            "full": parts.outbox.is_full(),
+            "forgotten": parts.outbox.forgotten,
         },
         "unknown_buttons": {
-            "count": runtime.registry.unknown(),
-            "max": runtime.registry.max_unknown,
-            "forgotten": runtime.registry.forgotten,
+            "count": parts.registry.unknown(),
+            "max": parts.registry.max_unknown,
+            "forgotten": parts.registry.forgotten,
         },
         "targets": targets,
         "health": [
-            {"alert": c.key, "check": c.check, "info": c.info}
-            for c in runtime.health.active.values()
+            {"alert": c.key, "check": c.check, "info": c.info} for c in parts.health.active.values()
         ],
     }

@@ -19,6 +19,7 @@ from server.escalation.paging import Clock
 from server.escalation.state_store import AlertsTable, EscalationStore
 from server.notify.base import Channel, Page
 from server.notify.contacts import Contact, shown
+from server.reports.drills import drill_text
 
 log = logging.getLogger(__name__)
 _PREFIX = {"acknowledge": "acknowledged by ", "close": "closed by "}
@@ -29,10 +30,11 @@ class WordBackPage(Page):
     """A short note about an alert already paged: one line, no links."""
 
     def subject(self) -> str:
-        return " ".join(f"[flic-edge] Alert #{self.alert_id}: {self.title}".split())
+        line = " ".join(f"[flic-edge] Alert #{self.alert_id}: {self.title}".split())
+        return drill_text(line, self.drill)
 
     def text(self) -> str:
-        return self.title
+        return drill_text(self.title, self.drill)
 
 
 def who_did(kind: str, timeline: list[TimelineEntry]) -> str:
@@ -88,7 +90,9 @@ class WordBack:
         if not contacts:
             return
         line = line_for(change, who_did(change.kind, timeline))
-        page = WordBackPage(change.alert_id, line, "", "", "", change.priority)
+        view = await self._ctx.db.run(self._alerts.alert, change.alert_id)
+        drill = view is not None and view.drill
+        page = WordBackPage(change.alert_id, line, "", "", "", change.priority, drill)
         outcomes = []
         for contact in contacts:
             channel = self._channels.get(contact.channel)

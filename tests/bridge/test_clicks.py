@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from bridge.clicks import forward_body, state_for
 from bridge.config import ButtonSpec, default_button
-from bridge.core.pipeline import forward_body, state_for
 from bridge.models import ClickType
 
 from .factories import T0, click

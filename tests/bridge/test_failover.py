@@ -127,7 +127,7 @@ async def test_the_status_page_and_api_say_which_url_is_in_use(tmp_path: Path) -
     )
     runtime = Runtime(config)
     (dispatcher,) = runtime.dispatchers
-    transport = httpx.ASGITransport(app=create_app(runtime))
+    transport = httpx.ASGITransport(app=create_app(runtime.web))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
             (before,) = (await client.get("/api/status")).json()["targets"]

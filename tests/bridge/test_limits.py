@@ -102,7 +102,7 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]
         }
     )
     runtime = Runtime(config)
-    transport = httpx.ASGITransport(app=create_app(runtime))
+    transport = httpx.ASGITransport(app=create_app(runtime.web))
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
         yield runtime, client
     runtime.outbox.close()

@@ -29,7 +29,7 @@ async def test_a_cut_short_token_file_is_made_again_and_an_empty_token_is_refuse
         assert token_file.read_text().strip() == runtime.token
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
         assert "made a new bridge token" in caplog.text
-        transport = httpx.ASGITransport(app=create_app(runtime))
+        transport = httpx.ASGITransport(app=create_app(runtime.web))
         async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
             for given in ("Bearer ", "Bearer", f"Bearer {left.strip()}"):
                 answer = await client.post(

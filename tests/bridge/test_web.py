@@ -38,7 +38,7 @@ def make_runtime(tmp_path: Path, **bridge: str) -> Runtime:
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     runtime = make_runtime(tmp_path)
-    transport = httpx.ASGITransport(app=create_app(runtime))
+    transport = httpx.ASGITransport(app=create_app(runtime.web))
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
         yield runtime, client
     runtime.outbox.close()
@@ -181,7 +181,7 @@ async def test_presses_for_a_target_taken_out_of_the_config_are_kept_and_shown(
     before.outbox.close()
 
     after = runtime_with("alerts")
-    transport = httpx.ASGITransport(app=create_app(after))
+    transport = httpx.ASGITransport(app=create_app(after.web))
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
         status = (await client.get("/api/status")).json()
         page = (await client.get("/")).text

@@ -51,7 +51,7 @@ async def bridge(tmp_path: Path) -> AsyncIterator[tuple[Runtime, httpx.AsyncClie
         }
     )
     runtime = Runtime(config, clock=lambda: T0)
-    transport = httpx.ASGITransport(app=create_app(runtime))
+    transport = httpx.ASGITransport(app=create_app(runtime.web))
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
         yield runtime, client
     runtime.outbox.close()

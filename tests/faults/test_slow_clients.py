@@ -12,7 +12,14 @@ import httpx
 import pytest
 
 from tests.e2e.programs import CLEAN_ENV
-from tests.support.procs import Proc, free_port, python_module, start_bridge, wait_http_ok
+from tests.support.procs import (
+    Proc,
+    free_port,
+    python_module,
+    start_bridge,
+    wait_http_ok,
+    wait_until,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -94,8 +101,10 @@ def test_the_alert_server_cuts_off_slow_clients_and_serves_the_others(tmp_path: 
     try:
         wait_http_ok(f"http://127.0.0.1:{port}/healthz", proc=proc)
         check_slow_clients(port, f"http://127.0.0.1:{port}", "/inbound/no-such-token")
-        log = (tmp_path / "server.log").read_text()
-        assert "request headers not in within 2 s" in log
+        wait_until(
+            lambda: "request headers not in within 2 s" in (tmp_path / "server.log").read_text(),
+            what="the server's log line naming the cut-off client",
+        )
     finally:
         proc.stop()
 
@@ -122,5 +131,26 @@ def test_the_bridge_cuts_off_slow_clients_and_serves_the_others(tmp_path: Path) 
     proc = start_bridge(config, tmp_path, f"http://127.0.0.1:{port}", CLEAN_ENV)
     try:
         check_slow_clients(port, f"http://127.0.0.1:{port}", "/hub/events")
+    finally:
+        proc.stop()
+
+
+def test_beyond_the_connection_cap_a_request_is_answered_503_not_left_waiting(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    proc = Proc(
+        python_module("server", "run", "--data-dir", str(tmp_path / "data"), "--port", str(port)),
+        log_path=tmp_path / "server.log",
+        env={**CLEAN_ENV, "ALERT_SERVER_SERVER_MAX_CONNECTIONS": "20"},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http_ok(url + "/healthz", proc=proc)
+        with trickling(port, 20):
+            # Once the server has taken all 20 (it accepts them a moment after they connect).
+            wait_until(lambda: httpx.get(url + "/healthz", timeout=10.0).status_code == 503)
+        # The trickling clients gone, the server answers again.
+        wait_until(lambda: httpx.get(url + "/healthz", timeout=10.0).status_code == 200)
     finally:
         proc.stop()

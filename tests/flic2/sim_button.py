@@ -332,7 +332,9 @@ class SimButton:
         # The received flags byte (0x40 "supports Duo" from the vendor's apps) is mixed in.
         link.key = chaskey16(pairing_key, client_random + bytes([flags]) + button_random)
         link.ready = True
-        reply = bytes([8]) + button_random + struct.pack("<IB", tmp_id, 0)
+        # A Duo says so (bit 6) to an app that said it supports the Duo.
+        duo_flag = 0x40 if self.duo and flags & 0x40 else 0
+        reply = bytes([8]) + button_random + struct.pack("<IB", tmp_id, duo_flag)
         self._emit_signed(reply, newly_assigned=True)
 
     def _signed(self, link: _Link, body: bytes) -> None:

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bridge.errors import SourceError
-from bridge.sources.ble.source import ButtonNotAdvertising
+from bridge.sources.ble.transport import ButtonNotAdvertising
 from tests.flic2.sim_button import SimButton
 
 

@@ -20,6 +20,7 @@ from bridge.sources.ble.bleak import _unavailable
 from bridge.sources.ble.source import BleSource, BleUnavailable, PairingStore, pair_ble
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
+from tests.flic2.sim_duo import SimDuo
 from tests.flic2.sim_transport import SimRadio
 from tests.flic2.test_ble_source import Run, paired, source
 
@@ -128,10 +129,10 @@ def test_only_a_missing_bluetooth_stack_is_called_unavailable() -> None:
     assert isinstance(_unavailable(FileNotFoundError("/run/dbus"), "hci0"), BleUnavailable)
 
 
-async def test_a_flic_duo_pairs_and_its_big_button_clicks_arrive(
+async def test_a_flic_duo_pairs_and_both_buttons_swipes_and_twists_arrive(
     tmp_path: Path, factory_key: Ed25519PrivateKey, verify_key: bytes
 ) -> None:
-    duo = SimButton(ADDRESS, factory_key, name="duo", duo=True)
+    duo = SimDuo(ADDRESS, factory_key, name="duo")
     radio = SimRadio(duo)
     duo.hold_for_pairing()
     said: list[str] = []
@@ -142,12 +143,32 @@ async def test_a_flic_duo_pairs_and_its_big_button_clicks_arrive(
         scanner=radio.scan,
         verify_key=verify_key,
     )
-    assert pairing.serial_number == "DSIM-00001"
-    assert any("Flic Duo" in line and "big button" in line for line in said)
+    assert (pairing.serial_number, pairing.duo) == ("DSIM-00001", True)
+    assert any("Flic Duo" in line and "button_number" in line for line in said)
+    duo.press("single", small=True)  # while the bridge is away: queued in the Duo
     run = Run(source(tmp_path, radio, verify_key))
-    await run.until(lambda: bool(run.events), "connected")
-    duo.press("single", small=True)  # the base protocol never hears of the small button
+    # Push-twist is enabled again once the queue is drained, on the bridge's own connection.
+    await run.until(lambda: duo.received_opcodes.count(37) == 2, "push-twist enabled")
     duo.press("double")
-    await run.until(lambda: bool(run.clicks), "the big button's double")
-    assert [c.click_type for c in run.clicks] == [ClickType.DOUBLE]
+    duo.press("swipe_up", small=True)
+    duo.press("hold")
+    duo.twist(4096 * 2 + 100)  # two detents clockwise, holding the big button
+    duo.twist(-4096, small=True)
+    await run.until(lambda: len(run.clicks) >= 7, "seven clicks")
+    assert [(c.click_type, c.button_number) for c in run.clicks] == [
+        (ClickType.SINGLE, 1),
+        (ClickType.DOUBLE, 0),
+        (ClickType.SWIPE_UP, 1),
+        (ClickType.HOLD, 0),
+        (ClickType.PUSH_TWIST_RIGHT, 0),
+        (ClickType.PUSH_TWIST_RIGHT, 0),
+        (ClickType.PUSH_TWIST_LEFT, 1),
+    ]
+    assert [c.queued for c in run.clicks[:2]] == [True, False]
+    # Acknowledged with both counts after each single/double/hold/swipe, so nothing is resent.
+    assert duo.duo_acks
+    assert not duo.duo_unacked
+    ids = [c.event_id for c in run.clicks[:4]]
+    assert len(set(ids)) == 4
+    assert all(i and "-b" in i for i in ids)
     await run.stop()

@@ -115,7 +115,14 @@ def test_session_writes_and_decodes_exactly_like_the_c_module() -> None:
     steps = v["steps"]
     first = bytes.fromhex(steps[0]["frame"])
     stream = iter([first[2:9] + first[10:14]])  # the C module's 7 random bytes and tmp id
-    session = Flic2Session(v["address"], pairing, random=lambda n: next(stream)[:n], att_mtu=130)
+    # The C module predates the Duo and sends flags 0 where pyflic-ble sends "supports Duo".
+    session = Flic2Session(
+        v["address"],
+        pairing,
+        random=lambda n: next(stream)[:n],
+        att_mtu=130,
+        supports_duo=False,
+    )
     session.start()
     now = datetime(2026, 1, 1, tzinfo=UTC)
     my_writes = [w.hex() for w in session.take_writes()]

@@ -114,7 +114,8 @@ class Bridge:
         self.runtime = Runtime(config, sources=[])
         self.loop = asyncio.new_event_loop()
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(self.runtime)), base_url="http://bridge"
+            transport=httpx.ASGITransport(app=create_app(self.runtime.web)),
+            base_url="http://bridge",
         )
 
     def post(self, path: str, body: bytes, authorization: str) -> httpx.Response:

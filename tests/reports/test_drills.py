@@ -75,7 +75,7 @@ def test_a_drill_pages_with_drill_everywhere_and_is_reported_apart(
     mails = mail_to(box, "dana@example.org", 3)
     wait_until(lambda: len(inbox.on("/push")) >= 3, what="three pushes")
 
-    subjects = {m["X-Flic-Edge-Alert"]: m["Subject"] for m in mails}
+    subjects = {m["X-Flic-Edge-Alert"]: str(m["Subject"]).strip() for m in mails}
     assert subjects[str(drill["alert_id"])].startswith("DRILL: ")
     assert subjects[str(generic_drill["alert_id"])].startswith("DRILL: ")
     assert "DRILL" not in subjects[str(real["alert_id"])]
@@ -99,6 +99,12 @@ def test_a_drill_pages_with_drill_everywhere_and_is_reported_apart(
     assert form.status_code == 200, form.text
     acked = server.get(f"/api/v1/alerts/{drill['alert_id']}")
     assert acked["status"] == "acknowledged"
+    # Those already paged are told who took it: that note says DRILL too.
+    told = mail_to(box, "dana@example.org", 4)[3]
+    assert told["X-Flic-Edge-Alert"] == str(drill["alert_id"])
+    assert str(told["Subject"]).strip().startswith("DRILL: ")
+    assert told.get_content().startswith("DRILL: ")
+    assert "is on it: room-12" in told.get_content()
 
     drills = {d["source"]: d for d in server.get("/api/v1/reports/drills")["items"]}
     assert drills["room-12"]["last_proven_at"] == acked["acknowledged_at"]

@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,10 @@ class SseReader:
             if self.status is None:
                 self.status = -1
             self.ended.set()
+
+    def count_of(self, name: str) -> Callable[[], int]:
+        """A function counting the `name` events so far."""
+        return lambda: len(self.named(name))
 
     def named(self, name: str) -> list[Event]:
         return [e for e in self.events if e.event == name]

@@ -10,7 +10,7 @@ from typing import Any
 from bridge.errors import SourceError
 from bridge.flic2 import MANUFACTURER_ID, NOTIFY_UUID, SERVICE_UUID, WRITE_UUID
 from bridge.flic2.frames import MAX_ATT_MTU, MIN_ATT_MTU
-from bridge.sources.ble.source import ADAPTER_HINT, BleUnavailable, ButtonNotAdvertising
+from bridge.sources.ble.transport import ADAPTER_HINT, BleUnavailable, ButtonNotAdvertising
 
 # How long one connect attempt waits for the button's advertisement before the supervisor's
 # backoff takes over: a button comes back the moment it advertises, not at the next timer tick.
@@ -22,6 +22,7 @@ _ADAPTER_TEXTS = ("No Bluetooth adapters", "NotReady", "org.freedesktop.DBus.Err
 def _bleak_not_available() -> tuple[type[BaseException], ...]:
     """bleak's structured "no Bluetooth here" error, where the installed bleak has it."""
     try:
+        # optional hardware: bleak is imported only where a radio is used
         from bleak.exc import BleakBluetoothNotAvailableError
     except ImportError:  # bleak before 1.1 has only text to go on
         return ()
@@ -30,6 +31,7 @@ def _bleak_not_available() -> tuple[type[BaseException], ...]:
 
 def _device_not_found() -> tuple[type[BaseException], ...]:
     try:
+        # optional hardware: bleak is imported only where a radio is used
         from bleak.exc import BleakDeviceNotFoundError
     except ImportError:  # pragma: no cover - bleak 0.22 already has it
         return ()
@@ -63,6 +65,7 @@ def _unavailable(exc: BaseException, adapter: str) -> BleUnavailable | None:
 async def scan_flic2(adapter: str, seconds: float) -> list[str]:
     """Addresses of advertising Flic 2 buttons, strongest signal first."""
     try:
+        # optional hardware: bleak is imported only where a radio is used
         from bleak import BleakScanner
     except ImportError as exc:  # pragma: no cover - bleak is a dependency
         raise BleUnavailable(f"bleak is not installed: {ADAPTER_HINT}") from exc
@@ -105,6 +108,7 @@ class BleakTransport:
         self._with_response = False
 
     async def _advertising(self, address: str) -> Any:
+        # optional hardware: bleak is imported only where a radio is used
         from bleak import BleakScanner
 
         try:
@@ -124,6 +128,7 @@ class BleakTransport:
 
     async def connect(self, address: str) -> None:
         try:
+            # optional hardware: bleak is imported only where a radio is used
             from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
         except ImportError as exc:  # pragma: no cover - both are dependencies
             raise BleUnavailable(f"bleak is not installed: {ADAPTER_HINT}") from exc

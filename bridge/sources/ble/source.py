@@ -7,10 +7,10 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bridge.config import Config
 from bridge.errors import SourceError
@@ -29,48 +29,22 @@ from bridge.flic2 import (
 )
 from bridge.flic2.handshake import State
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent
+from bridge.sources.ble.bleak import BleakTransport, scan_flic2
+from bridge.sources.ble.transport import (
+    BleTransport,
+    BleUnavailable,
+    ButtonNotAdvertising,
+    Scanner,
+    TransportFactory,
+)
 
 log = logging.getLogger(__name__)
 
 SOURCE_NAME = "ble"
 VERIFY_TIMEOUT_S = 31.0  # the vendor's module gives a verify 31 s
 BATTERY_INTERVAL_S = 3 * 3600.0  # and reads the battery every 3 hours
-DEFAULT_CLICK_TYPES = frozenset({ClickType.SINGLE, ClickType.DOUBLE, ClickType.HOLD})
-ADAPTER_HINT = (
-    "install BlueZ and start bluetoothd, check the adapter exists and is powered "
-    "(bluetoothctl list; bluetoothctl power on), and stop flicd on that adapter: flicd and "
-    "BlueZ cannot share one adapter (give each its own, or set [ble] enabled = false)"
-)
-
-
-class BleUnavailable(SourceError):  # noqa: N818 - the name the rest of the bridge expects
-    """Bluetooth LE cannot be used on this machine (no BlueZ, no adapter, or flicd holds it)."""
-
-
-class ButtonNotAdvertising(SourceError):  # noqa: N818 - reads as what happened
-    """One button is not advertising: Bluetooth itself is fine, the other buttons go on."""
-
-
-class BleTransport(Protocol):
-    """One BLE link to one button: the seam between the protocol and bleak (or a simulator)."""
-
-    att_mtu: int
-
-    async def connect(self, address: str) -> None:
-        """Wait for the button's advertisement, then connect (ButtonNotAdvertising if none)."""
-        ...
-
-    async def write(self, data: bytes) -> None: ...
-
-    def notifications(self) -> AsyncIterator[bytes]:
-        """Frames the button notifies; ends when the link is lost."""
-        ...
-
-    async def disconnect(self) -> None: ...
-
-
-TransportFactory = Callable[[], BleTransport]
-Scanner = Callable[[float], Awaitable[list[str]]]
+# Every click type but the other views of a press (click, down, up): a Duo's swipes and twists too.
+DEFAULT_CLICK_TYPES = frozenset(ClickType) - {ClickType.CLICK, ClickType.DOWN, ClickType.UP}
 
 
 def battery_percent(millivolt: int) -> int:
@@ -276,18 +250,23 @@ class BleSource:
                 queued_s=event.age_s,
                 event_id=press_event_id(self.address, pairing.boot_id, event),
                 name_hint=pairing.name or None,
+                button_number=event.button_number,
             )
         return None
 
 
-def press_event_id(address: str, boot_id: int, press: Press) -> str:
+def press_event_id(address: str, boot_id: int, press: Press) -> str | None:
     """The same press always gets the same id, so a replay after a crash is stored once.
 
     The button numbers its events per boot; a press it sends again after a reconnect (because
     the bridge died before acknowledging it) carries the same count and so the same id, and
     the outbox, idempotent on event ids, keeps the first copy only.
     """
-    return f"ble-{address.replace(':', '')}-{boot_id:x}-{press.event_count}-{press.click_type}"
+    if press.event_count < 0:
+        return None  # a push-twist: not counted, never replayed; the runtime mints an id
+    which = "" if press.button_number is None else f"b{press.button_number}-"
+    stem = f"ble-{address.replace(':', '')}-{boot_id:x}-{which}"
+    return f"{stem}{press.event_count}-{press.click_type}"
 
 
 def ble_sources(
@@ -307,8 +286,6 @@ def ble_sources_for(
     transport_factory: TransportFactory | None = None,
 ) -> list[BleSource]:
     """The runtime's BLE sources: every paired button, with the click types its mapping uses."""
-    from bridge.sources.ble.bleak import BleakTransport
-
     adapter = config.ble.adapter
     factory = transport_factory or (lambda: BleakTransport(adapter))
     mapped = {spec.address: spec.click_types for spec in config.buttons}
@@ -379,8 +356,6 @@ async def pair_ble(
     verify_key: bytes = VENDOR_PUBLIC_KEY,
 ) -> Pairing:
     """Find a Flic 2 in pairing mode, pair it and store the pairing (`flic-bridge pair --ble`)."""
-    from bridge.sources.ble.bleak import BleakTransport, scan_flic2
-
     factory = transport_factory or (lambda: BleakTransport(adapter))
     scan = scanner or (lambda seconds: scan_flic2(adapter, seconds))
     out("Hold the Flic 2 button down for 7 seconds, until it blinks, then let go.")
@@ -406,7 +381,7 @@ async def pair_ble(
         PairingStore(state_dir).save(pairing)
         label = f" ({pairing.name})" if pairing.name else ""
         out(f"Paired {pairing.address}{label}. Restart flic-bridge to receive its clicks.")
-        if pairing.serial_number.startswith("D"):
-            out("This is a Flic Duo: over BLE only its big button's presses arrive for now.")
+        if pairing.duo:
+            out("A Flic Duo: clicks say button_number 0 (big) or 1 (small); swipes and twists too.")
         return pairing
     raise SourceError("no Flic 2 button in pairing mode could be paired: hold it 7 s and retry")

@@ -22,8 +22,8 @@ from typing import Any
 
 import pyflic
 
+from bridge.clicks import heard_click_types
 from bridge.config import ButtonSpec, Config, default_button
-from bridge.core.pipeline import heard_click_types
 from bridge.errors import SourceError
 from bridge.models import ButtonSeen, ClickType, RawClick, SourceEvent, SourceState
 
