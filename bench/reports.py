@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from server.database import open_database
+from server.alerts.store import Store
+from server.db.connection import open_database
 from server.reports.queries import GroupBy, drills, response_times
-from server.store import Store
 
 BUTTONS = 200
 DAYS = 365

@@ -13,14 +13,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import uvicorn
+import uvloop
+
+from edgecommon.httplimits import uvicorn_limits
 from edgecommon.logsetup import LOG_FORMATS, configure_logging
-from server.admintoken import admin_token_path, resolve_admin_token
-from server.backup import backup, hand_back, quarantine_if_damaged, restore
+from edgecommon.sdnotify import Notifier
+from server.alerts.store import Store
+from server.app import create_app
+from server.app.reload import Reloader
+from server.app.schema import all_migrations
+from server.app.service import ENV_WEDGED_AFTER, NotifyingServer, serve
+from server.auth.admintoken import admin_token_path, resolve_admin_token
 from server.board.cli import add_board_link_parser, board_link
 from server.config import Config, load_config
-from server.database import DB_FILENAME, open_database
+from server.db.backup import backup, hand_back, quarantine_if_damaged, restore
+from server.db.connection import DB_FILENAME, open_database
 from server.errors import AlertServerError, ConfigError
-from server.kinds import KINDS, default_sample
+from server.inbound.mapping import MappingSpec
+from server.integrations.kinds import KINDS, default_sample, parse_mapping_json, resolve_mapping
 from server.tls import check_tls, scheme, uvicorn_tls
 
 log = logging.getLogger(__name__)
@@ -133,7 +144,7 @@ def migrate_schema(config: Config) -> int:
             contextlib.suppress(sqlite3.OperationalError),  # no table yet: a new database
         ):
             before = {int(r[0]) for r in conn.execute("SELECT number FROM schema_migrations")}
-    db = open_database(config.data_dir)
+    db = open_database(config.data_dir, all_migrations())
     try:
         steps = [
             (int(r[0]), str(r[1]))
@@ -162,9 +173,6 @@ def base_url(config: Config) -> str:
 
 def integration_add(config: Config, args: argparse.Namespace) -> int:
     # Imported here so `admin-token` stays light.
-    from server.kinds import parse_mapping_json, resolve_mapping
-    from server.mapping import MappingSpec
-    from server.store import Store
 
     if args.base_url and not args.base_url.startswith(("http://", "https://")):
         raise AlertServerError(f"--base-url must start with http:// or https://: {args.base_url}")
@@ -184,7 +192,7 @@ def integration_add(config: Config, args: argparse.Namespace) -> int:
         mapping = resolve_mapping(args.kind, mapping_spec)
     except ValueError as exc:
         raise AlertServerError(f"{exc} (give --mapping)") from exc
-    store = Store(open_database(config.data_dir))
+    store = Store(open_database(config.data_dir, all_migrations()))
     try:
         integration = store.create_integration(
             name=args.name,
@@ -243,15 +251,6 @@ def _env_seconds(name: str) -> float | None:
 def run(
     config: Config, log_format: str = "plain", reread: Callable[[], Config] | None = None
 ) -> int:
-
-    import uvicorn
-    import uvloop
-
-    from edgecommon.httplimits import uvicorn_limits
-    from edgecommon.sdnotify import Notifier
-    from server.app import create_app
-    from server.reload import Reloader
-    from server.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 
     configure_logging(log_format, config.server.log_level.upper())
     check_tls(config.server)

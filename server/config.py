@@ -38,7 +38,7 @@ from edgecommon.httplimits import (
     HttpLimits,
 )
 from server.errors import ConfigError
-from server.mqtt_config import MqttSection
+from server.mqtt.config import MqttSection
 from server.reports.timezone import check_zone
 
 ENV_PREFIX = "ALERT_SERVER_"

@@ -18,14 +18,14 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 
+from server.alerts.events import AlertEvents
+from server.alerts.store import Integration, Store
 from server.config import Config
-from server.database import DbThread
-from server.events import AlertEvents
-from server.mapping import CompiledMapping, MappingError, compile_mapping
+from server.db.connection import DbThread
+from server.inbound.mapping import CompiledMapping, MappingError, compile_mapping
+from server.inbound.ratelimit import RateLimiter
+from server.inbound.writer import InboundWriter
 from server.metrics import Metrics
-from server.ratelimit import RateLimiter
-from server.store import Integration, Store
-from server.writer import InboundWriter
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request
 
-from server.auth import bearer_token
+from server.auth.admin import bearer_token
 from server.console.core import session_of
 from server.console.sessions import same_token
 from server.context import get_ctx
 from server.errors import AlertServerError
-from server.links import MIN_SECRET_BYTES
+from server.escalation.links import MIN_SECRET_BYTES
 
 BOARD_COOKIE = "board_link"
 BOARD_LINK_PATH = "/board/link/"

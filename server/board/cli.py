@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from server.board.access import board_link_url, sign_board_link
 from server.config import Config, EscalationSection
 from server.errors import AlertServerError
+from server.escalation.deps import link_secret
 
 
 def add_board_link_parser(
@@ -27,8 +28,6 @@ def add_board_link_parser(
 
 def board_link(config: Config, args: argparse.Namespace, default_base: str) -> int:
     """Sign a board link with the link secret (made in the data dir on first use) and print it."""
-    from server.escalation_runtime import link_secret
-
     if args.base_url and not args.base_url.startswith(("http://", "https://")):
         raise AlertServerError(f"--base-url must start with http:// or https://: {args.base_url}")
     if args.days is not None and not 0 < args.days <= 36500:

@@ -10,7 +10,7 @@ from server.board.stream import AlertStream
 from server.config import EscalationSection
 from server.console.core import TEMPLATES_DIR
 from server.context import AppContext
-from server.escalation_runtime import link_secret
+from server.escalation.deps import link_secret
 
 
 def board_plugin(app: FastAPI, ctx: AppContext) -> None:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from server.alert_actions import acknowledge_alert, close_alert
+from server.alerts.actions import acknowledge_alert, close_alert
+from server.alerts.store import ConflictError, NotFoundError
 from server.board.access import (
     BOARD_COOKIE,
     BoardLinkError,
@@ -22,7 +23,6 @@ from server.board.access import (
 from server.board.stream import AlertStream
 from server.console.core import PAGE_HEADERS
 from server.context import Ctx
-from server.store import ConflictError, NotFoundError
 
 COOKIE_MAX_AGE_S = 400 * 86400  # browsers cap cookies at 400 days
 # Board requests must carry this header: a cross-site form or image cannot add it (CSRF).

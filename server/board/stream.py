@@ -18,9 +18,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from server.alerts.events import AlertChange
+from server.alerts.model import Alert, NotFoundError
 from server.context import AppContext
-from server.events import AlertChange
-from server.models import Alert, NotFoundError
 
 log = logging.getLogger(__name__)
 

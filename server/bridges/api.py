@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.bridges.monitor import BridgeMonitor, silent_since, source_of
 from server.bridges.store import Bridge, BridgeReport
 from server.context import Ctx

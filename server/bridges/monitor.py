@@ -13,12 +13,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from server.alerts.model import iso
+from server.alerts.store import InboundOutcome, Integration
 from server.bridges.store import Bridge, BridgeReport, BridgesStore
 from server.context import AppContext
-from server.mapping import Decision, MappingError, decide
-from server.models import iso
-from server.recording import record
-from server.store import InboundOutcome, Integration
+from server.inbound.mapping import Decision, MappingError, decide
+from server.inbound.recording import record
 
 log = logging.getLogger(__name__)
 

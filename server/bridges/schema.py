@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.migrations import Migration, sql_step
+from server.db.migrate import Migration, sql_step
 
 # Bridges own migration numbers 600-699.
 BRIDGES_MIGRATIONS: tuple[Migration, ...] = (

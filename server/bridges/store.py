@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
-from server.database import write_transaction
-from server.models import iso, parse_at
+from server.alerts.model import iso, parse_at
+from server.db.connection import write_transaction
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from server.alert_actions import CloseRefusedError, acknowledge_alert, close_alert
+from server.alerts.actions import CloseRefusedError, acknowledge_alert, close_alert
+from server.alerts.model import ConflictError, NotFoundError
 from server.console.core import Sess, api, api_ok, checked_form, render, see_other
 from server.console.maintenance import active_windows
 from server.console.sessions import ConsoleError
 from server.context import get_ctx
-from server.models import ConflictError, NotFoundError
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from server.auth.passwords import DUMMY_HASH, Account, PasswordStore, verify_password
 from server.console.core import Sess, console_state, render, see_other
 from server.console.sessions import (
     CSRF_FIELD,
@@ -18,7 +19,6 @@ from server.console.sessions import (
     same_token,
 )
 from server.context import get_ctx
-from server.passwords import DUMMY_HASH, Account, PasswordStore, verify_password
 
 router = APIRouter(include_in_schema=False)
 

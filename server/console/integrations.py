@@ -14,7 +14,7 @@ from server.console.format import pretty_json
 from server.console.maintenance import sort_windows
 from server.console.sessions import ConsoleError, Session
 from server.context import get_ctx
-from server.kinds import KINDS
+from server.integrations.kinds import KINDS
 
 router = APIRouter(include_in_schema=False)
 

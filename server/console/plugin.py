@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from server.api import passwords
+from server.auth import api as passwords
 from server.console import alerts, auth, inbound, integrations, maintenance, people
 from server.console.core import STATIC_DIR, new_state, render, session_of
 from server.console.sessions import ConsoleError, LoginRequiredError

@@ -12,10 +12,10 @@ import sqlite_utils
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from server.database import write_transaction
+from server.alerts.model import iso
+from server.db.connection import write_transaction
+from server.db.migrate import Migration, sql_step
 from server.errors import AlertServerError
-from server.migrations import Migration, sql_step
-from server.models import iso
 
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from server.escalation import Via
+from server.escalation.machine import Via
 
 # Apprise schemes whose service delivers SMS; everything else Apprise knows counts as push.
 SMS_SCHEMES = frozenset(

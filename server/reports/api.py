@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from fastapi.responses import Response
 
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.context import AppContext, Ctx
+from server.reports.console import router as console_router
 from server.reports.csvout import rows_csv
 from server.reports.params import ReportParamError, ReportRange, parse_range
 from server.reports.queries import DrillRow, ResponseRow, drills, response_times
@@ -88,7 +89,5 @@ async def drills_report(ctx: Ctx) -> dict[str, Any]:
 
 def reports_plugin(app: FastAPI, ctx: AppContext) -> None:
     """The reports API and console page."""
-    from server.reports.console import router as console_router
-
     app.include_router(router)
     app.include_router(console_router)

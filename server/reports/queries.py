@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from server.models import iso
+from server.alerts.model import iso
 from server.reports.schema import PRIORITIES
 
 GroupBy = Literal["source", "integration", "hour", "day", "priority"]

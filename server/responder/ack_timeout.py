@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from server.delivery import Clock
+from server.escalation.paging import Clock
 
 if TYPE_CHECKING:
     from server.context import AppContext

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.migrations import Migration, sql_step
+from server.db.migrate import Migration, sql_step
 
 RESPONDER_MIGRATIONS: tuple[Migration, ...] = (
     sql_step(

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from server.auth import require_admin
+from server.auth.admin import require_admin
 from server.context import Ctx
-from server.escalation_runtime import EscalationRuntime, runtime
+from server.escalation.deps import EscalationRuntime, runtime
 from server.notify.base import Page
 from server.notify.contacts import contacts_of, shown
 

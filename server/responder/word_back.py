@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from server.alerts.events import AlertChange
+from server.alerts.model import TimelineEntry
 from server.context import AppContext
-from server.delivery import Clock
-from server.escalation_store import AlertsTable, EscalationStore
-from server.events import AlertChange
-from server.models import TimelineEntry
+from server.escalation.paging import Clock
+from server.escalation.state_store import AlertsTable, EscalationStore
 from server.notify.base import Channel, Page
 from server.notify.contacts import Contact, shown
 from server.reports.drills import drill_text

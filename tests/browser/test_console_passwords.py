@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from server.passwords import hash_password, verify_password
+from server.auth.passwords import hash_password, verify_password
 from tests.server.conftest import InProcess, in_process
 
 SECRET = "correct horse battery staple"

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.database import open_database
-from server.migrations import default_migrations
+from server.app.schema import all_migrations as default_migrations
+from server.db.connection import open_database
 from tests.e2e.programs import CLEAN_ENV
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.escalation import Policy, Step, Target
-from server.escalation_store import AlertView
+from server.escalation.machine import Policy, Step, Target
+from server.escalation.people import User
+from server.escalation.scheduler import Scheduler
+from server.escalation.state_store import AlertView
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Page
-from server.people_store import User
-from server.scheduler import Scheduler
 from tests.escalation.test_scheduler import SECRET, T0, Alerts, World, inline, settle, world
 
 __all__ = ["world"]  # the fixture, shared with the scheduler tests

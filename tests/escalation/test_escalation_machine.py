@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.escalation import (
+from server.escalation.machine import (
     EscalationState,
     Idle,
     Policy,
@@ -21,7 +21,7 @@ from server.escalation import (
     step_ran,
     stop,
 )
-from server.schedules import Rotation, Schedule
+from server.escalation.schedules import Rotation, Schedule
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 ALICE, BOB = Target("user", 1), Target("user", 2)

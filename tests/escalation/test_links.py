@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.links import LinkClaim, LinkError, link_url, sign, verify
+from server.escalation.links import LinkClaim, LinkError, link_url, sign, verify
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 SECRET = b"s" * 32

@@ -247,7 +247,7 @@ def test_smtp_from_reads_as_from_in_the_config_file(tmp_path: Path) -> None:
 
 
 def test_links_point_at_the_public_url_and_the_key_stays_private(tmp_path: Path) -> None:
-    from server.escalation_runtime import link_secret, public_base_url
+    from server.escalation.plugin import link_secret, public_base_url
 
     config = load_config(env={"ALERT_SERVER_DATA_DIR": str(tmp_path / "d")})
     assert public_base_url(config) == "http://127.0.0.1:8380"

@@ -11,14 +11,15 @@ from typing import TypeVar
 
 import pytest
 
-from server.delivery import EscalationSettings, retry_delay_s
-from server.escalation import Policy, Step, Target
-from server.escalation_store import AlertView, EscalationStore
-from server.links import verify
+from server.app.schema import all_migrations
+from server.escalation.links import verify
+from server.escalation.machine import Policy, Step, Target
+from server.escalation.paging import EscalationSettings, retry_delay_s
+from server.escalation.people import User
+from server.escalation.scheduler import Scheduler
+from server.escalation.state_store import AlertView, EscalationStore
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.email import EmailChannel, SmtpSettings
-from server.people_store import User
-from server.scheduler import Scheduler
 from tests.escalation.receivers import HttpInbox, Mailbox, http_receiver, smtp_server
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -251,7 +252,7 @@ async def test_a_flapping_button_is_throttled_per_contact(world: World) -> None:
 
 
 async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> None:
-    from server.schedules import Schedule
+    from server.escalation.schedules import Schedule
 
     store = world.store()
     alice, _, _ = two_people(store)
@@ -272,13 +273,13 @@ async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> No
 
 async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(world: World) -> None:
     """The alert committed, then the process died before the AlertChange reached escalation."""
-    from server.database import open_database
-    from server.escalation_store import AlertsTable
-    from server.mapping import Decision
-    from server.models import InboundMessage
-    from server.store import Store
+    from server.alerts.model import InboundMessage
+    from server.alerts.store import Store
+    from server.db.connection import open_database
+    from server.escalation.state_store import AlertsTable
+    from server.inbound.mapping import Decision
 
-    db = open_database(world.db_path.parent / "server")
+    db = open_database(world.db_path.parent / "server", all_migrations())
     try:
         store = EscalationStore(db.conn)
         _, _, policy = two_people(store)
@@ -312,8 +313,8 @@ async def test_steps_reach_groups_and_whoever_is_on_call_through_the_chosen_cont
 ) -> None:
     from datetime import date, time
 
-    from server.people_store import Group
-    from server.schedules import Rotation, Schedule
+    from server.escalation.people import Group
+    from server.escalation.schedules import Rotation, Schedule
 
     store = world.store()
     push = f"json://127.0.0.1:{world.web_port}/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.kinds_alertmanager import labels_fingerprint, split_alerts
+from server.integrations.kinds.alertmanager import labels_fingerprint, split_alerts
 from tests.server.conftest import InProcess
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.alerts.events import AlertChange
 from server.bridges.monitor import BridgeMonitor
-from server.events import AlertChange
 from tests.server.conftest import InProcess
 
 from .conftest import MovableClock

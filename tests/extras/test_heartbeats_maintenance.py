@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.heartbeats import HeartbeatMonitor
+from server.integrations.kinds.heartbeat import HeartbeatMonitor
 from tests.extras.conftest import MovableClock
 from tests.server.conftest import InProcess
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from server.kinds_pagerduty import parse_event
+from server.integrations.kinds.pagerduty import parse_event
 from tests.server.conftest import InProcess
 
 # The trigger example from PagerDuty's Events API v2 documentation.

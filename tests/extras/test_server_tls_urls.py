@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from server.app.reload import changed_keys, in_force
 from server.config import Config
-from server.reload import changed_keys, in_force
 from tests.extras.tls_certs import make_tls_files
 from tests.server.conftest import CLEAN_ENV
 from tests.support.procs import Proc, free_port, python_module, wait_until

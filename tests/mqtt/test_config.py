@@ -9,7 +9,7 @@ from bridge.config import parse_config
 from bridge.errors import ConfigError
 from server.config import load_config
 from server.errors import ConfigError as ServerConfigError
-from server.mqtt_config import MqttSection
+from server.mqtt.config import MqttSection
 
 
 def test_bridge_mqtt_defaults_and_extras() -> None:

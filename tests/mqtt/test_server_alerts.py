@@ -11,14 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.alerts.events import AlertChange
+from server.alerts.store import InboundMessage
 from server.app import close_app, create_app
-from server.bodies import parse_body
 from server.config import load_config
-from server.events import AlertChange
-from server.mapping import FLIC_DEFAULT_MAPPING, compile_mapping, decide
-from server.mqtt import alert_messages
-from server.mqtt_queue import oldest
-from server.store import InboundMessage
+from server.inbound.bodies import parse_body
+from server.inbound.mapping import FLIC_DEFAULT_MAPPING, compile_mapping, decide
+from server.mqtt.plugin import alert_messages
+from server.mqtt.queue import oldest
 from tests.server.conftest import RunningServer, add_integration
 from tests.support.mosquitto import Mosquitto, Recorder, retained
 from tests.support.procs import wait_until
@@ -193,7 +193,7 @@ def test_alert_changes_made_while_the_broker_is_down_arrive_in_order_later(
 
 
 def test_a_source_named_events_keeps_out_of_the_event_stream() -> None:
-    from server.mqtt import events_topic, source_topic
+    from server.mqtt.plugin import events_topic, source_topic
 
     assert events_topic("flic") == "flic/alerts/events"
     # escaped one underscore deeper, so no two source names meet

@@ -15,8 +15,8 @@ import pytest
 
 from edgecommon import sqlite_check
 from edgecommon.sqlite_check import SqliteCheckError
-from server import backup
-from server.backup import BackupError
+from server.db import backup
+from server.db.backup import BackupError
 
 NOW = datetime(2026, 11, 26, 7, 0, 0, tzinfo=UTC)
 CHECKERS = pytest.mark.parametrize("mod", [backup, sqlite_check], ids=["server", "edgecommon"])

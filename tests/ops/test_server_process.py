@@ -214,8 +214,8 @@ async def test_a_plugin_worker_heartbeat_gates_the_watchdog_too(
 
     from edgecommon.sdnotify import Heartbeat, Notifier
     from server.app import create_app, default_plugins
+    from server.app.service import NotifyingServer, serve
     from server.config import load_config
-    from server.service import NotifyingServer, serve
 
     clock = [0.0]
     escalation = Heartbeat("escalation", clock=lambda: clock[0])

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from server import cli
-from server.scheduler import Scheduler
+from server.escalation.scheduler import Scheduler
 
 _real_tick = Scheduler.tick
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.models import iso
+from server.alerts.model import iso
 from tests.server.conftest import InProcess, in_process
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from server.config import EscalationSection
-from server.escalation_runtime import link_secret
-from server.links import LinkClaim, sign
+from server.escalation.links import LinkClaim, sign
+from server.escalation.plugin import link_secret
 from tests.server.conftest import InProcess
 
 ON = '"flic_nameId": "bed-3", "flic_state": "On", "info": "Bed 3",'

@@ -10,11 +10,12 @@ import pytest
 import sqlite_utils
 from pydantic import BaseModel
 
+from server.alerts.store import Store
+from server.app.schema import CORE_MIGRATIONS, all_migrations
 from server.config import SECTION_MODEL_CONFIG, ServerSection, load_config
-from server.database import open_database
+from server.db.connection import open_database
+from server.db.migrate import MigrationError, migrate, sql_step
 from server.errors import ConfigError
-from server.migrations import CORE_MIGRATIONS, MigrationError, migrate, sql_step
-from server.store import Store
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
@@ -94,7 +95,7 @@ def test_migrations_run_once_and_later_steps_append(tmp_path: Path) -> None:
 
 
 def test_a_failed_step_leaves_no_trace(tmp_path: Path) -> None:
-    db = open_database(tmp_path)
+    db = open_database(tmp_path, all_migrations())
     broken = sql_step(101, "half", "CREATE TABLE half (id INTEGER)", "CREATE TABLE nonsense (")
     try:
         with pytest.raises(sqlite3.OperationalError):
@@ -107,7 +108,7 @@ def test_a_failed_step_leaves_no_trace(tmp_path: Path) -> None:
 
 
 def test_database_runs_wal_with_full_sync_and_refuses_a_second_live_alert(tmp_path: Path) -> None:
-    store = Store(open_database(tmp_path))
+    store = Store(open_database(tmp_path, all_migrations()))
     try:
         db: sqlite_utils.Database = store.db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -127,7 +128,7 @@ def test_database_runs_wal_with_full_sync_and_refuses_a_second_live_alert(tmp_pa
 
 
 def test_store_matches_tokens_exactly(tmp_path: Path) -> None:
-    store = Store(open_database(tmp_path))
+    store = Store(open_database(tmp_path, all_migrations()))
     try:
         integration = store.create_integration(name="x", kind="flic", mapping={}, now=NOW)
         assert len(integration.token) >= 32

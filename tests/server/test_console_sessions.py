@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from server.app.schema import all_migrations
 from server.console.sessions import MAX_SESSIONS, SessionStore
-from server.database import open_database
+from server.db.connection import open_database
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 def test_sessions_expire_end_on_logout_and_go_with_their_user(tmp_path: Path) -> None:
-    db = open_database(tmp_path)
+    db = open_database(tmp_path, all_migrations())
     try:
         store = SessionStore(db, ttl_s=3600)
         admin = store.create("admin", NOW)
@@ -41,7 +42,7 @@ def test_sessions_expire_end_on_logout_and_go_with_their_user(tmp_path: Path) ->
 
 
 def test_past_the_cap_the_oldest_sessions_go_first(tmp_path: Path) -> None:
-    db = open_database(tmp_path)
+    db = open_database(tmp_path, all_migrations())
     try:
         store = SessionStore(db)
         first = store.create("admin", NOW)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from server.events import AlertChange
+from server.alerts.events import AlertChange
 from tests.server.conftest import InProcess
 
 ON = '"flic_nameId": "{}", "flic_state": "On", "info": "press",'

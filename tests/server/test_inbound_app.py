@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.events import AlertChange
+from server.alerts.events import AlertChange
 from tests.server.conftest import InProcess, in_process
 
 ON = '"flic_nameId": "desk", "flic_state": "On", "info": "Desk",'

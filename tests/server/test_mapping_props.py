@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.bodies import BodyError, _KeyLines, braced_key_lines, parse_body, parse_key_lines
-from server.mapping import (
-    _ENV,
+from server.inbound.bodies import (
+    BodyError,
+    _KeyLines,
+    braced_key_lines,
+    parse_body,
+    parse_key_lines,
+)
+from server.inbound.dedupe import classify
+from server.inbound.mapping import (
     FLIC_DEFAULT_MAPPING,
     MappingError,
     Template,
@@ -21,8 +27,8 @@ from server.mapping import (
     lookup,
     parse_path,
 )
-from server.policy import classify
-from server.ratelimit import take
+from server.inbound.mapping_spec import TEMPLATES as _ENV
+from server.inbound.ratelimit import take
 
 FLIC = compile_mapping(FLIC_DEFAULT_MAPPING)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.mapping import as_text, lookup
+from server.inbound.mapping import as_text, lookup
 from server.priority import PrioritySpec, priority_of
 from tests.server.conftest import InProcess
 

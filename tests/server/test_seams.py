@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from server.alerts.events import AlertChange
 from server.app import core_plugin
 from server.context import AppContext
-from server.events import AlertChange
 from tests.server.conftest import add_integration, cli, in_process
 
 ON = '"flic_nameId": "desk", "flic_state": "On",'

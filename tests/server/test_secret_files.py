@@ -15,7 +15,7 @@ import pytest
 
 from edgecommon.secretfile import kept_secret
 from server.console.sessions import same_token
-from server.links import LinkError, sign, verify
+from server.escalation.links import LinkError, sign, verify
 from tests.escalation.test_links import NOW, claim
 from tests.server.conftest import RunningServer
 

@@ -1,1 +1,0 @@
-"""HTTP routers of the alert server; each module exposes `router`."""
