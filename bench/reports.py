@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from server.alerts.store import Store
+from server.app.schema import all_migrations
 from server.db.connection import open_database
 from server.reports.queries import GroupBy, drills, response_times
 
@@ -79,7 +80,7 @@ def generate(db: sqlite_utils.Database, *, alerts: int = ALERTS, seed: int = 20)
 
 def bench_reports(work: Path, *, alerts: int = ALERTS) -> dict[str, Any]:
     """Time each grouping over the whole year and the drill report (measured, not asserted)."""
-    db = open_database(work)
+    db = open_database(work, all_migrations())
     try:
         started = time.perf_counter()
         alerts = generate(db, alerts=alerts)

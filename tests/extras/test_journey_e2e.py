@@ -133,7 +133,12 @@ def inbound(site: Site) -> list[dict[str, Any]]:
 
 
 def front_desk_pages(site: Site) -> list[EmailMessage]:
-    return [m for m in site.box.to("alice@example.org") if "front-desk" in str(m["Subject"])]
+    """Pages about front-desk: with an Acknowledge link (word-back notes say who is on it)."""
+    return [
+        m
+        for m in site.box.to("alice@example.org")
+        if "front-desk" in str(m["Subject"]) and "\nAcknowledge: " in m.get_content()
+    ]
 
 
 def test_a_press_journey_from_button_to_acknowledgement_and_maintenance_pages_nobody(
@@ -200,6 +205,14 @@ def test_a_press_journey_from_button_to_acknowledgement_and_maintenance_pages_no
         "acknowledged",
     ]
     assert len(front_desk_pages(site)) == 1
+    # Alice was paged, so she also hears who took it (from a page link: nobody logged in).
+    wait_until(
+        lambda: [
+            m for m in site.box.to("alice@example.org") if "is on it: front-desk" in m["Subject"]
+        ],
+        timeout=20,
+        what="the word-back note to Alice",
+    )
 
 
 def test_a_silent_button_raises_the_bridges_own_alert_and_a_press_clears_it(site: Site) -> None:
