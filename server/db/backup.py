@@ -9,63 +9,31 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from edgecommon import sqlite_check
+from edgecommon.timefmt import file_stamp
 from server.errors import AlertServerError
 
 log = logging.getLogger("server.backup")
-
-_SIDECARS = ("-wal", "-shm", "-journal")
 
 
 class BackupError(AlertServerError):
     """A backup or restore could not be made; the message says why."""
 
 
-def _ro_uri(path: Path) -> str:
-    return f"{path.resolve().as_uri()}?mode=ro"
-
-
 def quick_check(path: Path) -> str | None:
-    """None when `path` is a healthy SQLite database, else what is wrong with it.
-
-    Errors that say nothing about the file's health (locked, unreadable) are raised.
-    """
+    """None when `path` is a healthy SQLite database, else what is wrong (edgecommon's check)."""
     try:
-        with contextlib.closing(sqlite3.connect(_ro_uri(path), uri=True)) as conn:
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-            return str(exc)
-        raise BackupError(f"cannot check {path}: {exc}") from exc
-    problems = [str(row[0]) for row in rows if row[0] != "ok"]
-    return "; ".join(problems[:5]) if problems else None
-
-
-def _stamp(now: datetime) -> str:
-    return now.strftime("%Y%m%dT%H%M%SZ")
+        return sqlite_check.quick_check(path)
+    except sqlite_check.SqliteCheckError as exc:
+        raise BackupError(str(exc)) from exc
 
 
 def quarantine_if_damaged(db_path: Path, now: datetime) -> Path | None:
-    """Move a damaged database (and its WAL) aside so the program can start fresh.
-
-    Returns where the damaged file went, or None when the file is missing or healthy.
-    """
-    if not db_path.exists() or db_path.stat().st_size == 0:
-        return None
-    problem = quick_check(db_path)
-    if problem is None:
-        return None
-    target = db_path.with_name(f"{db_path.name}.corrupt-{_stamp(now)}")
-    for suffix in ("", *_SIDECARS):
-        src = Path(f"{db_path}{suffix}")
-        if src.exists():
-            src.rename(Path(f"{target}{suffix}"))
-    log.error(
-        "database %s failed its integrity check (%s): moved it to %s and starting fresh",
-        db_path,
-        problem,
-        target,
-    )
-    return target
+    """Move a damaged database (and its WAL) aside; where it went, or None when healthy."""
+    try:
+        return sqlite_check.quarantine_if_damaged(db_path, now)
+    except sqlite_check.SqliteCheckError as exc:
+        raise BackupError(str(exc)) from exc
 
 
 def _copy(src: sqlite3.Connection, dest_path: Path) -> None:
@@ -94,7 +62,7 @@ def backup(db_path: Path, dest_path: Path) -> Path:
     tmp.unlink(missing_ok=True)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # tokens inside
     try:
-        with contextlib.closing(sqlite3.connect(_ro_uri(db_path), uri=True)) as src:
+        with contextlib.closing(sqlite3.connect(sqlite_check.ro_uri(db_path), uri=True)) as src:
             _copy(src, tmp)
         with contextlib.closing(sqlite3.connect(tmp)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
@@ -123,12 +91,12 @@ def restore(backup_path: Path, db_path: Path, now: datetime) -> Path | None:
     previous: Path | None = None
     try:
         if db_path.exists():
-            previous = db_path.with_name(f"{db_path.name}.pre-restore-{_stamp(now)}")
+            previous = db_path.with_name(f"{db_path.name}.pre-restore-{file_stamp(now)}")
             backup(db_path, previous)
         # Owner only whatever the umask: the database holds tokens and password hashes.
         os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
         os.chmod(db_path, 0o600)
-        with contextlib.closing(sqlite3.connect(_ro_uri(backup_path), uri=True)) as src:
+        with contextlib.closing(sqlite3.connect(sqlite_check.ro_uri(backup_path), uri=True)) as src:
             _copy(src, db_path)
         for sidecar in ("-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
