@@ -152,7 +152,7 @@ class Node:
 
     def pages_sent(self) -> list[tuple[int, str]]:
         """(alert id, target) of every page this node's log says it sent."""
-        found = re.findall(r"alert (\d+): page sent to (\S+)", self.log())
+        found = re.findall(r"alert (\d+): page sent to (.+)$", self.log(), re.MULTILINE)
         return [(int(alert_id), target) for alert_id, target in found]
 
 
