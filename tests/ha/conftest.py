@@ -24,13 +24,15 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 @pytest.fixture
 def make_cluster(tmp_path: Path, postgres: Postgres) -> Iterator[MakeCluster]:
-    """`make_cluster(**options)`: nodes on this test's empty database, stopped at the end."""
+    """`make_cluster(**options)`: nodes on this test's empty database (or `database_url`),
+    stopped at the end."""
     if "database" not in SECTION_MODELS:  # until the PostgreSQL store is merged
         pytest.skip("alert-server has no [database] section yet")
     made: list[Cluster] = []
 
     def make(**options: Any) -> Cluster:
-        cluster = Cluster(tmp_path / f"cluster{len(made)}", postgres.url, **options)
+        url = options.pop("database_url", postgres.url)
+        cluster = Cluster(tmp_path / f"cluster{len(made)}", url, **options)
         made.append(cluster)
         return cluster
 

@@ -9,6 +9,7 @@ check the harness itself; the HA tests always share PostgreSQL).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -149,6 +150,17 @@ class Node:
     def inbound(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.get("/api/v1/inbound", limit=1000)["items"]
         return items
+
+    def bridge_presses(self) -> list[tuple[str, str]]:
+        """(button, event_id) of every logged message a bridge sent (JSON bodies), oldest first."""
+        out = []
+        for item in reversed(self.inbound()):
+            raw = self.get(f"/api/v1/inbound/{item['message_id']}")["raw_body"]
+            with contextlib.suppress(ValueError):
+                body = json.loads(raw)
+                if isinstance(body, dict) and "event_id" in body:
+                    out.append((str(body["flic_nameId"]), str(body["event_id"])))
+        return out
 
     def pages_sent(self) -> list[tuple[int, str]]:
         """(alert id, target) of every page this node's log says it sent."""

@@ -1,0 +1,118 @@
+"""PostgreSQL wrong, unreachable or gone: refused at start, 503 while away, no press lost."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.programs import CLEAN_ENV
+from tests.e2e.test_failover_servers import BUTTONS, press, write_bridge
+from tests.ha.conftest import MakeCluster
+from tests.support.postgres import PASSWORD, Postgres
+from tests.support.procs import Proc, free_port, start_bridge, wait_until
+
+
+def refused(make_cluster: MakeCluster, url: str) -> str:
+    """Start a node on `url`; it must exit non-zero by itself. Its output."""
+    node = make_cluster(database_url=url, count=1).a
+    node.launch()
+    assert node.proc is not None
+    try:
+        code = node.proc.popen.wait(60)
+    except subprocess.TimeoutExpired:
+        node.kill()
+        raise AssertionError(f"still running on a bad database URL:\n{node.log()}") from None
+    node.proc.stop()
+    assert code != 0, node.log()
+    return node.log()
+
+
+@pytest.mark.parametrize(
+    ("why", "reason"),
+    [
+        ("wrong password", "password authentication failed"),
+        ("no such database", 'database "no_such_db" does not exist'),
+        ("nothing listening", "Connection refused"),
+    ],
+)
+def test_a_bad_database_url_stops_the_start_naming_host_and_reason(
+    make_cluster: MakeCluster, postgres: Postgres, why: str, reason: str
+) -> None:
+    url = postgres.url
+    host = f"127.0.0.1:{postgres.port}"
+    if why == "wrong password":
+        url = url.replace(PASSWORD, "not-the-password-7731")
+    elif why == "no such database":
+        url = url.rsplit("/", 1)[0] + "/no_such_db"
+    else:
+        host = f"127.0.0.1:{free_port()}"
+        url = url.replace(f"127.0.0.1:{postgres.port}", host)
+    out = refused(make_cluster, url)
+    assert host in out, out
+    assert reason in out, out
+    assert PASSWORD not in out, out
+    assert "not-the-password-7731" not in out, out
+    assert "Traceback" not in out, out
+
+
+def _status(url: str) -> dict[str, Any]:
+    result: dict[str, Any] = httpx.get(url + "/api/status", timeout=5.0).json()
+    return result
+
+
+@pytest.fixture
+def bridge_over(tmp_path: Path) -> Iterator[list[Proc]]:
+    """A place for the test's bridge process, stopped at the end."""
+    procs: list[Proc] = []
+    yield procs
+    for proc in procs:
+        proc.stop()
+
+
+def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after(
+    tmp_path: Path, make_cluster: MakeCluster, postgres: Postgres, bridge_over: list[Proc]
+) -> None:
+    cluster = make_cluster().start()
+    a, b = cluster.a, cluster.b
+    inbound = a.integration("wards")
+    port = free_port()
+    bridge_url = f"http://127.0.0.1:{port}"
+    config = write_bridge(tmp_path / "bridge", port, [a.url + inbound, b.url + inbound])
+    bridge_over.append(start_bridge(config, tmp_path / "bridge", bridge_url, CLEAN_ENV))
+    pressed = press(bridge_url, 0)
+    wait_until(lambda: _status(bridge_url)["outbox"]["pending"] == 0, what="round 0 delivered")
+
+    postgres.stop()
+    try:
+        for node in cluster.nodes:
+            answer = node.press(inbound, "ward-1", "On")
+            assert answer.status_code == 503, answer.text
+            assert int(answer.headers["Retry-After"]) >= 1
+        for n in range(1, 4):  # the bridge takes them, keeps them, and retries
+            pressed += press(bridge_url, n)
+        wait_until(
+            lambda: _status(bridge_url)["outbox"]["pending"] == 9,
+            what="the presses kept in the bridge",
+        )
+    finally:
+        postgres.start()
+
+    wait_until(
+        lambda: _status(bridge_url)["outbox"]["pending"] == 0,
+        timeout=90,
+        what="every kept press delivered after PostgreSQL came back",
+    )
+    # Both servers came back by themselves; each press is in the shared log once.
+    for node in cluster.nodes:
+        assert node.press(inbound, "ward-9", "On").status_code == 202
+    logged = a.bridge_presses()
+    assert sorted(logged) == sorted(pressed)  # none lost, none twice
+    assert len(pressed) == 4 * len(BUTTONS)
+    alerts = {x["source_name"]: x for x in b.alerts("open")}
+    for name in BUTTONS.values():
+        assert alerts[name]["append_count"] == 3, alerts[name]
