@@ -110,14 +110,16 @@ def add_integration(data_dir: Path, name: str) -> str:
     return str(json.loads(out.stdout)["inbound_path"])
 
 
-def start_server(data_dir: Path, repo: Path) -> Program:
+def start_server(data_dir: Path, repo: Path, env: dict[str, str] | None = None) -> Program:
+    """`alert-server run` on a free port; `env` is laid over SERVER_ENV."""
     port = free_port()
     args = [sys.executable, "-m", "server", "run", "--data-dir", str(data_dir)]
+    data_dir.mkdir(parents=True, exist_ok=True)
     return spawn(
         [*args, "--port", str(port)],
         url=f"http://127.0.0.1:{port}",
         log=data_dir.parent / "server.log",
-        env=SERVER_ENV,
+        env={**SERVER_ENV, **(env or {})},
         cwd=repo,
     )
 

@@ -55,7 +55,8 @@ def _run_as() -> str | None:
 class Postgres:
     """One PostgreSQL cluster in a temp dir; `url` has a password, like a real deployment."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fsync: bool = False) -> None:
+        """`fsync=True` for measurements: every commit on disk, as in production."""
         binaries = bin_dir()
         if binaries is None:
             raise RuntimeError(
@@ -63,6 +64,7 @@ class Postgres:
                 " as root)"
             )
         self.bin = binaries
+        self.fsync = fsync
         self.user = _run_as()
         # Not under pytest's tmp_path: that is root's 0700 tree, which the server user can't enter.
         self.root = Path(tempfile.mkdtemp(prefix="flic-pg-"))
@@ -127,7 +129,7 @@ class Postgres:
                 "listen_addresses=127.0.0.1",
                 # A test cluster: an OS crash is not what the tests simulate, speed is welcome.
                 "-c",
-                "fsync=off",
+                f"fsync={'on' if self.fsync else 'off'}",
                 "-c",
                 "max_connections=200",
             ),
@@ -178,9 +180,9 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[Postgres]:
+def running_postgres(*, fsync: bool = False) -> Iterator[Postgres]:
     """A started cluster, stopped and removed when the block ends."""
-    server = Postgres()
+    server = Postgres(fsync=fsync)
     try:
         yield server.start()
     finally:
