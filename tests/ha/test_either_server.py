@@ -6,6 +6,9 @@ import re
 
 import httpx
 
+from tests.escalation.harness import link, mail_to
+from tests.escalation.receivers import Mailbox
+from tests.ha.conftest import MakeCluster
 from tests.support.cluster import ADMIN_TOKEN, Cluster, Node
 
 
@@ -73,3 +76,29 @@ def test_records_made_on_one_server_are_used_and_deleted_on_the_other_at_once(
     assert a.press(path, "lobby", "On").status_code == 404
     assert b.press(path, "lobby", "On").status_code == 404
     assert a.get("/api/v1/integrations")["items"] == []
+
+
+def test_a_link_in_a_page_sent_by_one_server_works_on_the_other(
+    make_cluster: MakeCluster, smtp: tuple[Mailbox, int]
+) -> None:
+    box, smtp_port = smtp
+    cluster = make_cluster(smtp_port=smtp_port, tick_s=0.2).start()
+    a, b = cluster.a, cluster.b
+    alice = a.create("/api/v1/users", {"name": "Alice", "email": "alice@example.org"})
+    policy = a.create(
+        "/api/v1/escalation-policies",
+        {"name": "desk", "steps": [{"after_s": 0, "notify": [{"user": alice["id"]}]}]},
+    )
+    path = a.integration("desk", policy["id"])
+    alert_id = a.press(path, "desk", "On").json()["alert_id"]
+    (page,) = mail_to(box, "alice@example.org")
+    ack = link(page, "Acknowledge")
+    # Whichever server signed it, the other one honours it (the same link secret).
+    for node in cluster.nodes:
+        ack = ack.replace(node.url, "")
+    senders = [n for n in cluster.nodes if any(i == alert_id for i, _ in n.pages_sent())]
+    other = b if senders == [a] else a
+    answer = httpx.post(other.url + ack, timeout=15.0)
+    assert answer.status_code == 200, answer.text
+    assert "acknowledged" in answer.text
+    assert a.get(f"/api/v1/alerts/{alert_id}")["status"] == "acknowledged"
