@@ -95,10 +95,16 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
             assert int(answer.headers["Retry-After"]) >= 1
         for n in range(1, 4):  # the bridge takes them, keeps them, and retries
             pressed += press(bridge_url, n)
-        wait_until(
-            lambda: _status(bridge_url)["outbox"]["pending"] == 9,
-            what="the presses kept in the bridge",
+        kept = wait_until(
+            lambda: (
+                (st := _status(bridge_url))["outbox"]["pending"] == 9
+                and "503" in (st["targets"][0]["last_error"] or "")
+                and st
+            ),
+            timeout=30,
+            what="the presses kept in the bridge, refused with 503",
         )
+        assert kept["outbox"]["dead"] == 0
     finally:
         postgres.start()
 
