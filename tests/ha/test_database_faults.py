@@ -16,48 +16,38 @@ from tests.ha.conftest import MakeCluster
 from tests.support.postgres import PASSWORD, Postgres
 from tests.support.procs import Proc, free_port, start_bridge, wait_until
 
-
-def refused(make_cluster: MakeCluster, url: str) -> str:
-    """Start a node on `url`; it must exit non-zero by itself. Its output."""
-    node = make_cluster(database_url=url, count=1).a
-    node.launch()
-    assert node.proc is not None
-    try:
-        code = node.proc.popen.wait(60)
-    except subprocess.TimeoutExpired:
-        node.kill()
-        raise AssertionError(f"still running on a bad database URL:\n{node.log()}") from None
-    node.proc.stop()
-    assert code != 0, node.log()
-    return node.log()
+WRONG = "not-the-password-7731"
 
 
-@pytest.mark.parametrize(
-    ("why", "reason"),
-    [
-        ("wrong password", "password authentication failed"),
-        ("no such database", 'database "no_such_db" does not exist'),
-        ("nothing listening", "Connection refused"),
-    ],
-)
 def test_a_bad_database_url_stops_the_start_naming_host_and_reason(
-    make_cluster: MakeCluster, postgres: Postgres, why: str, reason: str
+    make_cluster: MakeCluster, postgres: Postgres
 ) -> None:
-    url = postgres.url
-    host = f"127.0.0.1:{postgres.port}"
-    if why == "wrong password":
-        url = url.replace(PASSWORD, "not-the-password-7731")
-    elif why == "no such database":
-        url = url.rsplit("/", 1)[0] + "/no_such_db"
-    else:
-        host = f"127.0.0.1:{free_port()}"
-        url = url.replace(f"127.0.0.1:{postgres.port}", host)
-    out = refused(make_cluster, url)
-    assert host in out, out
-    assert reason in out, out
-    assert PASSWORD not in out, out
-    assert "not-the-password-7731" not in out, out
-    assert "Traceback" not in out, out
+    here = f"127.0.0.1:{postgres.port}"
+    nowhere = f"127.0.0.1:{free_port()}"
+    cases = {  # URL -> (the host the message must name, the reason it must give)
+        postgres.url.replace(PASSWORD, WRONG): (here, "password authentication failed"),
+        postgres.url.rsplit("/", 1)[0] + "/no_such_db": (
+            here,
+            'database "no_such_db" does not exist',
+        ),
+        postgres.url.replace(here, nowhere): (nowhere, "Connection refused"),
+    }
+    nodes = [make_cluster(database_url=url, count=1).a.launch() for url in cases]
+    for node, (host, reason) in zip(nodes, cases.values(), strict=True):
+        assert node.proc is not None
+        try:
+            code = node.proc.popen.wait(60)  # it must stop by itself
+        except subprocess.TimeoutExpired:
+            node.kill()
+            raise AssertionError(f"still running on a bad URL:\n{node.log()}") from None
+        node.proc.stop()
+        out = node.log()
+        assert code != 0, out
+        assert host in out, out
+        assert reason in out, out
+        assert PASSWORD not in out, out
+        assert WRONG not in out, out
+        assert "Traceback" not in out, out
 
 
 def _status(url: str) -> dict[str, Any]:
@@ -98,11 +88,11 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
         kept = wait_until(
             lambda: (
                 (st := _status(bridge_url))["outbox"]["pending"] == 9
-                and "503" in (st["targets"][0]["last_error"] or "")
+                and st["targets"][0]["failing_since"] is not None
                 and st
             ),
             timeout=30,
-            what="the presses kept in the bridge, refused with 503",
+            what="the presses kept in the bridge after a failed attempt",
         )
         assert kept["outbox"]["dead"] == 0
     finally:
@@ -122,3 +112,32 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
     alerts = {x["source_name"]: x for x in b.alerts("open")}
     for name in BUTTONS.values():
         assert alerts[name]["append_count"] == 3, alerts[name]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: while PostgreSQL is down a post waits for the pool's 10 s getconn"
+    " timeout (server/postgres/database.py ConnectionPool timeout) before its 503, so a"
+    " bridge (forward timeout_s 5 here, 10 by default) sees a timeout instead",
+)
+def test_a_bridge_posting_while_postgres_is_away_is_told_503_not_left_waiting(
+    tmp_path: Path, make_cluster: MakeCluster, postgres: Postgres, bridge_over: list[Proc]
+) -> None:
+    node = make_cluster(count=1).start().a
+    inbound = node.integration("wards")
+    port = free_port()
+    bridge_url = f"http://127.0.0.1:{port}"
+    config = write_bridge(tmp_path / "bridge", port, [node.url + inbound])
+    bridge_over.append(start_bridge(config, tmp_path / "bridge", bridge_url, CLEAN_ENV))
+    postgres.stop()
+    try:
+        assert node.press(inbound, "ward-1", "On").status_code == 503  # the first notices
+        press(bridge_url, 0)
+        failed = wait_until(
+            lambda: _status(bridge_url)["targets"][0]["last_error"],
+            timeout=30,
+            what="the bridge's first failed attempt",
+        )
+    finally:
+        postgres.start()
+    assert "HTTP 503" in failed, failed

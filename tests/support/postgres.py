@@ -163,10 +163,25 @@ class Postgres:
         """Fast shutdown (SIGINT: running transactions rolled back, connections cut)."""
         if self.proc is None:
             return
-        if self.proc.alive():
-            self.proc.popen.send_signal(signal.SIGINT)
+        # The postmaster itself, not `runuser` around it: runuser turns a signal into SIGTERM
+        # (a "smart" shutdown that waits for every client) and SIGKILLs it 2 s later, which
+        # leaves postmaster.pid and orphaned backends behind and the next start refused.
+        postmaster = self._postmaster_pid()
+        if self.proc.alive() and postmaster is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.popen.wait(30)
         self.proc.stop(timeout=30)
         self.proc = None
+
+    def _postmaster_pid(self) -> int | None:
+        """The running postmaster's pid, from its lock file (None when there is none)."""
+        try:
+            first = (self.data / "postmaster.pid").read_text().splitlines()[0]
+        except (OSError, IndexError):
+            return None
+        return int(first) if first.strip().isdigit() else None
 
     def reset(self) -> None:
         """An empty database again, for the next test (the cluster keeps running)."""
