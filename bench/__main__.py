@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.e2e import bench_e2e
 from bench.ingest import bench_ingest
+from bench.ingest_pg import bench_ingest_pg
 from bench.outbox import bench_outbox
 from bench.press_to_page import bench_press_to_page
 from bench.reports import bench_reports
@@ -53,6 +54,7 @@ def main() -> int:
         seconds = float(os.environ.get("BENCH_DURATION_S") or (5 if quick else 20))
         ingest, server_rss = bench_ingest(work / "ingest", REPO, duration_s=seconds)
         emit({**ingest, "quick": quick})
+        emit({**bench_ingest_pg(work / "ingest_pg", REPO, duration_s=seconds), "quick": quick})
         presses = 500 if quick else 1000  # the issue asks for at least 500 either way
         e2e, bridge_rss = bench_e2e(work / "e2e", REPO, presses=presses)
         emit({**e2e, "quick": quick})

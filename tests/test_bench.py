@@ -28,6 +28,7 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     assert [line["name"] for line in lines] == [
         "machine",
         "ingest",
+        "ingest_pg",
         "e2e",
         "outbox",
         "press_to_page",
@@ -43,6 +44,13 @@ def test_the_bench_prints_every_line_and_loses_no_accepted_message() -> None:
     assert ingest["baseline_events_per_s"] > 0
     assert (ingest["non_2xx"], ingest["socket_errors"], ingest["at_rate"]["non_2xx"]) == (0, 0, 0)
     assert ingest["stored_in_inbound_log"] >= ingest["answered_2xx"]  # every 202 is in the log
+    assert "skipped" not in by_name["ingest_pg"], by_name["ingest_pg"]
+    for run in ("one_server", "two_servers"):  # PostgreSQL: every 202 is in the shared log
+        pg = by_name["ingest_pg"][run]
+        assert pg["answered_2xx"] > 0, pg
+        assert (pg["non_2xx"], pg["socket_errors"]) == (0, 0), pg
+        assert pg["stored_in_inbound_log"] >= pg["answered_2xx"], pg
+    assert by_name["ingest_pg"]["two_servers"]["servers"] == 2
     assert by_name["e2e"]["presses"] >= 500
     assert by_name["e2e"]["p50_ms"] <= by_name["e2e"]["p99_ms"]
     assert by_name["outbox"]["left_pending"] == 0
