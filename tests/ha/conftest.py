@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from server.config import SECTION_MODELS
 from tests.escalation.receivers import Mailbox, smtp_server
 from tests.support.cluster import Cluster
 from tests.support.postgres import Postgres
@@ -26,8 +25,6 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 def make_cluster(tmp_path: Path, postgres: Postgres) -> Iterator[MakeCluster]:
     """`make_cluster(**options)`: nodes on this test's empty database (or `database_url`),
     stopped at the end."""
-    if "database" not in SECTION_MODELS:  # until the PostgreSQL store is merged
-        pytest.skip("alert-server has no [database] section yet")
     made: list[Cluster] = []
 
     def make(**options: Any) -> Cluster:
