@@ -9,6 +9,9 @@ from pathlib import Path
 
 import psycopg
 
+from server.app.database import open_configured
+from server.app.schema import all_migrations
+from server.config import load_config
 from tests.ha.conftest import MakeCluster
 from tests.support.cluster import CLEAN_ENV
 from tests.support.postgres import PASSWORD, Postgres
@@ -67,3 +70,20 @@ def test_three_servers_starting_together_on_an_empty_database_migrate_it_once(
         assert "Traceback" not in node.log(), node.log()
     path = cluster.nodes[2].integration("lobby")
     assert [n.press(path, "lobby", "On").status_code for n in cluster.nodes] == [202] * 3
+
+
+def test_two_servers_starting_together_on_an_older_schema_add_the_missing_steps_once(
+    make_cluster: MakeCluster, postgres: Postgres, tmp_path: Path
+) -> None:
+    steps = all_migrations()
+    older = [s for s in steps if s.number < steps[-1].number]
+    config = load_config(
+        env={"ALERT_SERVER_DATABASE_URL": postgres.url, "ALERT_SERVER_DATA_DIR": str(tmp_path)}
+    )
+    open_configured(config, older).close()
+    assert [n for n, _ in applied(postgres)] == [s.number for s in older]
+
+    cluster = make_cluster().start()  # both launched at the same moment
+    assert applied(postgres) == [(s.number, 1) for s in steps]
+    path = cluster.a.integration("lobby")
+    assert [n.press(path, "lobby", "On").status_code for n in cluster.nodes] == [202, 202]
