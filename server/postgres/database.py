@@ -95,6 +95,8 @@ class PostgresDatabase(Database):
     def __init__(self, url: DatabaseUrl, *, max_size: int = POOL_MAX) -> None:
         self.url = url
         self._local = threading.local()
+        self._held: list[psycopg.Connection[Any]] = []  # each thread's connection, to close
+        self._held_lock = threading.Lock()
         self.pool = ConnectionPool(
             url.text,
             min_size=1,
@@ -126,11 +128,15 @@ class PostgresDatabase(Database):
         if conn is None:
             conn = self.pool.getconn()
             self._local.conn = conn
+            with self._held_lock:
+                self._held.append(conn)
         return conn
 
     def _drop_if_broken(self, conn: psycopg.Connection[Any]) -> None:
         if conn.broken or conn.closed:
             self._local.conn = None
+            with self._held_lock:
+                self._held.remove(conn)
             self.pool.putconn(conn)  # the pool discards it and opens a fresh one
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
@@ -202,6 +208,11 @@ class PostgresDatabase(Database):
         return self.advisory_lock(MIGRATION_LOCK)
 
     def close(self) -> None:
+        """Close every thread's connection (their session locks go with them) and the pool."""
+        with self._held_lock:
+            held, self._held = self._held, []
+        for conn in held:
+            conn.close()  # checked out for good: the pool does not wait for it
         self.pool.close()
 
 
