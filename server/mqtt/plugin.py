@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from edgecommon.paho_session import ConnectOptions
 from edgecommon.sdnotify import Heartbeat
 from server.alerts.events import AlertChange
 from server.context import AppContext
 from server.metrics import Sample
-from server.mqtt.client import BrokerOptions, MqttPublisherLink, PublishError
+from server.mqtt.client import MqttPublisherLink, PublishError
 from server.mqtt.config import MqttSection
 from server.mqtt.queue import OutgoingMessage, failed, insert, oldest, pending, remove
 
@@ -104,8 +105,8 @@ def _json(data: dict[str, object]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def broker_options(section: MqttSection) -> BrokerOptions:
-    return BrokerOptions(
+def broker_options(section: MqttSection) -> ConnectOptions:
+    return ConnectOptions(
         host=section.host,
         port=section.port,
         client_id=section.client_id,
