@@ -204,8 +204,8 @@ def mqtt_plugin(app: FastAPI, ctx: AppContext) -> None:
     if not section.enabled:
         return
     publisher = AlertMqttPublisher(ctx, section)
-    app.state.mqtt_publisher = publisher
-    app.state.heartbeats.append(publisher.heartbeat)
+    ctx.provide(publisher)
+    ctx.heartbeats.append(publisher.heartbeat)
     ctx.store.change_hooks.append(publisher.store_change)
     ctx.events.subscribe("mqtt", publisher.on_change)
     ctx.add_task("mqtt-publisher", publisher.run)
