@@ -26,6 +26,7 @@ from server.app.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 from server.auth.admintoken import admin_token_path, resolve_admin_token
 from server.board.cli import add_board_link_parser, board_link
 from server.config import Config, load_config
+from server.context import AppContext
 from server.db.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.db.connection import DB_FILENAME
 from server.db.migrate import migrate
@@ -259,6 +260,7 @@ def run(
     if database_url(config) is None:
         quarantine_if_damaged(config.data_dir / DB_FILENAME, datetime.now(UTC))
     app = create_app(config)
+    ctx: AppContext = app.state.ctx
     token_where = (
         "ALERT_SERVER_ADMIN_TOKEN / [server] admin_token"
         if config.server.admin_token
@@ -281,13 +283,13 @@ def run(
             **uvicorn_limits(config.server.http_limits()),
         ),
         notifier,
+        exit_hooks=ctx.exit_hooks,
     )
     uvloop.run(
         serve(
             server,
-            app.state.ctx,
+            ctx,
             wedged_after_s=wedged_after_s,
-            heartbeats=app.state.heartbeats,
             on_reload=None if reloader is None else reloader.reload,
         )
     )

@@ -188,3 +188,18 @@ def test_the_checker_sees_the_domains() -> None:
     assert "server.app" in edges
     assert "server.alerts.store" in edges
     assert any(layer_of(d) == "alerts" for d in edges["server.app"])
+
+
+def test_plugin_state_lives_on_the_typed_context_not_app_state() -> None:
+    """`app.state` carries the `AppContext` and nothing else (no untyped registries)."""
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "state"
+                and isinstance(node.value.value, ast.Attribute | ast.Name)
+                and getattr(node.value.value, "attr", getattr(node.value.value, "id", "")) == "app"
+            ):
+                assert node.attr == "ctx", f"{name}:{node.lineno}: app.state.{node.attr}"

@@ -158,10 +158,7 @@ def create_app(
             close_app(app)
 
     app = AlertServerApp(title="alert-server", version=__version__, lifespan=lifespan)
-    app.state.ctx = ctx
-    app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
-    app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
-    app.state.exit_hooks = []  # called (from the signal handler) when a shutdown begins
+    app.state.ctx = ctx  # the one thing on app.state: plugins keep their state on ctx
     for (
         error
     ) in db.unavailable_errors:  # the engine failed (disk full; PostgreSQL gone): 503, retry

@@ -130,9 +130,11 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
     ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
-    app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
-    app.state.escalation = EscalationRuntime(
-        store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+    ctx.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
+    ctx.provide(
+        EscalationRuntime(
+            store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+        )
     )
 
     def reconfigure(config: Config) -> None:
@@ -140,9 +142,9 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         url = public_base_url(config)
         scheduler.reconfigure(settings_of(config.section("escalation", EscalationSection)), url)
         email.reconfigure(smtp_settings(config.section("smtp", SmtpSection)))
-        app.state.escalation = replace(app.state.escalation, public_base_url=url)
+        ctx.provide(replace(ctx.part(EscalationRuntime), public_base_url=url))
 
-    app.state.reload_hooks.append(reconfigure)
+    ctx.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
     app.include_router(trial_page.router)
