@@ -128,6 +128,27 @@ class EscalationStore(PeopleStore):
             ),
         )
 
+    def start_escalation(self, db: Database, state: EscalationState, now: datetime) -> bool:
+        """Record a new escalation (inside a transaction); False when the alert has one already
+        (another server, or a second call, started it first)."""
+        cur = db.execute(
+            "INSERT INTO escalations (alert_id, policy_id, status, step, cycle, next_at,"
+            " paged_in_cycle, reason, started_at) VALUES (?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(alert_id) DO NOTHING",
+            (
+                state.alert_id,
+                state.policy_id,
+                state.status,
+                state.step,
+                state.cycle,
+                None if state.next_at is None else iso(state.next_at),
+                int(state.paged_in_cycle),
+                state.reason,
+                iso(now),
+            ),
+        )
+        return cur.rowcount == 1
+
     def escalation(self, alert_id: int) -> EscalationState | None:
         """One alert's escalation state or None."""
         rows = self._rows("SELECT * FROM escalations WHERE alert_id=?", (alert_id,))

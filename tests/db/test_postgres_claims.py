@@ -18,7 +18,7 @@ from server.db.migrate import migrate
 from server.escalation.machine import Policy, Step, Target
 from server.escalation.paging import EscalationSettings
 from server.escalation.people import User
-from server.escalation.scheduler import Scheduler
+from server.escalation.scheduler import RECOVER_MIN_AGE_S, Scheduler
 from server.escalation.state_store import AlertsTable, EscalationStore
 from server.inbound.mapping import Decision
 from server.notify.email import EmailChannel, SmtpSettings
@@ -122,3 +122,32 @@ async def test_only_one_server_leads_until_its_session_ends(postgres: Postgres) 
         assert b.try_lead(7) is True
     finally:
         b.close()
+
+
+async def test_an_alert_whose_server_died_before_escalating_it_is_escalated_by_another(
+    postgres: Postgres, mail: tuple[Mailbox, int]
+) -> None:
+    box, port = mail
+    clock = ManualClock()
+    servers = [Server(postgres.url, clock, port) for _ in range(2)]
+    try:
+        first, second = servers
+        ann = first.people.add_user(User(0, "ann", "ann@example.org", None, ()), T0)
+        policy = first.people.add_policy("ward", Policy((Step(0, (Target("user", ann),)),)), T0)
+        desk = first.alerts.create_integration(
+            name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
+        )
+        first.alerts.record_inbound(
+            InboundMessage(desk.id, T0, b"{}", "application/json"),
+            Decision("open", "", source_name="room-3", title="room-3 pressed"),
+        )  # ...and the first server dies before its scheduler hears of the alert
+        assert await second.thread.run(second.scheduler.recover, RECOVER_MIN_AGE_S) == 0
+        clock.advance(RECOVER_MIN_AGE_S)
+        assert await second.thread.run(second.scheduler.recover, RECOVER_MIN_AGE_S) == 1
+        assert await first.thread.run(first.scheduler.recover, RECOVER_MIN_AGE_S) == 0
+        await second.scheduler.tick()
+        await second.scheduler.drain()
+        assert [str(m["To"]) for m in box.messages] == ["ann@example.org"]
+    finally:
+        for s in servers:
+            s.close()
