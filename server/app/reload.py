@@ -35,7 +35,6 @@ RESTART_KEYS = frozenset(
         ("server", "tls_key"),
         ("server", "inbound_retention_days"),
         ("escalation", "link_secret"),
-        ("escalation", "test_clock_file"),
     }
 )
 RESTART_SECTIONS = frozenset({"mqtt"})  # the broker connection is made once

@@ -13,8 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from edgecommon.sdnotify import Heartbeat
 from server.db.engine import Database
@@ -44,21 +43,6 @@ STUCK_GRACE_S = 30.0
 # server that stored one escalates it within moments unless it died).
 RECOVER_EVERY_S = 30.0
 RECOVER_MIN_AGE_S = 10.0
-
-
-class FileClock:
-    """A test clock: the instant written in a file (ISO 8601), the real time until it exists."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def __call__(self) -> datetime:
-        """The instant in the file, or the real time."""
-        try:
-            text = self._path.read_text().strip()
-        except FileNotFoundError:
-            return datetime.now(UTC)
-        return datetime.fromisoformat(text).astimezone(UTC)
 
 
 class Scheduler:
@@ -107,17 +91,6 @@ class Scheduler:
         """Use new `[escalation]` settings and link base URL from the next tick and page on."""
         self._settings = settings
         self._delivery.reconfigure(settings, public_base_url)
-
-    # --- lifecycle hooks ----------------------------------------------------------------
-
-    async def on_open(self, alert_id: int, policy_id: int | None) -> None:
-        """An alert opened: start escalating it now."""
-        await self._db(lambda: self.alert_opened(alert_id, policy_id))
-        self.wake()
-
-    async def on_stop(self, alert_id: int, reason: str) -> None:
-        """An alert was acknowledged or closed: stop paging for it."""
-        await self._db(lambda: self.alert_stopped(alert_id, reason))
 
     def alert_opened(
         self, alert_id: int, policy_id: int | None, opened_at: datetime | None = None
