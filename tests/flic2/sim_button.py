@@ -87,6 +87,8 @@ def _hmac(key: bytes, message: bytes) -> bytes:
 class SimButton:
     """The button. `send` is called with every frame the button notifies."""
 
+    twist_service = False  # a Flic Twist offers its own GATT service instead
+
     def __init__(
         self,
         address: str,
