@@ -55,3 +55,13 @@ class PairingStore:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+
+    def load_all(self) -> dict[str, Pairing]:
+        """Every readable stored pairing by address (a damaged one is left out: the BLE
+        source names it when it tries to connect)."""
+        found = {}
+        for address in self.addresses():
+            with contextlib.suppress(SourceError):
+                if (pairing := self.load(address)) is not None:
+                    found[address] = pairing
+        return found
