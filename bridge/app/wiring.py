@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bridge import __version__
 from bridge.app.token import bridge_token
-from bridge.clicks import heard_click_types
+from bridge.clicks import DUO_GESTURES, TWIST_GESTURES, heard_click_types
 from bridge.config import ButtonSpec, Config
 from bridge.core.health import HealthMonitor, SourceView
 from bridge.core.outbox import Outbox
@@ -66,9 +66,12 @@ def discovery_button(spec: ButtonSpec, pairing: Pairing | None = None) -> Discov
     enum's order (so Home Assistant can use a hold the webhook mapping leaves out). Its BLE
     pairing, if any, says what it is: a Duo's two buttons, a Twist's selector."""
     heard = heard_click_types(spec)
-    clicks = tuple(c.value for c in ClickType if c in heard)
     if pairing is None:
+        clicks = tuple(c.value for c in ClickType if c in heard)
         return DiscoveryButton(address=spec.address, name=spec.name, click_types=clicks)
+    if pairing.duo or pairing.twist:
+        heard |= DUO_GESTURES if pairing.duo else TWIST_GESTURES
+    clicks = tuple(c.value for c in ClickType if c in heard)
     model = "Flic Duo" if pairing.duo else "Flic Twist" if pairing.twist else "Flic 2"
     return DiscoveryButton(
         address=spec.address,

@@ -162,6 +162,13 @@ def test_the_bridge_reads_from_the_ble_pairings_which_button_is_a_duo_or_a_twist
         ("dial", "Flic Twist", 1, True),
         ("plain", "Flic button", 1, False),
     ]
+    # Each offers Home Assistant the gestures it can make, with the default mapping too.
+    duo, dial, plain = (set(b.click_types) for b in buttons)
+    assert set(GESTURES) | {"push_twist_left", "push_twist_right"} <= duo
+    assert not {"twist_left", "twist_right", "selector_changed"} & duo
+    assert set(TURNS) <= dial
+    assert not set(GESTURES) & dial
+    assert not set(GESTURES + TURNS) & plain
 
 
 async def test_twist_turns_are_actions_and_its_selector_position_a_retained_sensor(
