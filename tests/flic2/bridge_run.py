@@ -35,10 +35,12 @@ async def bridge_over_ble(
     button: dict[str, Any],
     *,
     ready: Callable[[], bool] | None = None,
+    sections: dict[str, Any] | None = None,
 ) -> AsyncIterator[SimRadio]:
     """Pair `sim` (the simulator's factory key stands in for the vendor's, Flic 2 and Twist
     alike), start the runtime with `button` as its `[[button]]`, and stop it on exit; yields
-    once the bridge's link is verified (and `ready` says the button's set-up is done)."""
+    once the bridge's link is verified (and `ready` says the button's set-up is done).
+    `sections` adds or replaces config sections (`mqtt`, ...)."""
     air = SimRadio(sim)
     state_dir = tmp_path / "bridge"
     sim.hold_for_pairing()
@@ -58,6 +60,7 @@ async def bridge_over_ble(
             "flicd": {"enabled": False},
             "hub": {"enabled": False},
             "button": [{"address": ADDRESS, **button}],
+            **(sections or {}),
         }
     )
     source = BleSource(ADDRESS, state_dir, air.transport, **keys)

@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bridge.app.wiring import discovery_button, mqtt_sink
 from bridge.config import parse_config
 from bridge.flic2 import Pairing
 from bridge.mqtt.discovery import DiscoveryButton, all_documents
 from bridge.sources.ble.store import PairingStore
+from tests.bridge.receiver import Receiver
+from tests.flic2.bridge_run import bridge_over_ble, until
+from tests.flic2.sim_twist import SimTwist
 from tests.mqtt.test_discovery import CTX, render, start_sink
 from tests.support.mosquitto import Mosquitto, Recorder, retained
 
@@ -204,3 +209,45 @@ async def test_twist_turns_are_actions_and_its_selector_position_a_retained_sens
         "flic_80e4da712347_selector",
     )
     assert render(sensor.get("value_template", "{{ value }}"), kept["flic/dial/selector"]) == "4"
+
+
+async def test_a_simulated_twist_reaches_mqtt_through_the_whole_bridge(
+    tmp_path: Path, broker: Mosquitto, recorder: Recorder
+) -> None:
+    """SimTwist -> BLE source -> runtime and outbox -> MQTT sink -> mosquitto."""
+    factory = Ed25519PrivateKey.generate()
+    key = factory.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    twist = SimTwist("80:e4:da:71:23:45", factory, name="dial")
+    hook = Receiver().start()
+
+    async def webhook() -> bool:
+        return bool(hook.bodies())
+
+    mqtt = {"enabled": True, "host": broker.host, "port": broker.port}
+    try:
+        async with bridge_over_ble(
+            tmp_path,
+            twist,
+            key,
+            hook.url,
+            {"name": "dial", "on": ["selector_changed"]},
+            ready=lambda: 0x0A in twist.signed_opcodes,
+            sections={"mqtt": mqtt, "ble": {"enabled": True}},
+        ):
+            twist.turn(-4096)
+            twist.select(2)
+            await asyncio.to_thread(recorder.wait_for, "flic/dial/action", 4)
+            await until(webhook, "the selector's webhook")
+            kept = retained(broker, "flic/dial/#")
+            docs = retained(broker, "homeassistant/sensor/#")
+    finally:
+        hook.stop()
+    assert [m.text for m in recorder.messages("flic/dial/action")] == [
+        "twist_left",
+        "push_twist_right",
+        "push_twist_right",
+        "selector_changed",
+    ]
+    assert kept["flic/dial/selector"] == b"2"
+    assert any(topic.endswith("flic_80e4da712345_selector/config") for topic in docs)
+    assert [(b["click_type"], b["position"]) for b in hook.bodies()] == [("selector_changed", 2)]
