@@ -6,7 +6,8 @@ as the simulator writes them. Where pyflic-ble is itself a weak reference, the t
 - it counts a turn in 1 % steps of a bounded range (100 per turn at a position, none past the
   ends), where the bridge counts twelfths of a turn; only the direction is compared here;
 - it never acknowledges Twist events and always asks for events after count 0 of boot 0;
-  the bridge's acknowledgements are checked against the simulator in test_twist_session.py.
+  the bridge's acknowledgements and event counts are checked against the simulator in
+  test_twist_source.py.
 """
 
 from __future__ import annotations
@@ -89,3 +90,4 @@ async def test_vendor_client_pairs_with_the_simulated_twist_and_hears_push_turn_
     ]
     assert turns == ["rotate_clockwise", "rotate_counter_clockwise", "rotate_clockwise"]
     assert twist.acks == []  # pyflic-ble never acknowledges Twist events
+    assert twist.init_requests == [(0, 0)]  # and asks for everything since count 0 of boot 0

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bridge.errors import SourceError
+from bridge.flic2 import ProtocolError
+from bridge.flic2 import twist as twist_protocol
 from bridge.models import ButtonSeen, ClickType
 from bridge.sources.ble.source import BleSource, pair_ble
 from tests.flic2.conftest import ADDRESS
@@ -129,3 +132,53 @@ async def test_a_twist_that_forgot_the_pairing_says_pair_again(
     await run.task
     assert run.error is not None
     assert "pair it again" in str(run.error)
+
+
+async def test_a_twist_not_in_pairing_mode_or_not_genuine_is_not_paired(
+    tmp_path: Path, air: SimRadio, twist: SimTwist, verify_key: bytes
+) -> None:
+    said: list[str] = []
+    with pytest.raises(SourceError, match="could be paired"):
+        await pair_ble(
+            tmp_path,
+            out=said.append,
+            transport_factory=air.transport,
+            scanner=air.scan,
+            twist_verify_key=verify_key,
+        )
+    assert any("not in pairing mode" in line for line in said)
+    twist.hold_for_pairing()
+    said.clear()
+    with pytest.raises(SourceError):  # the vendor's real Twist key: the simulator fails it
+        await pair_ble(tmp_path, out=said.append, transport_factory=air.transport, scanner=air.scan)
+    assert any("not a genuine Flic Twist" in line for line in said)
+    assert not (tmp_path / "flic2").exists()
+    assert twist.pairings == {}
+
+
+async def test_a_rebooted_twist_is_heard_from_its_new_count(
+    tmp_path: Path, air: SimRadio, twist: SimTwist, verify_key: bytes
+) -> None:
+    await pair_twist(tmp_path, air, twist, verify_key)
+    first = Run(twist_source(tmp_path, air, verify_key))
+    await first.until(lambda: 0x0A in twist.signed_opcodes, "connected")
+    for _ in range(3):
+        twist.press("single")
+    await first.until(lambda: len(first.clicks) == 3, "three singles")
+    await first.stop()
+    twist.reboot()  # new batteries: a new boot id, the count starts again
+    twist.press("double")
+    second = Run(twist_source(tmp_path, air, verify_key))
+    await second.until(lambda: len(second.clicks) == 1, "the double from the new boot")
+    assert second.clicks[0].click_type is ClickType.DOUBLE
+    assert second.clicks[0].event_id != first.clicks[-1].event_id
+    await second.stop()
+
+
+def test_malformed_twist_packets_are_named_errors() -> None:
+    with pytest.raises(ProtocolError, match="items are not 8 bytes"):
+        twist_protocol.parse_button_events(bytes([0x09, 1, 0, 0, 0, 1, 2, 3]))
+    with pytest.raises(ProtocolError, match="needs 16"):
+        twist_protocol.parse_init_response(bytes([0x08, 0, 0]))
+    with pytest.raises(ProtocolError, match="needs 13"):
+        twist_protocol.parse_rotation(bytes([0x0A, 0]))

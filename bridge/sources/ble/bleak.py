@@ -180,9 +180,11 @@ class BleakTransport:
         if self._client is None:
             raise SourceError("not connected")
         try:
-            await self._client.write_gatt_char(self._write_uuid, data, response=self._with_response)
+            # A packet longer than one ATT write (a Twist's init) goes as a long write.
+            response = self._with_response or len(data) > self.att_mtu - 3
+            await self._client.write_gatt_char(self._write_uuid, data, response=response)
         except Exception as exc:
-            raise SourceError(f"write to Flic 2 failed: {exc}") from exc
+            raise SourceError(f"write to the button failed: {exc}") from exc
 
     async def notifications(self) -> AsyncIterator[bytes]:
         while (frame := await self._queue.get()) is not None:
