@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,14 +19,17 @@ from edgecommon.logsetup import LOG_FORMATS, configure_logging
 from edgecommon.sdnotify import Notifier
 from server.alerts.store import Store
 from server.app import create_app
+from server.app.database import database_url, open_configured
 from server.app.reload import Reloader
 from server.app.schema import all_migrations
 from server.app.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 from server.auth.admintoken import admin_token_path, resolve_admin_token
 from server.board.cli import add_board_link_parser, board_link
 from server.config import Config, load_config
+from server.context import AppContext
 from server.db.backup import backup, hand_back, quarantine_if_damaged, restore
-from server.db.connection import DB_FILENAME, open_database
+from server.db.connection import DB_FILENAME
+from server.db.migrate import migrate
 from server.errors import AlertServerError, ConfigError
 from server.inbound.mapping import MappingSpec
 from server.integrations.kinds import KINDS, default_sample, parse_mapping_json, resolve_mapping
@@ -136,27 +137,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def migrate_schema(config: Config) -> int:
     """`alert-server migrate`: bring the schema up to date (as `run` does) and say what it did."""
-    path = config.data_dir / DB_FILENAME
-    before: set[int] = set()
-    if path.exists():
-        with (
-            contextlib.closing(sqlite3.connect(path)) as conn,
-            contextlib.suppress(sqlite3.OperationalError),  # no table yet: a new database
-        ):
-            before = {int(r[0]) for r in conn.execute("SELECT number FROM schema_migrations")}
-    db = open_database(config.data_dir, all_migrations())
+    db = open_configured(config, ())
     try:
+        applied = set(migrate(db, all_migrations()))
         steps = [
             (int(r[0]), str(r[1]))
             for r in db.execute("SELECT number, name FROM schema_migrations ORDER BY number")
         ]
     finally:
         db.close()
-    applied = [f"{n} {name}" for n, name in steps if n not in before]
-    for line in applied:
-        print(f"applied {line}")
+    for n, name in steps:
+        if n in applied:
+            print(f"applied {n} {name}")
     newest = f"{steps[-1][0]} {steps[-1][1]}" if steps else "none"
-    print(f"{path}: schema up to date ({len(steps)} steps, newest {newest}; {len(applied)} now)")
+    url = database_url(config)
+    where = config.data_dir / DB_FILENAME if url is None else url.redacted()
+    print(f"{where}: schema up to date ({len(steps)} steps, newest {newest}; {len(applied)} now)")
     return 0
 
 
@@ -192,7 +188,7 @@ def integration_add(config: Config, args: argparse.Namespace) -> int:
         mapping = resolve_mapping(args.kind, mapping_spec)
     except ValueError as exc:
         raise AlertServerError(f"{exc} (give --mapping)") from exc
-    store = Store(open_database(config.data_dir, all_migrations()))
+    store = Store(open_configured(config, all_migrations()))
     try:
         integration = store.create_integration(
             name=args.name,
@@ -228,6 +224,12 @@ def integration_add(config: Config, args: argparse.Namespace) -> int:
 
 def backup_or_restore(config: Config, command: str, path: Path) -> int:
     configure_logging("plain", "WARNING")
+    url = database_url(config)
+    if url is not None:
+        raise AlertServerError(
+            f"{command} copies the SQLite database; this server uses PostgreSQL at {url.where}:"
+            ' back it up with pg_dump / pgBackRest (README "Scaling out")'
+        )
     db_path = config.data_dir / DB_FILENAME
     if command == "backup":
         backup(db_path, path)
@@ -255,8 +257,10 @@ def run(
     configure_logging(log_format, config.server.log_level.upper())
     check_tls(config.server)
     wedged_after_s = _env_seconds(ENV_WEDGED_AFTER)
-    quarantine_if_damaged(config.data_dir / DB_FILENAME, datetime.now(UTC))
+    if database_url(config) is None:
+        quarantine_if_damaged(config.data_dir / DB_FILENAME, datetime.now(UTC))
     app = create_app(config)
+    ctx: AppContext = app.state.ctx
     token_where = (
         "ALERT_SERVER_ADMIN_TOKEN / [server] admin_token"
         if config.server.admin_token
@@ -279,13 +283,13 @@ def run(
             **uvicorn_limits(config.server.http_limits()),
         ),
         notifier,
+        exit_hooks=ctx.exit_hooks,
     )
     uvloop.run(
         serve(
             server,
-            app.state.ctx,
+            ctx,
             wedged_after_s=wedged_after_s,
-            heartbeats=app.state.heartbeats,
             on_reload=None if reloader is None else reloader.reload,
         )
     )

@@ -154,6 +154,28 @@ class EscalationSection(BaseModel):
     test_clock_file: str | None = None
 
 
+class DatabaseSection(BaseModel):
+    """`[database]`: empty `url` keeps SQLite in the data dir; `postgresql://...` shares one.
+
+    `ALERT_SERVER_DATABASE_URL` sets it from the environment (systemd's `EnvironmentFile`).
+    """
+
+    model_config = SECTION_MODEL_CONFIG
+
+    url: str = Field(default="", repr=False)  # may hold a password: never in a repr or log
+    pool_size: int = Field(default=8, ge=2, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "use postgresql://user:password@host:5432/dbname, or leave it empty for SQLite"
+            )
+        return value
+
+
 T = TypeVar("T", bound=BaseModel)
 
 SECTION_MODELS: Mapping[str, type[BaseModel]] = {
@@ -161,6 +183,7 @@ SECTION_MODELS: Mapping[str, type[BaseModel]] = {
     "smtp": SmtpSection,
     "escalation": EscalationSection,
     "mqtt": MqttSection,
+    "database": DatabaseSection,
 }
 
 

@@ -13,12 +13,9 @@ committed result; `change_hooks` see them inside the transaction.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-
-import sqlite_utils
 
 from server.alerts.events import AlertChange, ChangeKind
 from server.alerts.model import (
@@ -33,6 +30,7 @@ from server.alerts.model import (
     alert_from_row,
     iso,
 )
+from server.db.engine import Database
 from server.inbound.dedupe import Outcome, classify
 from server.inbound.mapping import Decision
 from server.inbound.store import InboundJob, InboundLogStore, filters
@@ -60,9 +58,9 @@ __all__ = [
 
 
 class Store(InboundLogStore):
-    """Typed access to the inbound pipeline's tables over one sqlite-utils Database."""
+    """Typed access to the inbound pipeline's tables over the one `Database`."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         super().__init__(db)
         # Called with each AlertChange inside the transaction that makes it (database thread),
         # so what they write commits with the change or not at all (the MQTT queue does).
@@ -109,7 +107,7 @@ class Store(InboundLogStore):
                 try:
                     results.append(self._record_job(job))
                 except Exception as exc:
-                    if not self.db.conn.in_transaction:
+                    if not self.db.in_transaction:
                         raise  # SQLite rolled the whole batch back: no job of it is stored
                     results.append(exc)
         return results
@@ -117,7 +115,7 @@ class Store(InboundLogStore):
     def _record_job(self, job: InboundJob) -> InboundResult:
         try:
             return self._in_savepoint(job)
-        except sqlite3.IntegrityError:
+        except self.db.integrity_errors:
             # A unique index fired: the same Idempotency-Key was stored first (replay it), or
             # another writer opened this source's alert first (run again: it now appends).
             key = job.message.idempotency_key
@@ -132,11 +130,11 @@ class Store(InboundLogStore):
         try:
             result = self._record(*job.parts())
         except BaseException:
-            if self.db.conn.in_transaction:
+            if self.db.in_transaction:
                 try:
                     self.db.execute("ROLLBACK TO inbound")
                     self.db.execute("RELEASE inbound")
-                except sqlite3.Error:
+                except self.db.errors:
                     self.db.execute("ROLLBACK")  # cannot undo just this job: lose the batch
             raise
         self.db.execute("RELEASE inbound")
@@ -260,7 +258,8 @@ class Store(InboundLogStore):
         assert decision.source_name is not None
         cursor = self.db.execute(
             """INSERT INTO alerts (integration_id, source_name, source_id, status, title,
-               description, opened_at, updated_at, priority) VALUES (?,?,?,'open',?,?,?,?,?)""",
+               description, opened_at, updated_at, priority) VALUES (?,?,?,'open',?,?,?,?,?)
+               RETURNING id""",
             [
                 message.integration_id,
                 decision.source_name,
@@ -272,10 +271,14 @@ class Store(InboundLogStore):
                 decision.priority,
             ],
         )
-        alert_id = int(cursor.lastrowid or 0)
+        alert_id = int(cursor.fetchone()[0])
         if decision.drill:
             self.db.execute("UPDATE alerts SET drill = 1 WHERE id = ?", [alert_id])
         return alert_id
+
+    def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
+        """Append one entry to an alert's timeline (escalation's and the responders' notes)."""
+        self._timeline(alert_id, at, kind, detail, None)
 
     def _timeline(
         self, alert_id: int, at: datetime, kind: str, detail: str, message_id: str | None
@@ -294,7 +297,7 @@ class Store(InboundLogStore):
             try:
                 hook(change)
             except Exception:
-                if not self.db.conn.in_transaction:
+                if not self.db.in_transaction:
                     raise
                 log.exception("change hook %r failed on alert %d", hook, change.alert_id)
         return change

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from server.alerts.events import AlertEvents
 from server.alerts.store import Store
 from server.app import health
 from server.app.bodylimit import BodyLimit
+from server.app.database import open_configured
 from server.app.schema import all_migrations
 from server.auth.admintoken import resolve_admin_token
 from server.board.plugin import board_plugin
@@ -37,7 +37,7 @@ from server.bridges.plugin import plugin_for_bridges
 from server.config import Config
 from server.console.plugin import console_plugin
 from server.context import AppContext, Clock, system_clock
-from server.db.connection import DbThread, open_database
+from server.db.connection import DbThread
 from server.db.migrate import Migration
 from server.escalation.plugin import escalation_plugin
 from server.inbound import api as inbound_api
@@ -125,7 +125,7 @@ def create_app(
     The database is open when this returns; call `close_app(app)` (the lifespan does) to
     release it. `app.state.ctx` is the `AppContext`.
     """
-    db = open_database(config.data_dir, all_migrations() if migrations is None else migrations)
+    db = open_configured(config, all_migrations() if migrations is None else migrations)
     store = Store(db)
     try:
         db_thread = DbThread()
@@ -158,11 +158,11 @@ def create_app(
             close_app(app)
 
     app = AlertServerApp(title="alert-server", version=__version__, lifespan=lifespan)
-    app.state.ctx = ctx
-    app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
-    app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
-    app.state.exit_hooks = []  # called (from the signal handler) when a shutdown begins
-    app.add_exception_handler(sqlite3.Error, storage_unavailable)
+    app.state.ctx = ctx  # the one thing on app.state: plugins keep their state on ctx
+    for (
+        error
+    ) in db.unavailable_errors:  # the engine failed (disk full; PostgreSQL gone): 503, retry
+        app.add_exception_handler(error, storage_unavailable)
     app.add_exception_handler(OverflowError, number_out_of_range)
     for plugin in default_plugins() if plugins is None else plugins:
         plugin(app, ctx)

@@ -18,7 +18,6 @@ from server.auth.passwords import (
 )
 from server.console.sessions import SessionStore
 from server.context import AppContext, Ctx
-from server.db.connection import write_transaction
 from server.fields import RowIdPath
 
 router = APIRouter(prefix="/api/v1", tags=["people"], dependencies=[Depends(require_admin)])
@@ -57,7 +56,7 @@ def _ending_sessions(
 ) -> bool:
     """Change a password and end the user's console sessions, together (database thread)."""
     db = ctx.store.db
-    with write_transaction(db):
+    with db.transaction():
         changed = change(PasswordStore(db))
         if changed:
             SessionStore(db).end_for_user(user_id)

@@ -9,8 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
+from server.db.engine import Database
 from server.db.migrate import Migration, sql_step
 
 MIN_LENGTH = 8
@@ -96,7 +95,7 @@ class Account:
 class PasswordStore:
     """Reads and writes `user_passwords`; every write is one statement (autocommit)."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def save(self, user_id: int, password_hash: str, now: datetime) -> bool:

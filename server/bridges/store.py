@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from server.alerts.model import iso, parse_at
-from server.db.connection import write_transaction
+from server.db.engine import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,7 @@ def _bridge(row: dict[str, Any]) -> Bridge:
 class BridgesStore:
     """Typed access to `bridges`; every write is one short transaction."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def bridges(self) -> list[Bridge]:
@@ -64,7 +62,7 @@ class BridgesStore:
 
     def report(self, report: BridgeReport, at: datetime) -> Bridge | None:
         """Store a report; return the row as it was before (None: a new bridge)."""
-        with write_transaction(self.db):
+        with self.db.transaction():
             before = self.bridge(report.name)
             self.db.execute(
                 """INSERT INTO bridges (name, first_report_at, last_report_at, status, buttons,
@@ -87,7 +85,7 @@ class BridgesStore:
 
     def set_silent(self, name: str, at: datetime) -> bool:
         """Mark a bridge silent once (False: it was already, or it reported meanwhile)."""
-        with write_transaction(self.db):
+        with self.db.transaction():
             cursor = self.db.execute(
                 "UPDATE bridges SET silent_at = ? WHERE name = ? AND silent_at IS NULL",
                 [iso(at), name],

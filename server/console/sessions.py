@@ -8,12 +8,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlite_utils
 from fastapi import Request
 from starlette.datastructures import FormData
 
 from server.alerts.model import iso
-from server.db.connection import write_transaction
+from server.db.engine import Database
 from server.db.migrate import Migration, sql_step
 from server.errors import AlertServerError
 
@@ -70,7 +69,7 @@ class SessionStore:
     sessions (the foreign key cascades).
     """
 
-    def __init__(self, db: sqlite_utils.Database, ttl_s: float = SESSION_TTL_S) -> None:
+    def __init__(self, db: Database, ttl_s: float = SESSION_TTL_S) -> None:
         self._db = db
         self.ttl_s = ttl_s
 
@@ -83,7 +82,7 @@ class SessionStore:
             created_at=now,
             expires_at=now + timedelta(seconds=self.ttl_s),
         )
-        with write_transaction(self._db):
+        with self._db.transaction():
             self._db.execute("DELETE FROM console_sessions WHERE expires_at <= ?", [iso(now)])
             self._db.execute(
                 """DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash
@@ -127,7 +126,7 @@ class SessionStore:
 
     def drop(self, session_id: str | None) -> None:
         if session_id:
-            with write_transaction(self._db):
+            with self._db.transaction():
                 self._db.execute(
                     "DELETE FROM console_sessions WHERE id_hash = ?", [_id_hash(session_id)]
                 )

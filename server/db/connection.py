@@ -1,4 +1,4 @@
-"""Opening the SQLite database (WAL, synchronous=FULL, migrations) and its single writer thread."""
+"""Opening the SQLite database (WAL, synchronous=FULL, migrations); the one database thread."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import asyncio
 import functools
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-import sqlite_utils
-
+from server.db.engine import SqliteDatabase
 from server.db.migrate import Migration, migrate
 from server.errors import AlertServerError
 
@@ -27,7 +25,7 @@ class DatabaseError(AlertServerError):
     """The database cannot be opened or migrated."""
 
 
-def open_database(data_dir: Path, migrations: Sequence[Migration]) -> sqlite_utils.Database:
+def open_database(data_dir: Path, migrations: Sequence[Migration]) -> SqliteDatabase:
     """Open (creating if needed) the data dir's database, durable settings on, schema current.
 
     The connection is in autocommit mode: writers use explicit `BEGIN IMMEDIATE ... COMMIT`,
@@ -47,7 +45,7 @@ def open_database(data_dir: Path, migrations: Sequence[Migration]) -> sqlite_uti
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db = SqliteDatabase(conn)
         migrate(db, migrations)
     except sqlite3.Error as exc:
         conn.close()
@@ -56,20 +54,6 @@ def open_database(data_dir: Path, migrations: Sequence[Migration]) -> sqlite_uti
         conn.close()
         raise
     return db
-
-
-@contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One durable write transaction (BEGIN IMMEDIATE ... COMMIT) on an autocommit connection."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        db.execute("COMMIT")
-    except BaseException:
-        # Also when COMMIT itself failed (disk full): never leave a transaction open.
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 class DbThread:

@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import sqlite_utils
-
+from server.db.engine import Database
 from server.errors import AlertServerError
 
 log = logging.getLogger("server.migrations")
@@ -36,13 +35,13 @@ class Migration:
 
     number: int
     name: str
-    apply: Callable[[sqlite_utils.Database], None]
+    apply: Callable[[Database], None]
 
 
 def sql_step(number: int, name: str, *statements: str) -> Migration:
     """A step made of plain SQL statements."""
 
-    def apply(db: sqlite_utils.Database) -> None:
+    def apply(db: Database) -> None:
         for statement in statements:
             db.execute(statement)
 
@@ -59,36 +58,37 @@ def ordered(*groups: Iterable[Migration]) -> tuple[Migration, ...]:
     return tuple(steps)
 
 
-def migrate(db: sqlite_utils.Database, steps: Sequence[Migration]) -> list[int]:
-    """Apply the steps not yet recorded; return the numbers applied now."""
+def migrate(db: Database, steps: Sequence[Migration]) -> list[int]:
+    """Apply the steps not yet recorded; return the numbers applied now.
+
+    Under the database's migration lock (PostgreSQL: an advisory lock), so when two servers
+    start together on an older schema one migrates it and the other finds it done.
+    """
     steps = ordered(steps)
-    db.execute(
-        """CREATE TABLE IF NOT EXISTS schema_migrations (
-            number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""
-    )
-    done = {int(r[0]): str(r[1]) for r in db.execute("SELECT number, name FROM schema_migrations")}
-    applied: list[int] = []
-    for step in steps:
-        recorded = done.get(step.number)
-        if recorded is not None:
-            if recorded != step.name:
-                raise MigrationError(
-                    f"migration {step.number} is recorded as {recorded!r} but the code says "
-                    f"{step.name!r}"
+    with db.migration_lock():
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""
+        )
+        done = {
+            int(r[0]): str(r[1]) for r in db.execute("SELECT number, name FROM schema_migrations")
+        }
+        applied: list[int] = []
+        for step in steps:
+            recorded = done.get(step.number)
+            if recorded is not None:
+                if recorded != step.name:
+                    raise MigrationError(
+                        f"migration {step.number} is recorded as {recorded!r} but the code says "
+                        f"{step.name!r}"
+                    )
+                continue
+            with db.transaction():
+                step.apply(db)
+                db.execute(
+                    "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
+                    [step.number, step.name, datetime.now(UTC).isoformat()],
                 )
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            step.apply(db)
-            db.execute(
-                "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                [step.number, step.name, datetime.now(UTC).isoformat()],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        log.info("applied migration %d %s", step.number, step.name)
-        applied.append(step.number)
+            log.info("applied migration %d %s", step.number, step.name)
+            applied.append(step.number)
     return applied

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from server.db.engine import Database
 from server.escalation.machine import Policy, Step, Target, Via
 from server.escalation.schedules import Override, Rotation, Schedule
 
@@ -97,41 +96,30 @@ def _step(d: dict[str, Any]) -> Step:
 
 
 class PeopleStore:
-    """Who can be paged and how; one connection, serialised by a lock."""
+    """Who can be paged and how, through the one `Database` (on the database thread)."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock | None = None) -> None:
-        self._conn = conn
-        self._lock = lock or threading.RLock()
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Database]:
         """All-or-nothing block: either every write in it lands or none does."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                # Also when COMMIT itself failed (disk full): never leave a transaction open.
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+        with self._db.transaction():
+            yield self._db
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cur = self._conn.execute(sql, params)
-            cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        return list(self._db.query(sql, params))
 
     def add_user(self, user: User, now: datetime) -> int:
         """Insert a user; its id."""
         contacts = json.dumps([[url, kind] for url, kind in user.contacts])
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT INTO users (name, email, phone, contacts, created_at) VALUES (?,?,?,?,?)",
+                "INSERT INTO users (name, email, phone, contacts, created_at) VALUES (?,?,?,?,?)"
+                " RETURNING id",
                 (user.name, user.email, user.phone, contacts, iso(now)),
             )
-        return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def replace_user(self, user: User) -> bool:
         """Overwrite a user; False when it does not exist."""
@@ -161,10 +149,10 @@ class PeopleStore:
         """Insert a group; its id."""
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT INTO user_groups (name, members, created_at) VALUES (?,?,?)",
+                "INSERT INTO user_groups (name, members, created_at) VALUES (?,?,?) RETURNING id",
                 (group.name, json.dumps(list(group.members)), iso(now)),
             )
-        return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def groups(self) -> list[Group]:
         """Every group by id."""
@@ -178,10 +166,11 @@ class PeopleStore:
         rotations = json.dumps([_rotation_json(r) for r in schedule.rotations])
         with self.transaction() as db:
             cur = db.execute(
-                "INSERT INTO schedules (name, time_zone, rotations, created_at) VALUES (?,?,?,?)",
+                "INSERT INTO schedules (name, time_zone, rotations, created_at) VALUES (?,?,?,?)"
+                " RETURNING id",
                 (name, schedule.time_zone, rotations, iso(now)),
             )
-            schedule_id = int(cur.lastrowid or 0)
+            schedule_id = int(cur.fetchone()[0])
             for o in schedule.overrides:
                 self._insert_override(db, schedule_id, o)
         return schedule_id
@@ -192,13 +181,13 @@ class PeopleStore:
             return self._insert_override(db, schedule_id, override)
 
     @staticmethod
-    def _insert_override(db: sqlite3.Connection, schedule_id: int, o: Override) -> int:
+    def _insert_override(db: Database, schedule_id: int, o: Override) -> int:
         cur = db.execute(
             "INSERT INTO schedule_overrides (schedule_id, user_id, start_at, end_at, replaces)"
-            " VALUES (?,?,?,?,?)",
+            " VALUES (?,?,?,?,?) RETURNING id",
             (schedule_id, o.user, iso(o.start_at), iso(o.end_at), o.replaces),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def schedules(self) -> list[StoredSchedule]:
         """Every schedule by id, overrides included."""
@@ -231,10 +220,10 @@ class PeopleStore:
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO escalation_policies (name, steps, repeat, created_at, ack_timeout_s)"
-                " VALUES (?,?,?,?,?)",
+                " VALUES (?,?,?,?,?) RETURNING id",
                 (name, steps, policy.repeat, iso(now), policy.ack_timeout_s),
             )
-        return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def policies(self) -> list[StoredPolicy]:
         """Every escalation policy by id."""

@@ -58,8 +58,8 @@ def smtp_settings(section: SmtpSection) -> SmtpSettings:
 def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
     section = ctx.config.section("escalation", EscalationSection)
-    conn = ctx.store.db.conn
-    store = EscalationStore(conn)
+    store = EscalationStore(ctx.store.db)
+    alerts = AlertsTable(ctx.store, store)
     clock: Clock = (
         FileClock(Path(section.test_clock_file)) if section.test_clock_file else ctx.clock
     )
@@ -77,7 +77,7 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
 
     scheduler = Scheduler(
         store,
-        AlertsTable(conn),
+        alerts,
         channels,
         clock,
         ctx.db.run,
@@ -126,13 +126,15 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
             scheduler.wake()
 
     ctx.events.subscribe_batch("escalation", on_changes)
-    told = WordBack(ctx, store, AlertsTable(conn), channels, clock, section.send_timeout_s)
+    told = WordBack(ctx, store, alerts, channels, clock, section.send_timeout_s)
     ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
     ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
-    app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
-    app.state.escalation = EscalationRuntime(
-        store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+    ctx.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
+    ctx.provide(
+        EscalationRuntime(
+            store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+        )
     )
 
     def reconfigure(config: Config) -> None:
@@ -140,9 +142,9 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         url = public_base_url(config)
         scheduler.reconfigure(settings_of(config.section("escalation", EscalationSection)), url)
         email.reconfigure(smtp_settings(config.section("smtp", SmtpSection)))
-        app.state.escalation = replace(app.state.escalation, public_base_url=url)
+        ctx.provide(replace(ctx.part(EscalationRuntime), public_base_url=url))
 
-    app.state.reload_hooks.append(reconfigure)
+    ctx.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
     app.include_router(trial_page.router)

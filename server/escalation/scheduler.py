@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edgecommon.sdnotify import Heartbeat
+from server.db.engine import Database
 from server.escalation.machine import (
     Idle,
     Policy,
@@ -205,7 +205,8 @@ class Scheduler:
         due_steps = await self._db(lambda: self._store.due_escalations(now))
         for state in due_steps:
             await self._db(functools.partial(self._run_step, state.alert_id, now))
-        due_pages = await self._db(lambda: self._store.due_notifications(now))
+        lease_s = self._settings.send_timeout_s + STUCK_GRACE_S
+        due_pages = await self._db(lambda: self._store.claim_notifications(now, lease_s))
         for n in due_pages:
             if n.id not in self._sending:
                 task = asyncio.create_task(self._delivery.deliver(n, now), name=f"page-{n.id}")
@@ -240,9 +241,9 @@ class Scheduler:
             return
         timeline: list[tuple[str, str]] = []
         with self._store.transaction() as db:
-            state = self._store.escalation(alert_id)
+            state = self._store.claim_due(db, alert_id, now)
             if state is None:
-                return
+                return  # not due after all: another server ran this step, or is running it
             stored = self._store.policy(state.policy_id)
             if stored is None:
                 self._store.save_escalation(db, stop(state, "policy deleted"), now)
@@ -270,9 +271,7 @@ class Scheduler:
         for kind, detail in timeline:
             self._alerts.add_timeline(alert_id, now, kind, detail)
 
-    def _queue_step(
-        self, db: sqlite3.Connection, alert_id: int, action: RunStep, now: datetime
-    ) -> list[str]:
+    def _queue_step(self, db: Database, alert_id: int, action: RunStep, now: datetime) -> list[str]:
         groups = {g.id: g.members for g in self._store.groups()}
         schedules = {s.id: s.schedule for s in self._store.schedules()}
         paged: list[str] = []

@@ -6,17 +6,18 @@ People, schedules and policies live in `server.escalation.people`, which this st
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
+from server.alerts.model import Alert, NotFoundError
+from server.db.engine import Database
 from server.db.migrate import Migration, sql_step
 from server.escalation.machine import EscalationState
 from server.escalation.people import PeopleStore, iso, parse_iso
 from server.notify.contacts import Contact
 
-# The schema, statement by statement; each is idempotent so a standalone store can run them.
+# The schema as released in migration 100 (`IF NOT EXISTS` is history: only it runs this).
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS users (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, phone TEXT,
@@ -100,26 +101,13 @@ def _contacts_json(contacts: tuple[Contact, ...]) -> str:
 class EscalationStore(PeopleStore):
     """People (inherited), escalation state and notification attempts."""
 
-    def migrate(self) -> None:
-        """Create the tables when run standalone (the server runs the migrations itself)."""
-        with self._lock:
-            for statement in SCHEMA:
-                self._conn.execute(statement)
-            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(escalation_policies)")}
-            if "ack_timeout_s" not in columns:  # migration 150, server.responder.schema
-                self._conn.execute(
-                    "ALTER TABLE escalation_policies ADD COLUMN ack_timeout_s INTEGER"
-                )
-
     # --- escalation state ---------------------------------------------------------------
 
-    def forget_escalation(self, db: sqlite3.Connection, alert_id: int) -> None:
+    def forget_escalation(self, db: Database, alert_id: int) -> None:
         """Drop an alert's escalation state (inside a transaction), so it can start afresh."""
         db.execute("DELETE FROM escalations WHERE alert_id=?", (alert_id,))
 
-    def save_escalation(
-        self, db: sqlite3.Connection, state: EscalationState, now: datetime
-    ) -> None:
+    def save_escalation(self, db: Database, state: EscalationState, now: datetime) -> None:
         """Insert or update one alert's escalation state inside a transaction."""
         db.execute(
             "INSERT INTO escalations (alert_id, policy_id, status, step, cycle, next_at,"
@@ -163,6 +151,23 @@ class EscalationStore(PeopleStore):
         )
         return [_escalation(r) for r in rows]
 
+    def claim_due(self, db: Database, alert_id: int, now: datetime) -> EscalationState | None:
+        """Lock one escalation whose step is due (inside a transaction); None when it is not.
+
+        On PostgreSQL the row is taken `FOR UPDATE SKIP LOCKED`: when another server is running
+        this step this one skips it, and once that server committed the step is no longer due.
+        The pages the step queues are inserted in the same transaction, so a step runs once.
+        """
+        lock = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
+        rows = list(
+            db.query(
+                "SELECT * FROM escalations WHERE alert_id=? AND status='active' AND next_at <= ?"
+                + lock,
+                (alert_id, iso(now)),
+            )
+        )
+        return _escalation(rows[0]) if rows else None
+
     def integrations_using(self, policy_id: int) -> list[int]:
         """Live integrations that name this escalation policy."""
         rows = self._rows(
@@ -176,7 +181,7 @@ class EscalationStore(PeopleStore):
 
     def add_notification(
         self,
-        db: sqlite3.Connection,
+        db: Database,
         *,
         alert_id: int,
         user_id: int,
@@ -191,7 +196,7 @@ class EscalationStore(PeopleStore):
         cur = db.execute(
             "INSERT INTO notification_attempts (alert_id, user_id, step, cycle, contacts,"
             " contact_index, tried, status, next_attempt_at, created_at)"
-            " VALUES (?,?,?,?,?,?,?,'pending',?,?)",
+            " VALUES (?,?,?,?,?,?,?,'pending',?,?) RETURNING id",
             (
                 alert_id,
                 user_id,
@@ -204,15 +209,32 @@ class EscalationStore(PeopleStore):
                 iso(now),
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
-    def due_notifications(self, now: datetime, limit: int = 50) -> list[Notification]:
-        """Pending pages whose (next) attempt is due, oldest first."""
-        rows = self._rows(
-            "SELECT * FROM notification_attempts WHERE status='pending' AND next_attempt_at <= ?"
-            " ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), limit),
-        )
+    def claim_notifications(
+        self, now: datetime, lease_s: float, limit: int = 50
+    ) -> list[Notification]:
+        """Take the due pages for this server to send: each is leased for `lease_s`.
+
+        The lease moves the page's `next_attempt_at` on, so no other server (sharing the
+        database) sends it meanwhile; the outcome of the attempt replaces it. A server that
+        dies while sending leaves the lease to run out, and the page is sent by whoever is left.
+        """
+        lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
+        with self.transaction() as db:
+            rows = list(
+                db.query(
+                    "SELECT * FROM notification_attempts WHERE status='pending'"
+                    " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?" + lock,
+                    (iso(now), limit),
+                )
+            )
+            until = iso(now + timedelta(seconds=lease_s))
+            for r in rows:
+                db.execute(
+                    "UPDATE notification_attempts SET next_attempt_at=? WHERE id=?",
+                    (until, r["id"]),
+                )
         return [_notification(r) for r in rows]
 
     def notifications(self, alert_id: int) -> list[Notification]:
@@ -224,7 +246,7 @@ class EscalationStore(PeopleStore):
 
     def update_notification(
         self,
-        db: sqlite3.Connection,
+        db: Database,
         n: Notification,
         *,
         status: str,
@@ -247,7 +269,7 @@ class EscalationStore(PeopleStore):
             ),
         )
 
-    def cancel_pending(self, db: sqlite3.Connection, alert_id: int, reason: str) -> int:
+    def cancel_pending(self, db: Database, alert_id: int, reason: str) -> int:
         """Cancel every page of an alert not yet sent; how many."""
         cur = db.execute(
             "UPDATE notification_attempts SET status='cancelled', last_error=?,"
@@ -255,6 +277,18 @@ class EscalationStore(PeopleStore):
             (reason, alert_id),
         )
         return cur.rowcount
+
+    def unescalated(self) -> list[tuple[int, int, datetime]]:
+        """Open alerts whose integration has a policy but that have no escalation yet."""
+        rows = self._rows(
+            "SELECT a.id, CASE WHEN a.priority = 'urgent' AND i.urgent_policy_id IS NOT NULL"
+            " THEN i.urgent_policy_id ELSE i.escalation_policy_id END AS policy_id, a.opened_at"
+            " FROM alerts a JOIN integrations i ON i.id = a.integration_id"
+            " LEFT JOIN escalations e ON e.alert_id = a.id"
+            " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"
+            " AND e.alert_id IS NULL ORDER BY a.id"
+        )
+        return [(r["id"], r["policy_id"], datetime.fromisoformat(r["opened_at"])) for r in rows]
 
     def sent_to_since(self, address: str, since: datetime) -> int:
         """How many pages went to `address` since `since` (for throttling)."""
@@ -297,37 +331,37 @@ def _notification(r: dict[str, Any]) -> Notification:
     )
 
 
-class AlertsTable:
-    """The alert store's `alerts` and `alert_events` tables, as the scheduler needs them."""
+class AlertOwner(Protocol):
+    """The alerts domain's store: escalation reads alerts and adds timeline entries through it."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def alert(self, alert_id: int) -> AlertView | None:
-        """One alert's status, title and description, or None."""
-        row = self._conn.execute(
-            "SELECT id, status, title, description, priority, drill FROM alerts WHERE id=?",
-            (alert_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return AlertView(row[0], row[1], row[2], row[3] or "", row[4] or "normal", bool(row[5]))
+    def get_alert(self, alert_id: int) -> Alert:
+        """One alert; NotFoundError when there is none."""
+        ...
 
     def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
         """Append one entry to the alert's timeline."""
-        self._conn.execute(
-            "INSERT INTO alert_events (alert_id, at, kind, detail) VALUES (?,?,?,?)",
-            (alert_id, at.astimezone(UTC).isoformat(), kind, detail),
-        )
+        ...
+
+
+class AlertsTable:
+    """The alerts as the scheduler needs them: through their owner's store, never its SQL."""
+
+    def __init__(self, alerts: AlertOwner, escalations: EscalationStore) -> None:
+        self._alerts = alerts
+        self._escalations = escalations
+
+    def alert(self, alert_id: int) -> AlertView | None:
+        """One alert's status, title and description, or None."""
+        try:
+            a = self._alerts.get_alert(alert_id)
+        except NotFoundError:
+            return None
+        return AlertView(a.id, a.status, a.title, a.description, a.priority, a.drill)
+
+    def add_timeline(self, alert_id: int, at: datetime, kind: str, detail: str) -> None:
+        """Append one entry to the alert's timeline."""
+        self._alerts.add_timeline(alert_id, at, kind, detail)
 
     def unescalated(self) -> list[tuple[int, int, datetime]]:
         """Open alerts whose integration has a policy but that have no escalation yet."""
-        rows = self._conn.execute(
-            "SELECT a.id, CASE WHEN a.priority = 'urgent' AND i.urgent_policy_id IS NOT NULL"
-            " THEN i.urgent_policy_id ELSE i.escalation_policy_id END, a.opened_at FROM alerts a"
-            " JOIN integrations i ON i.id = a.integration_id"
-            " LEFT JOIN escalations e ON e.alert_id = a.id"
-            " WHERE a.status = 'open' AND i.escalation_policy_id IS NOT NULL"
-            " AND e.alert_id IS NULL ORDER BY a.id"
-        ).fetchall()
-        return [(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]
+        return self._escalations.unescalated()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -101,7 +100,7 @@ class InboundFastPath:
         request = Request(scope, receive)
         try:
             response = await handle_inbound(self.ctx, token, request)
-        except sqlite3.Error as exc:
+        except self.ctx.store.db.unavailable_errors as exc:
             response = await self.on_storage_error(request, exc)
         except Exception:
             log.exception("inbound message failed (%s)", mask_path(scope["path"]))

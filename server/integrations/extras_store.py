@@ -6,15 +6,12 @@ Runs on the server's database thread over the core store's connection (one write
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from server.alerts.model import NotFoundError, iso, parse_at
-from server.db.connection import write_transaction
+from server.db.engine import Database
 from server.db.migrate import Migration, sql_step
 
 # Extras own migration numbers 500-599.
@@ -111,17 +108,19 @@ def _heartbeat(row: dict[str, Any]) -> Heartbeat:
 class ExtrasStore:
     """Typed access to the extras' tables; every write is one short transaction."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         # Windows not ended a day before they were read, by integration: every inbound message
         # asks (about its own receipt time, a moment ago), so they are read once and dropped on
         # every window write (all writes go through this store).
         self._live_windows: dict[int, list[MaintenanceWindow]] | None = None
 
-    def _write(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: list[Any]) -> list[Any]:
+        """One write in its own transaction; the rows it returns (`RETURNING`), read inside it."""
         self._live_windows = None
-        with write_transaction(self.db):
-            return self.db.execute(sql, params)
+        with self.db.transaction():
+            cursor = self.db.execute(sql, params)
+            return cursor.fetchall() if " RETURNING " in sql else []
 
     # ---- maintenance windows ---------------------------------------------------------------
 
@@ -130,10 +129,10 @@ class ExtrasStore:
     ) -> MaintenanceWindow:
         cursor = self._write(
             """INSERT INTO maintenance_windows (integration_id, start_at, end_at, reason,
-               created_at) VALUES (?,?,?,?,?)""",
+               created_at) VALUES (?,?,?,?,?) RETURNING id""",
             [integration_id, iso(start_at), iso(end_at), reason, iso(now)],
         )
-        return self.window(integration_id, int(cursor.lastrowid or 0))
+        return self.window(integration_id, int(cursor[0][0]))
 
     def window(self, integration_id: int, window_id: int) -> MaintenanceWindow:
         rows = list(
@@ -150,10 +149,11 @@ class ExtrasStore:
 
     def windows(self, integration_id: int | None = None) -> list[MaintenanceWindow]:
         """Windows by start, for one integration or all."""
+        where, params = (
+            ("", []) if integration_id is None else ("WHERE integration_id = ?", [integration_id])
+        )
         rows = self.db.query(
-            """SELECT * FROM maintenance_windows WHERE (? IS NULL OR integration_id = ?)
-               ORDER BY start_at, id""",
-            [integration_id, integration_id],
+            f"SELECT * FROM maintenance_windows {where} ORDER BY start_at, id", params
         )
         return [_window(r) for r in rows]
 
@@ -244,7 +244,7 @@ class ExtrasStore:
                     [alert_id],
                 )
             )
-        except sqlite3.OperationalError:  # no escalation tables in this server
+        except self.db.errors:  # no escalation tables in this server
             return []
         return [_page(r) for r in rows]
 

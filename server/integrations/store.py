@@ -14,8 +14,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from server.alerts.model import (
     Integration,
     NotFoundError,
@@ -24,23 +22,23 @@ from server.alerts.model import (
     new_token,
     token_hash,
 )
-from server.db.connection import write_transaction
+from server.db.engine import Database
 
 
 class IntegrationStore:
     """The database connection, its write transactions, and the integrations table."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         # token_hash -> live integration, filled and emptied only on the database thread.
         self._by_token: dict[str, Integration] = {}
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.db.close()
 
     def transaction(self) -> AbstractContextManager[None]:
         """One durable write transaction (BEGIN IMMEDIATE ... COMMIT)."""
-        return write_transaction(self.db)
+        return self.db.transaction()
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         try:
@@ -67,7 +65,7 @@ class IntegrationStore:
             cursor = self.db.execute(
                 """INSERT INTO integrations (name, kind, token, token_hash, mapping, sample_data,
                    escalation_policy_id, created_at, updated_at, urgent_policy_id,
-                   close_from_source_only) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                   close_from_source_only) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
                 [
                     name,
                     kind,
@@ -82,7 +80,8 @@ class IntegrationStore:
                     int(close_from_source_only),
                 ],
             )
-        return self.get_integration(int(cursor.lastrowid or 0))
+            new_id = int(cursor.fetchone()[0])
+        return self.get_integration(new_id)
 
     def get_integration(self, integration_id: int) -> Integration:
         row = self._one(
@@ -112,8 +111,11 @@ class IntegrationStore:
         """`find_integration_by_token` without SQL when it was looked up before (any thread).
 
         None means "not cached", not "unknown": ask `find_integration_by_token` then. Every
-        change of an integration drops it from the cache before it is written.
+        change of an integration drops it from the cache before it is written. On a shared
+        database (PostgreSQL) another server may change it, so nothing is cached there.
         """
+        if self.db.dialect != "sqlite":
+            return None
         found = self._by_token.get(token_hash(token))
         if found is None or not _same_token(found.token, token):
             return None

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEFAULT_CLIENT_ID = "alert-server"  # on a shared database each server adds host and port
+
 
 class MqttSection(BaseModel):
     """Off by default; `enabled = true` publishes `{base_topic}/alerts/...` (see README)."""
@@ -16,7 +18,7 @@ class MqttSection(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
     base_topic: str = Field(default="flic", min_length=1, pattern=r"^[^+#]+$")
-    client_id: str = Field(default="alert-server", min_length=1)
+    client_id: str = Field(default=DEFAULT_CLIENT_ID, min_length=1)
     username: str | None = None
     password: str | None = None
     protocol: Literal["3.1.1", "5"] = "3.1.1"

@@ -12,17 +12,19 @@ import contextlib
 import json
 import logging
 import re
+import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from edgecommon.paho_session import ConnectOptions
 from edgecommon.sdnotify import Heartbeat
 from server.alerts.events import AlertChange
 from server.context import AppContext
 from server.metrics import Sample
-from server.mqtt.client import BrokerOptions, MqttPublisherLink, PublishError
-from server.mqtt.config import MqttSection
+from server.mqtt.client import MqttPublisherLink, PublishError
+from server.mqtt.config import DEFAULT_CLIENT_ID, MqttSection
 from server.mqtt.queue import OutgoingMessage, failed, insert, oldest, pending, remove
 
 log = logging.getLogger("server.mqtt")
@@ -31,6 +33,8 @@ log = logging.getLogger("server.mqtt")
 # than holding up every later alert change forever.
 MAX_REFUSALS = 5
 IDLE_POLL_S = 1.0
+# The advisory lock servers sharing a PostgreSQL database take to be the one publisher.
+PUBLISHER_LOCK = 0x666C6D71  # "flmq"
 # Wildcards, `/`, and what brokers refuse in a topic (mosquitto drops the connection over it):
 # C0/C1 controls and DEL, lone surrogates, Unicode non-characters.
 _UNSAFE = re.compile(
@@ -104,8 +108,8 @@ def _json(data: dict[str, object]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def broker_options(section: MqttSection) -> BrokerOptions:
-    return BrokerOptions(
+def broker_options(section: MqttSection) -> ConnectOptions:
+    return ConnectOptions(
         host=section.host,
         port=section.port,
         client_id=section.client_id,
@@ -153,7 +157,13 @@ class AlertMqttPublisher:
                 if not self.link.connected:
                     await self.link.wait_connected(IDLE_POLL_S)  # broker down is idle, not wedged
                     continue
-                batch = await self._ctx.db.run(oldest, self._ctx.store.db, 100)
+                db = self._ctx.store.db
+                if not await self._ctx.db.run(db.try_lead, PUBLISHER_LOCK):
+                    # Another server publishes the shared queue: one publisher keeps the order.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                    continue
+                batch = await self._ctx.db.run(oldest, db, 100)
                 if not batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
@@ -202,9 +212,13 @@ def mqtt_plugin(app: FastAPI, ctx: AppContext) -> None:
     section = ctx.config.section("mqtt", MqttSection)
     if not section.enabled:
         return
+    if ctx.store.db.dialect != "sqlite" and section.client_id == DEFAULT_CLIENT_ID:
+        # Servers sharing a database share a broker: the same client id would cut each other off.
+        unique = f"{DEFAULT_CLIENT_ID}-{socket.gethostname()}-{ctx.config.server.port}"
+        section = section.model_copy(update={"client_id": unique})
     publisher = AlertMqttPublisher(ctx, section)
-    app.state.mqtt_publisher = publisher
-    app.state.heartbeats.append(publisher.heartbeat)
+    ctx.provide(publisher)
+    ctx.heartbeats.append(publisher.heartbeat)
     ctx.store.change_hooks.append(publisher.store_change)
     ctx.events.subscribe("mqtt", publisher.on_change)
     ctx.add_task("mqtt-publisher", publisher.run)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import sqlite_utils
-
+from server.db.engine import Database
 from server.db.migrate import Migration, sql_step
 
 MQTT_MIGRATIONS: tuple[Migration, ...] = (
@@ -46,7 +45,7 @@ class OutgoingMessage:
     retain: bool
 
 
-def insert(db: sqlite_utils.Database, messages: list[OutgoingMessage], now: datetime) -> None:
+def insert(db: Database, messages: list[OutgoingMessage], now: datetime) -> None:
     """Add `messages` in order inside the caller's transaction (they commit with it)."""
     created = now.astimezone(UTC).isoformat()
     for m in messages:
@@ -56,23 +55,23 @@ def insert(db: sqlite_utils.Database, messages: list[OutgoingMessage], now: date
         )
 
 
-def oldest(db: sqlite_utils.Database, limit: int = 100) -> list[QueuedMessage]:
+def oldest(db: Database, limit: int = 100) -> list[QueuedMessage]:
     rows = db.execute(
         "SELECT id, topic, payload, retain, attempts FROM mqtt_queue ORDER BY id LIMIT ?", [limit]
     ).fetchall()
     return [QueuedMessage(int(r[0]), str(r[1]), bytes(r[2]), bool(r[3]), int(r[4])) for r in rows]
 
 
-def remove(db: sqlite_utils.Database, message_id: int) -> None:
+def remove(db: Database, message_id: int) -> None:
     db.execute("DELETE FROM mqtt_queue WHERE id = ?", [message_id])
 
 
-def failed(db: sqlite_utils.Database, message_id: int, error: str) -> None:
+def failed(db: Database, message_id: int, error: str) -> None:
     db.execute(
         "UPDATE mqtt_queue SET attempts = attempts + 1, last_error = ? WHERE id = ?",
         [error[:500], message_id],
     )
 
 
-def pending(db: sqlite_utils.Database) -> int:
+def pending(db: Database) -> int:
     return int(db.execute("SELECT count(*) FROM mqtt_queue").fetchone()[0])

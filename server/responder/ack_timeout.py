@@ -11,8 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
+from server.db.engine import Database
 from server.escalation.paging import Clock
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def due(db: sqlite_utils.Database, now: datetime) -> list[tuple[int, int]]:
+def due(db: Database, now: datetime) -> list[tuple[int, int]]:
     """(alert id, timeout) of each acknowledged alert past its policy's `ack_timeout_s`."""
     rows = db.execute(
         """SELECT a.id, a.acknowledged_at, p.ack_timeout_s FROM alerts a

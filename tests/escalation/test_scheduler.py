@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from typing import TypeVar
 import pytest
 
 from server.app.schema import all_migrations
+from server.db.connection import open_database
 from server.escalation.links import verify
 from server.escalation.machine import Policy, Step, Target
 from server.escalation.paging import EscalationSettings, retry_delay_s
@@ -79,10 +79,8 @@ class World:
     )
 
     def store(self) -> EscalationStore:
-        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        store = EscalationStore(conn)
-        store.migrate()
-        return store
+        # The same database each call (a restart reopens it), with the server's migrations.
+        return EscalationStore(open_database(self.db_path.parent / "db", all_migrations()))
 
     def scheduler(self, store: EscalationStore) -> Scheduler:
         channels = {
@@ -281,7 +279,7 @@ async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(worl
 
     db = open_database(world.db_path.parent / "server", all_migrations())
     try:
-        store = EscalationStore(db.conn)
+        store = EscalationStore(db)
         _, _, policy = two_people(store)
         alerts = Store(db)
         integration = alerts.create_integration(
@@ -292,7 +290,7 @@ async def test_an_open_event_lost_in_a_crash_is_escalated_on_the_next_start(worl
             Decision("open", "", source_name="front-desk", title="front-desk pressed"),
         )
         alert_id = opened.changes[0].alert_id  # the change is never published: the crash
-        table = AlertsTable(db.conn)
+        table = AlertsTable(alerts, store)
         scheduler = Scheduler(
             store, table, {"email": EmailChannel(SmtpSettings(port=world.smtp_port))},
             world.clock, inline, link_secret=SECRET, public_base_url="http://x",

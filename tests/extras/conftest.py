@@ -34,7 +34,9 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-async def app(tmp_path: Path, clock: MovableClock) -> AsyncIterator[InProcess]:
-    """The app in-process on a temp data dir, on the movable clock."""
-    async with in_process(tmp_path / "data", clock=clock) as running:
+async def app(
+    tmp_path: Path, clock: MovableClock, engine: dict[str, str]
+) -> AsyncIterator[InProcess]:
+    """The app in-process on a temp data dir, on the movable clock (and the engine's database)."""
+    async with in_process(tmp_path / "data", engine, clock=clock) as running:
         yield running

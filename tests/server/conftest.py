@@ -169,7 +169,7 @@ async def in_process(
 
 
 @pytest.fixture
-async def inproc(tmp_path: Path) -> AsyncIterator[InProcess]:
-    """The default app in-process on a temp data dir."""
-    async with in_process(tmp_path / "data") as running:
+async def inproc(tmp_path: Path, engine: dict[str, str]) -> AsyncIterator[InProcess]:
+    """The default app in-process on a temp data dir (and the engine's database)."""
+    async with in_process(tmp_path / "data", engine) as running:
         yield running
