@@ -70,7 +70,7 @@ class SimTransport:
         if not self.radio.in_range[address]:
             raise ButtonNotAdvertising(f"{address} is not advertising")
         self.button = button
-        self.twist = button.twist_service  # which GATT service it offers
+        self.twist = getattr(button, "twist_service", False)  # a SimTwist offers its own service
         button.connect(self.att_mtu)
         button.send = self._queue.put_nowait
 
