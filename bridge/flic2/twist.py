@@ -77,23 +77,22 @@ def quick_verify_request(client_random: bytes, tmp_id: int, pairing_id: int) -> 
     )
 
 
-def _mode(position: int, *, clicks: bool, led_mode: int, timeout_s: int) -> bytes:
-    """One mode's config: LED mode (6 bits), has click, has double click, then the position."""
-    packed = (
-        (led_mode & 0x3F) | (int(clicks) << 6) | (int(clicks) << 7) | ((position & 0xFFFF) << 16)
-    )
+def _mode(*, clicks: bool, led_mode: int, timeout_s: int) -> bytes:
+    """One mode's config: LED mode (6 bits), has click, has double click; position 0 (where the
+    LED ring starts: the bridge does not drive it)."""
+    packed = (led_mode & 0x3F) | (int(clicks) << 6) | (int(clicks) << 7)
     return struct.pack("<IB", packed, timeout_s)
 
 
 def init_button_events_request(event_count: int, boot_id: int) -> bytes:
     """Events after `event_count`; the 13 modes as pyflic-ble's selector mode sets them: every
     position with single and double clicks, "pushed while turning" without."""
-    modes = b"".join(_mode(0, clicks=True, led_mode=1, timeout_s=60) for _ in range(SLOTS)) + _mode(
-        0, clicks=False, led_mode=3, timeout_s=0
-    )
+    positions = _mode(clicks=True, led_mode=1, timeout_s=60) * SLOTS
+    pushed = _mode(clicks=False, led_mode=3, timeout_s=0)
     return (
         struct.pack("<BI", ToTwist.INIT_BUTTON_EVENTS_REQUEST, event_count)
-        + modes
+        + positions
+        + pushed
         + struct.pack("<IB", boot_id, API_VERSION)
     )
 

@@ -68,6 +68,8 @@ async def test_pushes_turns_and_selector_moves_become_clicks_and_are_acknowledge
     await pair_twist(tmp_path, air, twist, verify_key)
     run = Run(twist_source(tmp_path, air, verify_key))
     await run.until(lambda: 0x0A in twist.signed_opcodes, "init, battery, firmware, name")
+    # Single and double clicks at every selector position, none while turned pushed in.
+    assert [config[0] >> 6 for config in twist.mode_configs] == [0b11] * 12 + [0]
     twist.press("single")
     twist.press("double")
     twist.press("hold")
