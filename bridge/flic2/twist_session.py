@@ -68,6 +68,7 @@ class TwistSession(SignedChannel):
         self._init_at: datetime | None = None
         self._delivered: int | None = pairing.event_count if pairing else None
         self._turned = 0  # units toward the next detent
+        self._turned_in = 0  # the mode those units were turned in
 
     @property
     def pairing(self) -> Pairing | None:
@@ -202,7 +203,10 @@ class TwistSession(SignedChannel):
         if opcode == FromTwist.BUTTON_EVENT_NOTIFICATION:
             return self._on_button_events(twist.parse_button_events(body), now)
         if opcode == FromTwist.TWIST_EVENT_NOTIFICATION:
-            kinds, self._turned = twist.turn_clicks(twist.parse_rotation(body), self._turned)
+            rotation = twist.parse_rotation(body)
+            if rotation.mode != self._turned_in:  # a part-turn does not carry over to another
+                self._turned, self._turned_in = 0, rotation.mode
+            kinds, self._turned = twist.turn_clicks(rotation, self._turned)
             return [Press(kind, -1, False, 0.0, now) for kind in kinds]
         if opcode == FromTwist.GET_BATTERY_LEVEL_RESPONSE:
             self._answered()

@@ -184,3 +184,19 @@ def test_malformed_twist_packets_are_named_errors() -> None:
         twist_protocol.parse_init_response(bytes([0x08, 0, 0]))
     with pytest.raises(ProtocolError, match="needs 13"):
         twist_protocol.parse_rotation(bytes([0x0A, 0]))
+
+
+async def test_a_part_turn_does_not_carry_over_into_a_pushed_turn(
+    tmp_path: Path, air: SimRadio, twist: SimTwist, verify_key: bytes
+) -> None:
+    await pair_twist(tmp_path, air, twist, verify_key)
+    run = Run(twist_source(tmp_path, air, verify_key))
+    await run.until(lambda: 0x0A in twist.signed_opcodes, "connected")
+    twist.turn(-4000)  # not quite a detent back
+    twist.select(1)  # one detent forward, pushed in: a push-twist of its own
+    await run.until(lambda: len(run.clicks) >= 2, "the push-twist and the move")
+    assert [c.click_type for c in run.clicks] == [
+        ClickType.PUSH_TWIST_RIGHT,
+        ClickType.SELECTOR_CHANGED,
+    ]
+    await run.stop()
