@@ -29,6 +29,8 @@ from server.postgres.url import DatabaseUrl
 # Any number, the same in every server: the key of the advisory lock migrations run under.
 MIGRATION_LOCK = 0x666C6963  # "flic"
 POOL_MAX = 8
+# How long a call waits for a connection while PostgreSQL is away before it fails (503 + retry).
+POOL_WAIT_S = 3.0
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _DDL = re.compile(r"^\s*(CREATE|ALTER)\s+TABLE\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(\w+) INTEGER PRIMARY KEY AUTOINCREMENT\b|\b(id) INTEGER PRIMARY KEY\b")
@@ -106,7 +108,7 @@ class PostgresDatabase(Database):
             check=ConnectionPool.check_connection,
             open=False,
             name="alert-server",
-            timeout=CONNECT_TIMEOUT_S * 2,
+            timeout=POOL_WAIT_S,
         )
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -56,56 +57,63 @@ class Server:
         self.db.close()
 
 
+@dataclass
+class Pair:
+    """Two servers on one database, one clock, and the SMTP server their pages reach."""
+
+    servers: list[Server]
+    clock: ManualClock
+    box: Mailbox
+
+
 @pytest.fixture
-def mail() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_server() as found:
-        yield found
-
-
-async def test_two_schedulers_on_one_database_run_each_step_once(
-    postgres: Postgres, mail: tuple[Mailbox, int]
-) -> None:
-    box, port = mail
-    clock = ManualClock()
-    servers = [Server(postgres.url, clock, port) for _ in range(2)]
-    try:
-        first = servers[0]
-        crew = [
-            first.people.add_user(User(0, n, f"{n}@example.org", None, ()), T0)
-            for n in ("ann", "ben", "cat", "dan", "eve", "fay", "gus")
-        ]
-        steps = (
-            Step(0, tuple(Target("user", u) for u in crew[:5])),
-            Step(60, (Target("user", crew[5]),)),
-            Step(120, (Target("user", crew[6]),)),
-        )
-        policy = first.people.add_policy("ward", Policy(steps), T0)
-        desk = first.alerts.create_integration(
-            name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
-        )
-        opened = first.alerts.record_inbound(
-            InboundMessage(desk.id, T0, b"{}", "application/json"),
-            Decision("open", "", source_name="room-12", title="room-12 pressed"),
-        )
-        alert_id = opened.changes[0].alert_id
-        await first.thread.run(first.scheduler.alert_opened, alert_id, policy)
-        for _ in range(4):  # each minute: both servers tick together, several times
-            for _ in range(4):
-                await asyncio.gather(*(s.scheduler.tick() for s in servers))
+def pair(postgres: Postgres) -> Iterator[Pair]:
+    with smtp_server() as (box, port):
+        clock = ManualClock()
+        servers = [Server(postgres.url, clock, port) for _ in range(2)]
+        try:
+            yield Pair(servers, clock, box)
+        finally:
             for s in servers:
-                await s.scheduler.drain()
-            clock.advance(60)
-        sent = Counter(str(m["To"]) for m in box.messages)
-        assert sent == Counter(
-            f"{n}@example.org" for n in ("ann", "ben", "cat", "dan", "eve", "fay", "gus")
-        )
-        kinds = [e.kind for e in first.alerts.timeline(alert_id)]
-        assert kinds.count("escalation_step") == 3
-        assert kinds.count("notification_sent") == 7
-        assert kinds.count("escalation_started") == 1
-    finally:
+                s.close()
+
+
+async def test_two_schedulers_on_one_database_run_each_step_once(pair: Pair) -> None:
+    servers, clock, box = pair.servers, pair.clock, pair.box
+    first = servers[0]
+    crew = [
+        first.people.add_user(User(0, n, f"{n}@example.org", None, ()), T0)
+        for n in ("ann", "ben", "cat", "dan", "eve", "fay", "gus")
+    ]
+    steps = (
+        Step(0, tuple(Target("user", u) for u in crew[:5])),
+        Step(60, (Target("user", crew[5]),)),
+        Step(120, (Target("user", crew[6]),)),
+    )
+    policy = first.people.add_policy("ward", Policy(steps), T0)
+    desk = first.alerts.create_integration(
+        name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
+    )
+    opened = first.alerts.record_inbound(
+        InboundMessage(desk.id, T0, b"{}", "application/json"),
+        Decision("open", "", source_name="room-12", title="room-12 pressed"),
+    )
+    alert_id = opened.changes[0].alert_id
+    await first.thread.run(first.scheduler.alert_opened, alert_id, policy)
+    for _ in range(4):  # each minute: both servers tick together, several times
+        for _ in range(4):
+            await asyncio.gather(*(s.scheduler.tick() for s in servers))
         for s in servers:
-            s.close()
+            await s.scheduler.drain()
+        clock.advance(60)
+    sent = Counter(str(m["To"]) for m in box.messages)
+    assert sent == Counter(
+        f"{n}@example.org" for n in ("ann", "ben", "cat", "dan", "eve", "fay", "gus")
+    )
+    kinds = [e.kind for e in first.alerts.timeline(alert_id)]
+    assert kinds.count("escalation_step") == 3
+    assert kinds.count("notification_sent") == 7
+    assert kinds.count("escalation_started") == 1
 
 
 async def test_only_one_server_leads_until_its_session_ends(postgres: Postgres) -> None:
@@ -125,29 +133,23 @@ async def test_only_one_server_leads_until_its_session_ends(postgres: Postgres) 
 
 
 async def test_an_alert_whose_server_died_before_escalating_it_is_escalated_by_another(
-    postgres: Postgres, mail: tuple[Mailbox, int]
+    pair: Pair,
 ) -> None:
-    box, port = mail
-    clock = ManualClock()
-    servers = [Server(postgres.url, clock, port) for _ in range(2)]
-    try:
-        first, second = servers
-        ann = first.people.add_user(User(0, "ann", "ann@example.org", None, ()), T0)
-        policy = first.people.add_policy("ward", Policy((Step(0, (Target("user", ann),)),)), T0)
-        desk = first.alerts.create_integration(
-            name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
-        )
-        first.alerts.record_inbound(
-            InboundMessage(desk.id, T0, b"{}", "application/json"),
-            Decision("open", "", source_name="room-3", title="room-3 pressed"),
-        )  # ...and the first server dies before its scheduler hears of the alert
-        assert await second.thread.run(second.scheduler.recover, RECOVER_MIN_AGE_S) == 0
-        clock.advance(RECOVER_MIN_AGE_S)
-        assert await second.thread.run(second.scheduler.recover, RECOVER_MIN_AGE_S) == 1
-        assert await first.thread.run(first.scheduler.recover, RECOVER_MIN_AGE_S) == 0
-        await second.scheduler.tick()
-        await second.scheduler.drain()
-        assert [str(m["To"]) for m in box.messages] == ["ann@example.org"]
-    finally:
-        for s in servers:
-            s.close()
+    clock, box = pair.clock, pair.box
+    first, second = pair.servers
+    ann = first.people.add_user(User(0, "ann", "ann@example.org", None, ()), T0)
+    policy = first.people.add_policy("ward", Policy((Step(0, (Target("user", ann),)),)), T0)
+    desk = first.alerts.create_integration(
+        name="desk", kind="flic", mapping={}, now=T0, escalation_policy_id=policy
+    )
+    first.alerts.record_inbound(
+        InboundMessage(desk.id, T0, b"{}", "application/json"),
+        Decision("open", "", source_name="room-3", title="room-3 pressed"),
+    )  # ...and the first server dies before its scheduler hears of the alert
+    assert await second.thread.run(second.scheduler.recover, RECOVER_MIN_AGE_S) == 0
+    clock.advance(RECOVER_MIN_AGE_S)
+    assert await second.thread.run(second.scheduler.recover, RECOVER_MIN_AGE_S) == 1
+    assert await first.thread.run(first.scheduler.recover, RECOVER_MIN_AGE_S) == 0
+    await second.scheduler.tick()
+    await second.scheduler.drain()
+    assert [str(m["To"]) for m in box.messages] == ["ann@example.org"]
