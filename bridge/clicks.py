@@ -21,6 +21,18 @@ GESTURES = frozenset(ClickType) - {
     ClickType.HOLD,
     *PRESS_VIEWS,
 }
+# What each of them can make beyond a press (offered to Home Assistant once it is paired).
+DUO_GESTURES = frozenset(
+    {
+        ClickType.SWIPE_LEFT,
+        ClickType.SWIPE_RIGHT,
+        ClickType.SWIPE_UP,
+        ClickType.SWIPE_DOWN,
+        ClickType.PUSH_TWIST_LEFT,
+        ClickType.PUSH_TWIST_RIGHT,
+    }
+)
+TWIST_GESTURES = GESTURES - DUO_GESTURES | {ClickType.PUSH_TWIST_LEFT, ClickType.PUSH_TWIST_RIGHT}
 
 
 def state_for(button: ButtonSpec, click_type: ClickType) -> str | None:

@@ -1,4 +1,8 @@
-"""One paho client from CONNECT to loss, its callbacks hopping to the event loop, and its acks."""
+"""One paho client from CONNECT to loss, its callbacks hopping to the event loop, and its acks.
+
+Each connection is a fresh paho client: paho keeps unacknowledged QoS 1 messages in memory and
+sends them again after a reconnect, behind a durable queue's back and out of its order.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -29,6 +34,29 @@ class SessionError(Exception):
 
 class DroppedAfterPublishError(SessionError):
     """The connection was lost while a publish waited for its ack (maybe over that message)."""
+
+
+CONNACK_TIMEOUT_S = 10.0
+WATCH_POLL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    """Where and how to connect; `will` is the retained last will as (topic, payload)."""
+
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+    protocol: str = "3.1.1"  # or "5"
+    tls: bool = False
+    ca_file: str | None = None  # None with tls: the system's trusted CAs
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_insecure: bool = False
+    keepalive_s: int = 30
+    will: tuple[str, bytes] | None = None
 
 
 class Session:
@@ -72,6 +100,17 @@ class Session:
 
     def thread_alive(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    async def watch(self, tick: Callable[[], None] | None = None) -> None:
+        """Return once the connection is lost (or paho's network thread ended); `tick` each poll."""
+        while not self.lost.is_set():
+            if tick is not None:
+                tick()
+            if not self.thread_alive():
+                self.mark_lost("the MQTT network thread stopped")
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.lost.wait(), WATCH_POLL_S)
 
     async def publish(
         self, topic: str, payload: bytes, *, qos: int, retain: bool, timeout_s: float
@@ -149,3 +188,73 @@ def install_callbacks(session: Session, dispatch: Callable[[str, bytes], None]) 
 def set_connack(session: Session, reason: ReasonCode) -> None:
     if not session.connack.done():
         session.connack.set_result(reason)
+
+
+def _ignore(_topic: str, _payload: bytes) -> None:
+    """The dispatch of a session that subscribes to nothing."""
+
+
+def new_client(options: ConnectOptions) -> mqtt.Client:
+    v5 = options.protocol == "5"
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=options.client_id,
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        clean_session=None if v5 else True,
+        reconnect_on_failure=False,
+    )
+    if options.username is not None:
+        client.username_pw_set(options.username, options.password)
+    if options.tls:
+        client.tls_set(
+            ca_certs=options.ca_file, certfile=options.cert_file, keyfile=options.key_file
+        )
+        client.tls_insecure_set(options.tls_insecure)
+    if options.will is not None:
+        client.will_set(options.will[0], options.will[1], qos=1, retain=True)
+    return client
+
+
+async def open_session(
+    options: ConnectOptions, dispatch: Callable[[str, bytes], None] = _ignore
+) -> Session:
+    """Connect a fresh client and wait for a good CONNACK.
+
+    Raises SessionError (bad settings, no or a refusing CONNACK, lost while connecting) or the
+    OSError / ssl.SSLError of the socket; the caller decides how long to back off.
+    """
+    client = new_client(options)
+    session = Session(client, asyncio.get_running_loop())
+    install_callbacks(session, dispatch)
+    try:
+        if options.protocol == "5":
+            await asyncio.to_thread(
+                client.connect, options.host, options.port, options.keepalive_s, clean_start=True
+            )
+        else:
+            await asyncio.to_thread(client.connect, options.host, options.port, options.keepalive_s)
+    except ValueError as exc:  # paho's verdict on a host, port or keepalive
+        raise SessionError(f"bad MQTT settings: {exc}", permanent=True) from exc
+    client.loop_start()
+    # paho clears this when its network thread ends, for whatever reason; `watch` looks at it.
+    session.thread = getattr(client, "_thread", None)
+    try:
+        reason = await asyncio.wait_for(session.connack, CONNACK_TIMEOUT_S)
+    except TimeoutError:
+        await close_session(session)
+        raise SessionError(f"no CONNACK from the broker in {CONNACK_TIMEOUT_S:g}s") from None
+    except SessionError:
+        await close_session(session)
+        raise
+    if reason.is_failure:
+        await close_session(session)
+        raise SessionError(f"broker refused the connection: {reason}")
+    return session
+
+
+async def close_session(session: Session) -> None:
+    """Fail whatever still waits, send a clean DISCONNECT (the broker drops the will), stop paho."""
+    session.mark_lost(session.lost_reason or "closed")
+    with contextlib.suppress(Exception):
+        session.client.disconnect()
+    await asyncio.to_thread(session.client.loop_stop)

@@ -18,7 +18,7 @@ from edgecommon.httplimits import uvicorn_limits
 from edgecommon.logsetup import LOG_FORMATS, configure_logging
 from edgecommon.sdnotify import Notifier
 from server.alerts.store import Store
-from server.app import create_app
+from server.app import create_app, default_plugins
 from server.app.database import database_url, open_configured
 from server.app.reload import Reloader
 from server.app.schema import all_migrations
@@ -26,6 +26,7 @@ from server.app.service import ENV_WEDGED_AFTER, NotifyingServer, serve
 from server.auth.admintoken import admin_token_path, resolve_admin_token
 from server.board.cli import add_board_link_parser, board_link
 from server.config import Config, load_config
+from server.context import AppContext, Clock
 from server.db.backup import backup, hand_back, quarantine_if_damaged, restore
 from server.db.connection import DB_FILENAME
 from server.db.migrate import migrate
@@ -85,8 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the subcommand."""
+def main(argv: list[str] | None = None, *, escalation_clock: Clock | None = None) -> int:
+    """Parse the command line and run the subcommand.
+
+    `escalation_clock` replaces the system clock for escalation alone in `run` (steps, retries,
+    links, ack timeouts); everything else keeps the system clock.
+    """
     args = build_parser().parse_args(argv)
     data_dir: Path | None = None
     try:
@@ -110,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                     tls_key=args.tls_key,
                 )
 
-            return run(config, args.log_format, reread)
+            return run(config, args.log_format, reread, escalation_clock=escalation_clock)
         if args.command == "integration":
             return integration_add(config, args)
         if args.command == "board-link":
@@ -250,7 +255,11 @@ def _env_seconds(name: str) -> float | None:
 
 
 def run(
-    config: Config, log_format: str = "plain", reread: Callable[[], Config] | None = None
+    config: Config,
+    log_format: str = "plain",
+    reread: Callable[[], Config] | None = None,
+    *,
+    escalation_clock: Clock | None = None,
 ) -> int:
 
     configure_logging(log_format, config.server.log_level.upper())
@@ -258,7 +267,8 @@ def run(
     wedged_after_s = _env_seconds(ENV_WEDGED_AFTER)
     if database_url(config) is None:
         quarantine_if_damaged(config.data_dir / DB_FILENAME, datetime.now(UTC))
-    app = create_app(config)
+    app = create_app(config, plugins=default_plugins(escalation_clock=escalation_clock))
+    ctx: AppContext = app.state.ctx
     token_where = (
         "ALERT_SERVER_ADMIN_TOKEN / [server] admin_token"
         if config.server.admin_token
@@ -281,13 +291,13 @@ def run(
             **uvicorn_limits(config.server.http_limits()),
         ),
         notifier,
+        exit_hooks=ctx.exit_hooks,
     )
     uvloop.run(
         serve(
             server,
-            app.state.ctx,
+            ctx,
             wedged_after_s=wedged_after_s,
-            heartbeats=app.state.heartbeats,
             on_reload=None if reloader is None else reloader.reload,
         )
     )

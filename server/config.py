@@ -150,8 +150,6 @@ class EscalationSection(BaseModel):
     link_ttl_s: float = Field(default=7 * 86400.0, gt=0)
     link_secret: str | None = Field(default=None, min_length=16)
     send_timeout_s: float = Field(default=60.0, gt=0)
-    # Tests only: read "now" from this file (ISO 8601) instead of the system clock.
-    test_clock_file: str | None = None
 
 
 class DatabaseSection(BaseModel):

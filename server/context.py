@@ -1,6 +1,8 @@
 """`AppContext`: everything one server instance owns, built by `create_app` and passed down.
 
-Routers reach it with `ctx: Ctx` (or `get_ctx(request)`).
+Routers reach it with `ctx: Ctx` (or `get_ctx(request)`). It is the one typed place for plugin
+state too: the hook lists below, and each plugin's own parts (`ctx.provide(part)`, read back
+with `ctx.part(PartType)`), instead of untyped `app.state.*` attributes.
 Database work goes through `await ctx.db.run(ctx.store.method, ...)` so SQLite keeps one writer;
 inbound messages go through `await ctx.inbound.submit(job)` (group commit).
 """
@@ -14,10 +16,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 
+from edgecommon.sdnotify import Heartbeat
 from server.alerts.events import AlertEvents
 from server.alerts.store import Integration, Store
 from server.config import Config
@@ -35,6 +38,11 @@ TaskFactory = Callable[[], Coroutine[Any, Any, None]]
 InboundHandler = Callable[["AppContext", Integration, bytes, str, str | None], Awaitable[Any]]
 # Whether an integration is in a maintenance window at an instant (runs on the database thread).
 MaintenanceCheck = Callable[[int, datetime], bool]
+# Called with the config now in force after a SIGHUP reload.
+ReloadHook = Callable[[Config], None]
+# Called from the signal handler when a shutdown begins (before uvicorn waits for responses).
+ExitHook = Callable[[], None]
+PartT = TypeVar("PartT")
 
 MAPPING_CACHE_SIZE = 256
 TASK_RESTART_S = 1.0
@@ -63,6 +71,10 @@ class AppContext:
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     inbound_handlers: dict[str, InboundHandler] = field(default_factory=dict)
     maintenance_checks: list[MaintenanceCheck] = field(default_factory=list)
+    heartbeats: list[Heartbeat] = field(default_factory=list)  # the systemd watchdog reads them
+    reload_hooks: list[ReloadHook] = field(default_factory=list)
+    exit_hooks: list[ExitHook] = field(default_factory=list)
+    _parts: dict[type[Any], object] = field(default_factory=dict)
     _mappings: OrderedDict[tuple[int, datetime], CompiledMapping | str] = field(
         default_factory=OrderedDict
     )
@@ -72,6 +84,20 @@ class AppContext:
         if name in self.task_factories:
             raise ValueError(f"background task {name!r} is already registered")
         self.task_factories[name] = factory
+
+    def provide(self, part: PartT) -> PartT:
+        """Keep a plugin's part (its state, its monitor) for its routes, by its type."""
+        self._parts[type(part)] = part
+        return part
+
+    def part(self, kind: type[PartT]) -> PartT:
+        """The part of type `kind` a plugin provided; LookupError if none did."""
+        found = self._parts.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(
+                f"no {kind.__name__} here: the plugin that provides it is not installed"
+            )
+        return found
 
     def compiled_mapping(self, integration: Integration) -> CompiledMapping:
         """The integration's compiled mapping, cached per (id, updated_at)."""

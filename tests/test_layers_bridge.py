@@ -17,13 +17,13 @@ LAYERS: list[set[str]] = [
     {"bridge.__main__"},
     {"bridge.cli"},
     {"bridge.app"},
-    {"bridge.web", "bridge.reporter"},
+    {"bridge.web"},
     {"bridge.core"},
     {"bridge.sinks", "bridge.sources"},
     {"bridge.mqtt", "bridge.flic2"},
     {"bridge.clicks"},
     {"bridge.config"},
-    {"bridge.health_config", "bridge.limits", "bridge.forward_config"},
+    {"bridge.config.health", "bridge.config.limits", "bridge.config.forward"},
     {"bridge.models", "bridge.metrics", "bridge.errors", "bridge"},
 ]
 # bridge.config validates MQTT topic segments with the rules of bridge.mqtt.topics.

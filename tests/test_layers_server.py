@@ -111,6 +111,25 @@ def test_db_and_the_kernel_import_no_domain() -> None:
         assert not wrong, f"{module} (a lower layer) imports {wrong}"
 
 
+DRIVERS = {"sqlite3", "sqlite_utils", "psycopg", "psycopg_pool"}
+
+
+def test_only_the_seam_imports_a_database_driver() -> None:
+    """Stores reach the database through `server.db.engine.Database`, never a driver."""
+    for name, path in MODULES.items():
+        if name.startswith(("server.db", "server.postgres")):
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                found = {(node.module or "").split(".")[0]}
+            else:
+                continue
+            assert not found & DRIVERS, f"{name} imports {sorted(found & DRIVERS)}"
+
+
 def test_section_models_import_nothing_of_the_server() -> None:
     """`server.config` registers each domain's config section, so those import only pydantic."""
     edges = graph()
@@ -169,3 +188,18 @@ def test_the_checker_sees_the_domains() -> None:
     assert "server.app" in edges
     assert "server.alerts.store" in edges
     assert any(layer_of(d) == "alerts" for d in edges["server.app"])
+
+
+def test_plugin_state_lives_on_the_typed_context_not_app_state() -> None:
+    """`app.state` carries the `AppContext` and nothing else (no untyped registries)."""
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "state"
+                and isinstance(node.value.value, ast.Attribute | ast.Name)
+                and getattr(node.value.value, "attr", getattr(node.value.value, "id", "")) == "app"
+            ):
+                assert node.attr == "ctx", f"{name}:{node.lineno}: app.state.{node.attr}"

@@ -16,11 +16,11 @@ import uvicorn
 
 from bridge.app import wiring
 from bridge.app.reload import reload_config
+from bridge.app.reporter import Reporter
 from bridge.config import Config
+from bridge.config.forward import ReportSettings
 from bridge.core.dispatch import ATTEMPT_TIMEOUT_S, Dispatcher
 from bridge.errors import BridgeError
-from bridge.forward_config import ReportSettings
-from bridge.reporter import Reporter
 from bridge.sinks.base import Sink
 from bridge.sources.base import ClickSource
 from bridge.sources.hub.receiver import HubReceiver

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bridge import __version__
 from bridge.app.token import bridge_token
-from bridge.clicks import heard_click_types
+from bridge.clicks import DUO_GESTURES, TWIST_GESTURES, heard_click_types
 from bridge.config import ButtonSpec, Config
 from bridge.core.health import HealthMonitor, SourceView
 from bridge.core.outbox import Outbox
@@ -21,6 +21,7 @@ from bridge.core.pipeline import ClickPipeline
 from bridge.core.registry import ButtonRegistry
 from bridge.core.supervisor import Supervisor
 from bridge.core.targets import Targets, http_sink
+from bridge.flic2 import Pairing
 from bridge.metrics import Metrics
 from bridge.models import ButtonSeen, ClickType
 from bridge.mqtt.discovery import DiscoveryButton
@@ -30,6 +31,7 @@ from bridge.sinks.base import Sink
 from bridge.sinks.mqtt import MqttSink
 from bridge.sources.base import UP_STATES, ClickSource, SourceStatus
 from bridge.sources.ble.source import ble_sources_for
+from bridge.sources.ble.store import PairingStore
 from bridge.sources.flicd.source import flicd_source_for
 from bridge.sources.hub.receiver import HubReceiver
 from bridge.sources.mqtt_press import MqttPressInput
@@ -59,20 +61,35 @@ def broker_settings(config: Config) -> BrokerSettings:
     )
 
 
-def discovery_button(spec: ButtonSpec) -> DiscoveryButton:
+def discovery_button(spec: ButtonSpec, pairing: Pairing | None = None) -> DiscoveryButton:
     """A configured button for discovery: every click type it makes, mapped or not, in the
-    enum's order (so Home Assistant can use a hold the webhook mapping leaves out)."""
+    enum's order (so Home Assistant can use a hold the webhook mapping leaves out). Its BLE
+    pairing, if any, says what it is: a Duo's two buttons, a Twist's selector."""
     heard = heard_click_types(spec)
+    if pairing is None:
+        clicks = tuple(c.value for c in ClickType if c in heard)
+        return DiscoveryButton(address=spec.address, name=spec.name, click_types=clicks)
+    if pairing.duo or pairing.twist:
+        heard |= DUO_GESTURES if pairing.duo else TWIST_GESTURES
     clicks = tuple(c.value for c in ClickType if c in heard)
-    return DiscoveryButton(address=spec.address, name=spec.name, click_types=clicks)
+    model = "Flic Duo" if pairing.duo else "Flic Twist" if pairing.twist else "Flic 2"
+    return DiscoveryButton(
+        address=spec.address,
+        name=spec.name,
+        click_types=clicks,
+        model=model,
+        button_count=2 if pairing.duo else 1,
+        has_selector=pairing.twist,
+    )
 
 
 def mqtt_sink(config: Config) -> MqttSink:
     """The MQTT outbox target (`name` "mqtt") for an `[mqtt] enabled` config."""
+    paired = PairingStore(config.bridge.state_dir).load_all() if config.ble.enabled else {}
     return MqttSink(
         broker_settings(config),
         bridge_name=config.bridge.name,
-        buttons=[discovery_button(b) for b in config.buttons],
+        buttons=[discovery_button(b, paired.get(b.address)) for b in config.buttons],
         sw_version=__version__,
     )
 

@@ -23,10 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bridge.config.health import HealthSettings, HealthThresholds
 from bridge.core import health_store
 from bridge.core.outbox import Outbox
 from bridge.core.registry import ButtonState
-from bridge.health_config import HealthSettings, HealthThresholds
 from bridge.models import ClickEvent, ClickType
 from bridge.sources.base import UP_STATES
 from edgecommon.sdnotify import Heartbeat

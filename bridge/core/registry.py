@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.config import ButtonSpec, default_button
-from bridge.limits import MAX_UNKNOWN_BUTTONS
+from bridge.config.limits import MAX_UNKNOWN_BUTTONS
 from bridge.models import ButtonSeen, ClickType
 from bridge.mqtt.topics import segment
 from edgecommon.timefmt import iso_utc

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
+from bridge.config.forward import ForwardTarget
 from bridge.core.dispatch import Dispatcher
 from bridge.core.outbox import Outbox, OutboxStats
-from bridge.forward_config import ForwardTarget
 from bridge.metrics import Metrics
 from bridge.sinks.base import Sink
 from bridge.sinks.http import HttpSink

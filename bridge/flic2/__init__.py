@@ -1,4 +1,5 @@
-"""The Flic 2 protocol, free of I/O: frames, packets, verify, MACs, button events, a session."""
+"""The Flic 2 protocol (and the Twist's), free of I/O: frames, packets, verify, MACs, button
+events, a session per device."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bridge.flic2.session_events import (
     SessionEvent,
     Verified,
 )
+from bridge.flic2.twist_session import TwistSession
 
 # GATT layout of the Flic 2 service.
 SERVICE_UUID = "00420000-8f59-4420-870d-84f3b617e493"
@@ -60,6 +62,7 @@ __all__ = [
     "QueueDrained",
     "SessionEvent",
     "TooManyAppsError",
+    "TwistSession",
     "Verified",
     "chaskey16",
     "chaskey_mac",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bridge.flic2.duo_events import DuoItem, DuoType, Swipe
 from bridge.flic2.errors import ProtocolError
+from bridge.flic2.turns import detents
 from bridge.models import ClickType
 
 INIT_BUTTON_EVENTS_DUO_REQUEST = 35
@@ -37,8 +38,6 @@ FULL_VERIFY_SUPPORTS_DUO = 0x80  # FullVerifyRequest2 flags, as pyflic-ble sends
 QUICK_VERIFY_SUPPORTS_DUO = 0x40  # QuickVerifyRequest flags
 FULL_VERIFY_2_IS_DUO = 0x04  # FullVerifyResponse2 flags bit 2
 QUICK_VERIFY_IS_DUO = 0x40  # QuickVerifyResponse flags bit 6
-
-UNITS_PER_DETENT = 4096  # 12 per turn (pyflic-ble's rotate tracker); positive is clockwise
 
 _SWIPES = {
     Swipe.LEFT: ClickType.SWIPE_LEFT,
@@ -138,8 +137,6 @@ class DuoClicks:
         if not twist.buttons_pressed:
             return 0, []
         button = 0 if twist.buttons_pressed & 1 else 1
-        total = self.turned[button] + twist.angle_diff
-        detents = int(total / UNITS_PER_DETENT)  # toward zero: a back-and-forth cancels
-        self.turned[button] = total - detents * UNITS_PER_DETENT
-        kind = ClickType.PUSH_TWIST_RIGHT if detents > 0 else ClickType.PUSH_TWIST_LEFT
-        return button, [kind] * abs(detents)
+        whole, self.turned[button] = detents(self.turned[button], twist.angle_diff)
+        kind = ClickType.PUSH_TWIST_RIGHT if whole > 0 else ClickType.PUSH_TWIST_LEFT
+        return button, [kind] * abs(whole)

@@ -37,6 +37,8 @@ class Pairing:
     adv_configured: bool = False  # SetAdvParameters sent since the button's last boot
     duo: bool = False  # a Flic Duo: two buttons, `event_count` the big one's
     event_count_small: int = 0
+    twist: bool = False  # a Flic Twist: its own service and protocol
+    selector: int = 0  # a Twist's selector position (0-11) as last reported
 
     def to_json(self) -> dict[str, Any]:
         """A dict for json.dumps (the key as hex)."""
@@ -62,6 +64,8 @@ class Pairing:
                 adv_configured=bool(data.get("adv_configured", False)),
                 duo=bool(data.get("duo", False)),
                 event_count_small=int(data.get("event_count_small", 0)),
+                twist=bool(data.get("twist", False)),
+                selector=int(data.get("selector", 0)),
             )
             address_to_wire(pairing.address)
         except (KeyError, ValueError, TypeError) as exc:

@@ -32,6 +32,8 @@ class Press:
     age_s: float
     pressed_at: datetime
     button_number: int | None = None  # a Flic Duo's: 0 big, 1 small; -1 counts: push-twists
+    position: int | None = None  # a Flic Twist's `selector_changed`: where it is now (0-11)
+    item: int | None = None  # a Flic Twist's: the item's place in its notification (for ids)
 
 
 @dataclass(frozen=True, slots=True)

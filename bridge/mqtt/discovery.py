@@ -17,6 +17,8 @@ from bridge.mqtt.topics import (
     bridge_state_topic,
     button_topic,
     identifier,
+    numbered_action_topic,
+    selector_topic,
 )
 
 # Click type -> (device trigger `type`, `subtype`). The first three are types Home Assistant's
@@ -29,7 +31,6 @@ _TRIGGER_TYPES: dict[str, str] = {
     "down": "button_down",
     "up": "button_short_release",
 }
-TRIGGER_SUBTYPE = "button_1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class DiscoveryButton:
     name: str
     click_types: tuple[str, ...]  # every one it makes (mapped or not), in a stable order
     model: str = "Flic button"
+    button_count: int = 1  # a Flic Duo has 2: device triggers per button (subtype button_N)
+    has_selector: bool = False  # a Flic Twist: a sensor for its selector position
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,22 +215,55 @@ def button_documents(button: DiscoveryButton, ctx: DiscoveryContext) -> list[Dis
             },
         ),
     ]
-    for click in button.click_types:
+    if button.has_selector:
         docs.append(
             DiscoveryMessage(
-                _topic(ctx, "device_automation", f"{ident}_{identifier(click)}"),
+                _topic(ctx, "sensor", f"{ident}_selector"),
                 {
-                    "automation_type": "trigger",
-                    "topic": actions,
-                    "payload": click,
-                    "type": trigger_type(click),
-                    "subtype": TRIGGER_SUBTYPE,
-                    "qos": 1,
-                    "device": device,
-                    "origin": _origin(ctx),
+                    "name": "Selector position",
+                    "unique_id": f"{ident}_selector",
+                    "state_topic": selector_topic(ctx.base_topic, button.name),
+                    "icon": "mdi:rotate-right",
+                    **common,
                 },
             )
         )
+    docs.extend(_triggers(button, ctx, device))
+    return docs
+
+
+def _triggers(
+    button: DiscoveryButton, ctx: DiscoveryContext, device: dict[str, Any]
+) -> list[DiscoveryMessage]:
+    """One device trigger per click type, and per button of a multi-button device: a Duo's
+    `button_2` triggers listen to its small button only, its `button_1` ones to the big one."""
+    ident = address_id(button.address)
+    docs = []
+    for number in range(button.button_count):
+        topic = (
+            action_topic(ctx.base_topic, button.name)
+            if button.button_count == 1
+            else numbered_action_topic(ctx.base_topic, button.name, number)
+        )
+        # Button 1 keeps the single-button object ids, so a device learnt as a Duo later
+        # updates its triggers in place instead of doubling them.
+        stem = ident if number == 0 else f"{ident}_button_{number + 1}"
+        for click in button.click_types:
+            docs.append(
+                DiscoveryMessage(
+                    _topic(ctx, "device_automation", f"{stem}_{identifier(click)}"),
+                    {
+                        "automation_type": "trigger",
+                        "topic": topic,
+                        "payload": click,
+                        "type": trigger_type(click),
+                        "subtype": f"button_{number + 1}",
+                        "qos": 1,
+                        "device": device,
+                        "origin": _origin(ctx),
+                    },
+                )
+            )
     return docs
 
 

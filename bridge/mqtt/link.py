@@ -1,8 +1,7 @@
 """The bridge's one MQTT connection: paho on its own thread, every publish awaited by message id.
 
-Each connection is a fresh paho client. paho keeps unacknowledged QoS 1 messages in memory and
-sends them again after a reconnect; a new client per connection means a message that failed
-here is retried by the durable outbox only, in order, never resurrected out of order by paho.
+Each connection is a fresh paho client (`edgecommon.paho_session`): a message that failed here
+is retried by the durable outbox only, in order, never resurrected out of order by paho.
 """
 
 from __future__ import annotations
@@ -17,15 +16,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 
 from bridge.errors import DeliveryError
 from edgecommon.backoff import backoff_s
 from edgecommon.paho_session import (
+    ConnectOptions,
     DroppedAfterPublishError,
     Session,
     SessionError,
-    install_callbacks,
+    close_session,
+    open_session,
 )
 from edgecommon.sdnotify import Heartbeat
 
@@ -210,7 +211,7 @@ class MqttLink:
                 self._ready.clear()
                 self._session = None
                 if session is not None:
-                    await self._teardown(session)
+                    await close_session(session)
             if not self._stopping:
                 await self._sleep_beating(
                     backoff_s(failures, random.random(), cap_s=MQTT_BACKOFF_CAP_S)
@@ -223,55 +224,30 @@ class MqttLink:
             self.heartbeat.beat()
             await asyncio.sleep(min(1.0, left_s))
 
-    def _new_client(self) -> mqtt.Client:
+    def connect_options(self) -> ConnectOptions:
         s = self.settings
-        v5 = s.protocol == "5"
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
+        will = None if self._will is None else (self._will.topic, self._will.payload)
+        return ConnectOptions(
+            host=s.host,
+            port=s.port,
             client_id=self.client_id,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            clean_session=None if v5 else True,
-            reconnect_on_failure=False,
+            username=s.username,
+            password=s.password,
+            protocol=s.protocol,
+            tls=s.tls,
+            ca_file=s.ca_file,
+            cert_file=s.cert_file,
+            key_file=s.key_file,
+            tls_insecure=s.tls_insecure,
+            keepalive_s=s.keepalive_s,
+            will=will,
         )
-        if s.username is not None:
-            client.username_pw_set(s.username, s.password)
-        if s.tls:
-            client.tls_set(ca_certs=s.ca_file, certfile=s.cert_file, keyfile=s.key_file)
-            client.tls_insecure_set(s.tls_insecure)
-        if self._will is not None:
-            client.will_set(self._will.topic, self._will.payload, qos=1, retain=True)
-        return client
 
     async def _connect(self) -> Session:
-        loop = asyncio.get_running_loop()
-        client = self._new_client()
-        session = Session(client, loop)
-        install_callbacks(session, self._dispatch)
-        s = self.settings
         try:
-            if s.protocol == "5":
-                await asyncio.to_thread(
-                    client.connect, s.host, s.port, s.keepalive_s, clean_start=True
-                )
-            else:
-                await asyncio.to_thread(client.connect, s.host, s.port, s.keepalive_s)
-        except ValueError as exc:
-            raise DeliveryError(f"bad MQTT settings: {exc}") from exc
-        client.loop_start()
-        # paho clears this when its network thread ends, for whatever reason; we watch it.
-        session.thread = getattr(client, "_thread", None)
-        try:
-            reason = await asyncio.wait_for(session.connack, 10.0)
-        except TimeoutError:
-            await self._teardown(session)
-            raise DeliveryError("no CONNACK from the broker in 10s") from None
+            return await open_session(self.connect_options(), self._dispatch)
         except SessionError as exc:
-            await self._teardown(session)
             raise DeliveryError(str(exc)) from exc
-        if reason.is_failure:
-            await self._teardown(session)
-            raise DeliveryError(f"broker refused the connection: {reason}")
-        return session
 
     async def _serve(self, session: Session) -> None:
         self._session = session
@@ -282,22 +258,9 @@ class MqttLink:
         for hook in self._hooks:
             await hook()
         self._ready.set()
-        while not session.lost.is_set():
-            self.heartbeat.beat()
-            if not session.thread_alive():
-                session.mark_lost("the MQTT network thread stopped")
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(session.lost.wait(), 0.5)
+        await session.watch(self.heartbeat.beat)
         level = logging.INFO if self._stopping else logging.WARNING
         log.log(level, "mqtt: connection to %s lost: %s", self.broker, session.lost_reason)
-
-    async def _teardown(self, session: Session) -> None:
-        session.mark_lost(session.lost_reason or "closed")
-        client = session.client
-        with contextlib.suppress(Exception):
-            client.disconnect()  # a clean DISCONNECT: the broker drops the will
-        await asyncio.to_thread(client.loop_stop)
 
     def _dispatch(self, topic: str, payload: bytes) -> None:
         """On the event loop: run the handler of the first subscription that matches."""

@@ -56,6 +56,11 @@ def numbered_action_topic(base: str, button: str, button_number: int) -> str:
     return f"{button_topic(base, button)}/button_{button_number + 1}/action"
 
 
+def selector_topic(base: str, button: str) -> str:
+    """A Flic Twist's selector position (0-11), retained: a state, not an action."""
+    return f"{button_topic(base, button)}/selector"
+
+
 def press_topic(base: str, button: str) -> str:
     """Where other systems may inject a press (when enabled)."""
     return f"{button_topic(base, button)}/press"

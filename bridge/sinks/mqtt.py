@@ -28,6 +28,7 @@ from bridge.mqtt.topics import (
     health_topic,
     identifier,
     numbered_action_topic,
+    selector_topic,
 )
 from edgecommon.timefmt import iso_utc
 
@@ -167,6 +168,9 @@ class MqttSink:
         ).seen(_parse_time(body.get("pressed_at")))
         self._states[button] = updated
         await self.link.publish(button_topic(self.base, button), updated.payload(), retain=True)
+        position = body.get("position")  # a Flic Twist's selector: retained, a state too
+        if isinstance(position, int) and not isinstance(position, bool):
+            await self.link.publish(selector_topic(self.base, button), str(position), retain=True)
         await self.link.publish(action_topic(self.base, button), click, retain=False)
         number = body.get("button_number")
         if isinstance(number, int) and not isinstance(number, bool) and number in (0, 1):

@@ -12,6 +12,7 @@ Schema steps go in `server.app.schema.all_migrations()`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -98,11 +99,14 @@ async def purge_inbound_forever(ctx: AppContext) -> None:
         await asyncio.sleep(RETENTION_EVERY_S)
 
 
-def default_plugins() -> tuple[Plugin, ...]:
-    """Every plugin a normal server runs, in order (add yours here)."""
+def default_plugins(*, escalation_clock: Clock | None = None) -> tuple[Plugin, ...]:
+    """Every plugin a normal server runs, in order (add yours here).
+
+    `escalation_clock` is where escalation alone reads "now" (default: the app's clock).
+    """
     return (
         core_plugin,
-        escalation_plugin,
+        functools.partial(escalation_plugin, clock=escalation_clock),
         extras_plugin,
         mqtt_plugin,
         board_plugin,
@@ -158,10 +162,7 @@ def create_app(
             close_app(app)
 
     app = AlertServerApp(title="alert-server", version=__version__, lifespan=lifespan)
-    app.state.ctx = ctx
-    app.state.heartbeats = []  # worker loops' Heartbeats: the systemd watchdog reads them
-    app.state.reload_hooks = []  # called with the new Config after a SIGHUP reload
-    app.state.exit_hooks = []  # called (from the signal handler) when a shutdown begins
+    app.state.ctx = ctx  # the one thing on app.state: plugins keep their state on ctx
     for (
         error
     ) in db.unavailable_errors:  # the engine failed (disk full; PostgreSQL gone): 503, retry

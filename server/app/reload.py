@@ -3,7 +3,7 @@
 An invalid config changes nothing: every problem is logged at ERROR and the old config stays.
 A valid one is applied live except for the keys in `RESTART_KEYS` (and all of `[mqtt]`): those
 keep their running values and are named in one WARNING. Plugins that hold settings of their
-own append a hook to `app.state.reload_hooks`; it gets the config now in force.
+own append a hook to `ctx.reload_hooks`; it gets the config now in force.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from server.errors import ConfigError
 
 log = logging.getLogger("server.reload")
 
-ReloadHook = Callable[[Config], None]
-
 # Keys read once at startup (sockets, files, the database, tokens, background tasks).
 RESTART_KEYS = frozenset(
     {
@@ -37,7 +35,6 @@ RESTART_KEYS = frozenset(
         ("server", "tls_key"),
         ("server", "inbound_retention_days"),
         ("escalation", "link_secret"),
-        ("escalation", "test_clock_file"),
     }
 )
 RESTART_SECTIONS = frozenset({"mqtt"})  # the broker connection is made once
@@ -121,8 +118,7 @@ class Reloader:
         logging.getLogger().setLevel(config.server.log_level)
         ctx.limiter.rate_per_s = config.server.inbound_rate_per_s
         ctx.limiter.burst = config.server.inbound_burst
-        hooks: list[ReloadHook] = getattr(self._app.state, "reload_hooks", [])
-        for hook in hooks:
+        for hook in ctx.reload_hooks:
             hook(config)
         log.info("config reloaded: %s", ", ".join(live) if live else "no live changes")
         if restart:

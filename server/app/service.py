@@ -1,7 +1,7 @@
 """Serving under systemd: READY once listening, a watchdog fed by the workers' progress.
 
 A plugin that runs its own worker loop (escalation, notifications) makes a `Heartbeat`,
-calls `beat()` each time round the loop, and appends it to `app.state.heartbeats`: the
+calls `beat()` each time round the loop, and appends it to `ctx.heartbeats`: the
 watchdog then stops while that loop is stuck too.
 """
 
@@ -17,7 +17,7 @@ from types import FrameType
 import uvicorn
 
 from edgecommon.sdnotify import Heartbeat, Notifier, heartbeats_fresh, run_watchdog
-from server.context import AppContext
+from server.context import AppContext, ExitHook
 from server.db.connection import DbThread
 
 log = logging.getLogger("server.service")
@@ -31,13 +31,16 @@ MAX_PROBE_S = 5.0
 class NotifyingServer(uvicorn.Server):
     """uvicorn that tells systemd STOPPING=1 as soon as a shutdown begins."""
 
-    def __init__(self, config: uvicorn.Config, notifier: Notifier) -> None:
+    def __init__(
+        self, config: uvicorn.Config, notifier: Notifier, exit_hooks: Sequence[ExitHook] = ()
+    ) -> None:
         super().__init__(config)
         self.notifier = notifier
+        self.exit_hooks = exit_hooks  # the plugins' `ctx.exit_hooks`
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.notifier.stopping()
-        for hook in getattr(getattr(self.config.app, "state", None), "exit_hooks", ()):
+        for hook in self.exit_hooks:
             hook()
         super().handle_exit(sig, frame)
 
@@ -62,7 +65,6 @@ async def serve(
     ctx: AppContext,
     *,
     wedged_after_s: float | None = None,
-    heartbeats: Sequence[Heartbeat] = (),
     on_reload: Callable[[], object] | None = None,
 ) -> None:
     """Run uvicorn; READY=1 once it listens, then WATCHDOG=1 while the writer makes progress.
@@ -89,7 +91,9 @@ async def serve(
                 probe_writer(ctx.db, writer, min(interval_s, MAX_PROBE_S)), name="writer-probe"
             )
         )
-        stalled = heartbeats_fresh([writer, *heartbeats], wedged_after_s or DEFAULT_WEDGED_AFTER_S)
+        stalled = heartbeats_fresh(
+            [writer, *ctx.heartbeats], wedged_after_s or DEFAULT_WEDGED_AFTER_S
+        )
         helpers.append(asyncio.create_task(run_watchdog(notifier, stalled), name="watchdog"))
     try:
         await web

@@ -17,10 +17,10 @@ def board_plugin(app: FastAPI, ctx: AppContext) -> None:
     """`/board`, `/board/link/{token}`, `/api/v1/stream` and the board's buttons."""
     stream = AlertStream(ctx)
     secret = link_secret(ctx.config, ctx.config.section("escalation", EscalationSection))
-    app.state.board = BoardState(stream, secret, Jinja2Templates(directory=str(TEMPLATES_DIR)))
+    ctx.provide(BoardState(stream, secret, Jinja2Templates(directory=str(TEMPLATES_DIR))))
     ctx.events.subscribe("board-stream", stream.on_change)
     # uvicorn waits for open responses before it stops: end the endless streams first.
-    app.state.exit_hooks.append(stream.close_soon)
+    ctx.exit_hooks.append(stream.close_soon)
     app.include_router(router)
     ctx.metrics.add_collector(
         "alert_server_board_streams",

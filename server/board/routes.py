@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -22,7 +22,7 @@ from server.board.access import (
 )
 from server.board.stream import AlertStream
 from server.console.core import PAGE_HEADERS
-from server.context import Ctx
+from server.context import Ctx, get_ctx
 
 COOKIE_MAX_AGE_S = 400 * 86400  # browsers cap cookies at 400 days
 # Board requests must carry this header: a cross-site form or image cannot add it (CSRF).
@@ -37,7 +37,7 @@ router = APIRouter(tags=["board"])
 
 @dataclass(frozen=True, slots=True)
 class BoardState:
-    """The board's parts, one per app (on `app.state.board`)."""
+    """The board's parts, one per app (`ctx.part(BoardState)`)."""
 
     stream: AlertStream
     secret: bytes
@@ -45,7 +45,7 @@ class BoardState:
 
 
 def board_state(request: Request) -> BoardState:
-    return cast(BoardState, request.app.state.board)
+    return get_ctx(request).part(BoardState)
 
 
 State = Annotated[BoardState, Depends(board_state)]

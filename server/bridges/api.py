@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.auth.admin import require_admin
 from server.bridges.monitor import BridgeMonitor, silent_since, source_of
 from server.bridges.store import Bridge, BridgeReport
-from server.context import Ctx
+from server.context import Ctx, get_ctx
 
 router = APIRouter(prefix="/api/v1", tags=["bridges"], dependencies=[Depends(require_admin)])
 
@@ -30,8 +30,7 @@ class ReportIn(BaseModel):
 
 
 def monitor_of(request: Request) -> BridgeMonitor:
-    found: BridgeMonitor = request.app.state.bridges
-    return found
+    return get_ctx(request).part(BridgeMonitor)
 
 
 def bridge_json(bridge: Bridge, now: datetime, silent_after_s: float) -> dict[str, Any]:

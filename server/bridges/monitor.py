@@ -1,24 +1,24 @@
 """A bridge silent too long opens one alert (`bridge:<name>`); its next report closes it.
 
-`is_silent` is pure (takes `now`); `BridgeMonitor` drives it with the app's injected clock and
-sends its open/close messages through the normal inbound pipeline of the `flic-bridges`
-integration, so they are logged, escalated, published on MQTT and shown like any other.
+`inbound.silence.is_silent` is pure (takes `now`); `BridgeMonitor` drives it with the app's
+injected clock and sends its open/close messages through the normal inbound pipeline of the
+`flic-bridges` integration, so they are logged, escalated, published on MQTT and shown like any
+other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from server.alerts.model import iso
 from server.alerts.store import InboundOutcome, Integration
 from server.bridges.store import Bridge, BridgeReport, BridgesStore
 from server.context import AppContext
-from server.inbound.mapping import Decision, MappingError, decide
-from server.inbound.recording import record
+from server.inbound.recording import record_json
+from server.inbound.silence import is_silent, silent_from
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,7 @@ def source_of(name: str) -> str:
 
 def silent_since(bridge: Bridge, silent_after_s: float) -> datetime:
     """When the bridge counts as silent if no report arrives first."""
-    return bridge.last_report_at + timedelta(seconds=silent_after_s)
-
-
-def is_silent(bridge: Bridge, now: datetime, silent_after_s: float) -> bool:
-    """Silent and not yet alerted (one alert per silent stretch)."""
-    return bridge.silent_at is None and now >= silent_since(bridge, silent_after_s)
+    return silent_from(bridge.last_report_at, silent_after_s)
 
 
 def check_every_s(silent_after_s: float) -> float:
@@ -89,7 +84,7 @@ class BridgeMonitor:
         now = self._ctx.clock() if now is None else now
         found: list[InboundOutcome] = []
         for bridge in await self._ctx.db.run(self.store.bridges):
-            if not is_silent(bridge, now, self.silent_after_s):
+            if not is_silent(bridge.last_report_at, self.silent_after_s, bridge.silent_at, now):
                 continue
             if not await self._ctx.db.run(self.store.set_silent, bridge.name, now):
                 continue  # it reported in the meantime
@@ -112,14 +107,7 @@ class BridgeMonitor:
 
     async def _send(self, body: dict[str, Any], now: datetime) -> InboundOutcome:
         integration = await self._ctx.db.run(self._integration, now)
-        try:
-            decision = decide(body, self._ctx.compiled_mapping(integration))
-        except MappingError as exc:
-            decision = Decision("failed", f"the integration's mapping is invalid: {exc}")
-        raw = json.dumps(body).encode()
-        return await record(
-            self._ctx, integration, raw, "application/json", decision, key=None, now=now
-        )
+        return await record_json(self._ctx, integration, body, now)
 
     def _integration(self, now: datetime) -> Integration:
         """The `flic-bridges` integration, created the first time it is needed."""

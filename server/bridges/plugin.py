@@ -15,7 +15,7 @@ def plugin_for_bridges(app: FastAPI, ctx: AppContext) -> None:
     """`/api/v1/bridges`, the `bridges` silence task and the console's `/bridges` page."""
     silent_after_s = ctx.config.server.bridge_silent_after_s
     monitor = BridgeMonitor(ctx, BridgesStore(ctx.store.db), silent_after_s)
-    app.state.bridges = monitor
+    ctx.provide(monitor)
     ctx.add_task("bridges", monitor.run)
     app.include_router(router)
     app.include_router(console_router)

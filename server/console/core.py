@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
@@ -43,7 +43,7 @@ PAGE_HEADERS = {
 
 @dataclass(frozen=True, slots=True)
 class ConsoleState:
-    """The console's parts, one per app (kept on `app.state.console`)."""
+    """The console's parts, one per app (`ctx.part(ConsoleState)`)."""
 
     templates: Jinja2Templates
     sessions: SessionStore
@@ -63,7 +63,7 @@ def new_state(ctx: AppContext) -> ConsoleState:
 
 
 def console_state(request: Request) -> ConsoleState:
-    return cast(ConsoleState, request.app.state.console)
+    return get_ctx(request).part(ConsoleState)
 
 
 async def session_of(request: Request) -> Session | None:

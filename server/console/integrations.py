@@ -45,13 +45,26 @@ def _json_field(form: FormData, name: str, label: str) -> Any:
         raise FormError(f"{label} is not valid JSON: {exc}") from exc
 
 
-def _policy_id(form: FormData) -> int | None:
-    text = _text(form, "escalation_policy_id")
+POLICY_FIELDS = {"escalation_policy_id": "escalation policy", "urgent_policy_id": "urgent policy"}
+# The form fields an integration's pages echo back when the API refuses them.
+CREATE_FIELDS = ("name", "kind", "mapping", *POLICY_FIELDS, "close_from_source_only")
+EDIT_FIELDS = ("name", "mapping", "sample_data", *POLICY_FIELDS, "close_from_source_only")
+
+
+def _policy_id(form: FormData, name: str = "escalation_policy_id") -> int | None:
+    text = _text(form, name)
     if not text:
         return None
     if not text.isdigit():
-        raise FormError(f"escalation policy must be a number, not {text!r}")
+        raise FormError(f"{POLICY_FIELDS[name]} must be a number, not {text!r}")
     return int(text)
+
+
+def _settings(form: FormData) -> dict[str, Any]:
+    """The policies and `close_from_source_only` (a checkbox: absent means off)."""
+    found: dict[str, Any] = {name: _policy_id(form, name) for name in POLICY_FIELDS}
+    found["close_from_source_only"] = _text(form, "close_from_source_only") == "yes"
+    return found
 
 
 def payload_of(text: str) -> Any:
@@ -93,15 +106,13 @@ async def _list_page(
 @router.post("/integrations")
 async def integration_create(request: Request, session: Sess) -> Response:
     form = await checked_form(request, session)
-    echo = {k: _text(form, k) for k in ("name", "kind", "mapping", "escalation_policy_id")}
+    echo = {k: _text(form, k) for k in CREATE_FIELDS}
     try:
         body: dict[str, Any] = {"name": echo["name"], "kind": echo["kind"] or "flic"}
         mapping = _json_field(form, "mapping", "Mapping")
         if mapping is not None:
             body["mapping"] = mapping
-        policy_id = _policy_id(form)
-        if policy_id is not None:
-            body["escalation_policy_id"] = policy_id
+        body.update(_settings(form))
     except FormError as exc:
         return await _list_page(request, session, str(exc), echo)
     answer = await api(request, "POST", "/api/v1/integrations", json=body)
@@ -150,6 +161,8 @@ async def _page(
             "mapping": pretty_json(integration["mapping"]),
             "sample_data": sample_text,
             "escalation_policy_id": str(integration.get("escalation_policy_id") or ""),
+            "urgent_policy_id": str(integration.get("urgent_policy_id") or ""),
+            "close_from_source_only": "yes" if integration["close_from_source_only"] else "",
         },
         test=test,
         test_payload=sample_text if test_payload is None else test_payload,
@@ -166,7 +179,7 @@ async def integration_page(
 @router.post("/integrations/{integration_id}/edit")
 async def integration_edit(request: Request, integration_id: int, session: Sess) -> Response:
     form = await checked_form(request, session)
-    echo = {k: _text(form, k) for k in ("name", "mapping", "sample_data", "escalation_policy_id")}
+    echo = {k: _text(form, k) for k in EDIT_FIELDS}
     try:
         mapping = _json_field(form, "mapping", "Mapping")
         if mapping is None:
@@ -175,7 +188,7 @@ async def integration_edit(request: Request, integration_id: int, session: Sess)
             "name": echo["name"],
             "mapping": mapping,
             "sample_data": payload_of(echo["sample_data"]) if echo["sample_data"] else None,
-            "escalation_policy_id": _policy_id(form),
+            **_settings(form),
         }
     except FormError as exc:
         return await _page(request, session, integration_id, error=str(exc), edit=echo)

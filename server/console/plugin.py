@@ -17,7 +17,7 @@ from server.context import AppContext
 
 def console_plugin(app: FastAPI, ctx: AppContext) -> None:
     """Serve the web console at `/` (it replaces any placeholder index page)."""
-    app.state.console = new_state(ctx)
+    ctx.provide(new_state(ctx))
     before = len(app.router.routes)
     for module in (auth, alerts, inbound, integrations, maintenance, people):
         app.include_router(module.router)

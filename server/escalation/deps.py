@@ -13,6 +13,7 @@ from fastapi import Request
 
 from edgecommon.secretfile import SecretFileError, kept_secret
 from server.config import Config, EscalationSection
+from server.context import get_ctx
 from server.errors import AlertServerError
 from server.escalation.paging import Clock
 from server.escalation.scheduler import Scheduler
@@ -67,5 +68,4 @@ def link_secret(config: Config, section: EscalationSection) -> bytes:
 
 def runtime(request: Request) -> EscalationRuntime:
     """The app's escalation runtime (FastAPI dependency)."""
-    found: EscalationRuntime = request.app.state.escalation
-    return found
+    return get_ctx(request).part(EscalationRuntime)

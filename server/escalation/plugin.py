@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -15,7 +14,7 @@ from server.context import AppContext
 from server.escalation.api import links, people
 from server.escalation.deps import EscalationRuntime, link_secret, public_base_url
 from server.escalation.paging import Clock, EscalationSettings
-from server.escalation.scheduler import FileClock, Scheduler
+from server.escalation.scheduler import Scheduler
 from server.escalation.state_store import AlertsTable, EscalationStore
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Channel
@@ -55,14 +54,17 @@ def smtp_settings(section: SmtpSection) -> SmtpSettings:
     )
 
 
-def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
-    """People API, signed links, the escalation scheduler task and its AlertChange subscription."""
+def escalation_plugin(app: FastAPI, ctx: AppContext, *, clock: Clock | None = None) -> None:
+    """People API, signed links, the escalation scheduler task and its AlertChange subscription.
+
+    `clock` is where escalation reads "now" (steps, retries, links, ack timeouts); by default
+    the app's clock.
+    """
     section = ctx.config.section("escalation", EscalationSection)
     store = EscalationStore(ctx.store.db)
     alerts = AlertsTable(ctx.store, store)
-    clock: Clock = (
-        FileClock(Path(section.test_clock_file)) if section.test_clock_file else ctx.clock
-    )
+    if clock is None:
+        clock = ctx.clock
     email = EmailChannel(smtp_settings(ctx.config.section("smtp", SmtpSection)))
     channels: dict[str, Channel] = {"email": email, "apprise": AppriseChannel()}
     base_url = public_base_url(ctx.config)
@@ -130,9 +132,11 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
     ctx.events.subscribe("word-back", told.on_change)
     ctx.add_task("escalation-scheduler", scheduler.run)
     ctx.add_task("ack-timeouts", lambda: reopen_forever(ctx, clock, section.tick_s))
-    app.state.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
-    app.state.escalation = EscalationRuntime(
-        store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+    ctx.heartbeats.extend([scheduler.heartbeat, scheduler.delivery_heartbeat])
+    ctx.provide(
+        EscalationRuntime(
+            store, scheduler, clock, secret, base_url, channels, section.send_timeout_s
+        )
     )
 
     def reconfigure(config: Config) -> None:
@@ -140,9 +144,9 @@ def escalation_plugin(app: FastAPI, ctx: AppContext) -> None:
         url = public_base_url(config)
         scheduler.reconfigure(settings_of(config.section("escalation", EscalationSection)), url)
         email.reconfigure(smtp_settings(config.section("smtp", SmtpSection)))
-        app.state.escalation = replace(app.state.escalation, public_base_url=url)
+        ctx.provide(replace(ctx.part(EscalationRuntime), public_base_url=url))
 
-    app.state.reload_hooks.append(reconfigure)
+    ctx.reload_hooks.append(reconfigure)
     app.include_router(people.router)
     app.include_router(links.router)
     app.include_router(trial_page.router)

@@ -13,8 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from edgecommon.sdnotify import Heartbeat
 from server.db.engine import Database
@@ -40,21 +39,10 @@ log = logging.getLogger("server.scheduler")
 IDLE_BEAT_S = 5.0
 # A page still in flight this long after its send timeout is stuck (the timeout did not fire).
 STUCK_GRACE_S = 30.0
-
-
-class FileClock:
-    """A test clock: the instant written in a file (ISO 8601), the real time until it exists."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def __call__(self) -> datetime:
-        """The instant in the file, or the real time."""
-        try:
-            text = self._path.read_text().strip()
-        except FileNotFoundError:
-            return datetime.now(UTC)
-        return datetime.fromisoformat(text).astimezone(UTC)
+# How often open alerts nobody escalates are looked for, and how old they must be by then (the
+# server that stored one escalates it within moments unless it died).
+RECOVER_EVERY_S = 30.0
+RECOVER_MIN_AGE_S = 10.0
 
 
 class Scheduler:
@@ -104,17 +92,6 @@ class Scheduler:
         self._settings = settings
         self._delivery.reconfigure(settings, public_base_url)
 
-    # --- lifecycle hooks ----------------------------------------------------------------
-
-    async def on_open(self, alert_id: int, policy_id: int | None) -> None:
-        """An alert opened: start escalating it now."""
-        await self._db(lambda: self.alert_opened(alert_id, policy_id))
-        self.wake()
-
-    async def on_stop(self, alert_id: int, reason: str) -> None:
-        """An alert was acknowledged or closed: stop paging for it."""
-        await self._db(lambda: self.alert_stopped(alert_id, reason))
-
     def alert_opened(
         self, alert_id: int, policy_id: int | None, opened_at: datetime | None = None
     ) -> None:
@@ -135,12 +112,18 @@ class Scheduler:
             else:
                 state = start(alert_id, policy_id, stored.policy, since)
                 kind, detail = "escalation_started", f"policy {stored.name!r} (#{policy_id})"
-            self._store.save_escalation(db, state, now)
+            if not self._store.start_escalation(db, state, now):
+                return  # started meanwhile (another server sharing the database)
         self._alerts.add_timeline(alert_id, now, kind, detail)
 
-    def recover(self) -> int:
-        """Start escalations for open alerts whose open event was lost (a crash right after it)."""
-        missed = self._alerts.unescalated()
+    def recover(self, min_age_s: float = 0.0) -> int:
+        """Start escalations for open alerts whose open event was lost (a crash right after it).
+
+        At start, and every `RECOVER_EVERY_S` for alerts open at least `min_age_s`: on a shared
+        database the server that stored an alert may have died before escalating it.
+        """
+        oldest = self._clock() - timedelta(seconds=min_age_s)
+        missed = [m for m in self._alerts.unescalated() if m[2] <= oldest]
         for alert_id, policy_id, opened_at in missed:
             log.warning(
                 "alert %s: open event was not handled before a restart; escalating", alert_id
@@ -180,9 +163,16 @@ class Scheduler:
     async def run(self) -> None:
         """Recover missed opens, then tick until cancelled; a failing tick is logged."""
         await self._db(self.recover)
+        recovered_s = time.monotonic()
         try:
             while True:
                 self.heartbeat.beat()
+                if time.monotonic() - recovered_s >= RECOVER_EVERY_S:
+                    recovered_s = time.monotonic()
+                    try:
+                        await self._db(lambda: self.recover(RECOVER_MIN_AGE_S))
+                    except Exception:
+                        log.exception("escalation: looking for unescalated alerts failed")
                 try:
                     await self.tick()
                 except Exception:

@@ -110,23 +110,21 @@ class EscalationStore(PeopleStore):
     def save_escalation(self, db: Database, state: EscalationState, now: datetime) -> None:
         """Insert or update one alert's escalation state inside a transaction."""
         db.execute(
-            "INSERT INTO escalations (alert_id, policy_id, status, step, cycle, next_at,"
-            " paged_in_cycle, reason, started_at) VALUES (?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(alert_id) DO UPDATE SET status=excluded.status, step=excluded.step,"
+            _INSERT_ESCALATION
+            + " ON CONFLICT(alert_id) DO UPDATE SET status=excluded.status, step=excluded.step,"
             " cycle=excluded.cycle, next_at=excluded.next_at,"
             " paged_in_cycle=excluded.paged_in_cycle, reason=excluded.reason",
-            (
-                state.alert_id,
-                state.policy_id,
-                state.status,
-                state.step,
-                state.cycle,
-                None if state.next_at is None else iso(state.next_at),
-                int(state.paged_in_cycle),
-                state.reason,
-                iso(now),
-            ),
+            _escalation_row(state, now),
         )
+
+    def start_escalation(self, db: Database, state: EscalationState, now: datetime) -> bool:
+        """Record a new escalation (inside a transaction); False when the alert has one already
+        (another server, or a second call, started it first)."""
+        cur = db.execute(
+            _INSERT_ESCALATION + " ON CONFLICT(alert_id) DO NOTHING",
+            _escalation_row(state, now),
+        )
+        return cur.rowcount == 1
 
     def escalation(self, alert_id: int) -> EscalationState | None:
         """One alert's escalation state or None."""
@@ -298,6 +296,26 @@ class EscalationStore(PeopleStore):
             (iso(since),),
         )
         return sum(1 for r in rows if json.loads(r["contacts"])[r["contact_index"]][2] == address)
+
+
+_INSERT_ESCALATION = (
+    "INSERT INTO escalations (alert_id, policy_id, status, step, cycle, next_at,"
+    " paged_in_cycle, reason, started_at) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _escalation_row(state: EscalationState, now: datetime) -> tuple[Any, ...]:
+    return (
+        state.alert_id,
+        state.policy_id,
+        state.status,
+        state.step,
+        state.cycle,
+        None if state.next_at is None else iso(state.next_at),
+        int(state.paged_in_cycle),
+        state.reason,
+        iso(now),
+    )
 
 
 def _escalation(r: dict[str, Any]) -> EscalationState:

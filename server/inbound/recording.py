@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from server.alerts.store import InboundMessage, InboundOutcome, Integration
 from server.context import AppContext
-from server.inbound.mapping import Decision
+from server.inbound.mapping import Decision, MappingError, decide
 from server.inbound.pipeline import suppressed_at
 
 
@@ -33,3 +35,15 @@ async def record(
     for change in result.changes:
         ctx.events.publish(change)
     return result.outcome
+
+
+async def record_json(
+    ctx: AppContext, integration: Integration, body: dict[str, Any], now: datetime
+) -> InboundOutcome:
+    """Judge a body the server wrote itself with the integration's mapping, and record it."""
+    try:
+        decision = decide(body, ctx.compiled_mapping(integration))
+    except MappingError as exc:
+        decision = Decision("failed", f"the integration's mapping is invalid: {exc}")
+    raw = json.dumps(body).encode()
+    return await record(ctx, integration, raw, "application/json", decision, key=None, now=now)

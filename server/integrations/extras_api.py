@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 
 from server.alerts.store import Integration, NotFoundError
 from server.auth.admin import require_admin
-from server.context import AppContext, Ctx
+from server.context import AppContext, Ctx, get_ctx
 from server.fields import RowId, RowIdPath
 from server.inbound.api import read_limited
 from server.inbound.ratelimit import retry_after_header
@@ -37,15 +37,14 @@ MAX_REASON = 500
 
 
 def extras_of(request: Request) -> tuple[ExtrasStore, HeartbeatMonitor]:
-    found: tuple[ExtrasStore, HeartbeatMonitor] = request.app.state.extras
-    return found
+    ctx = get_ctx(request)
+    return ctx.part(ExtrasStore), ctx.part(HeartbeatMonitor)
 
 
 def extras_plugin(app: FastAPI, ctx: AppContext) -> None:
     """PagerDuty and Alertmanager kinds, heartbeats, maintenance windows."""
-    store = ExtrasStore(ctx.store.db)
-    monitor = HeartbeatMonitor(ctx, store)
-    app.state.extras = (store, monitor)
+    store = ctx.provide(ExtrasStore(ctx.store.db))
+    monitor = ctx.provide(HeartbeatMonitor(ctx, store))
     ctx.inbound_handlers["pagerduty"] = handle_pagerduty
     ctx.inbound_handlers["alertmanager"] = handle_alertmanager
 

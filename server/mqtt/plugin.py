@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from edgecommon.paho_session import ConnectOptions
 from edgecommon.sdnotify import Heartbeat
 from server.alerts.events import AlertChange
 from server.context import AppContext
 from server.metrics import Sample
-from server.mqtt.client import BrokerOptions, MqttPublisherLink, PublishError
+from server.mqtt.client import MqttPublisherLink, PublishError
 from server.mqtt.config import DEFAULT_CLIENT_ID, MqttSection
 from server.mqtt.queue import OutgoingMessage, failed, insert, oldest, pending, remove
 
@@ -107,8 +108,8 @@ def _json(data: dict[str, object]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def broker_options(section: MqttSection) -> BrokerOptions:
-    return BrokerOptions(
+def broker_options(section: MqttSection) -> ConnectOptions:
+    return ConnectOptions(
         host=section.host,
         port=section.port,
         client_id=section.client_id,
@@ -216,8 +217,8 @@ def mqtt_plugin(app: FastAPI, ctx: AppContext) -> None:
         unique = f"{DEFAULT_CLIENT_ID}-{socket.gethostname()}-{ctx.config.server.port}"
         section = section.model_copy(update={"client_id": unique})
     publisher = AlertMqttPublisher(ctx, section)
-    app.state.mqtt_publisher = publisher
-    app.state.heartbeats.append(publisher.heartbeat)
+    ctx.provide(publisher)
+    ctx.heartbeats.append(publisher.heartbeat)
     ctx.store.change_hooks.append(publisher.store_change)
     ctx.events.subscribe("mqtt", publisher.on_change)
     ctx.add_task("mqtt-publisher", publisher.run)

@@ -29,6 +29,8 @@ from server.postgres.url import DatabaseUrl
 # Any number, the same in every server: the key of the advisory lock migrations run under.
 MIGRATION_LOCK = 0x666C6963  # "flic"
 POOL_MAX = 8
+# How long a call waits for a connection while PostgreSQL is away before it fails (503 + retry).
+POOL_WAIT_S = 3.0
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _DDL = re.compile(r"^\s*(CREATE|ALTER)\s+TABLE\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(\w+) INTEGER PRIMARY KEY AUTOINCREMENT\b|\b(id) INTEGER PRIMARY KEY\b")
@@ -95,6 +97,8 @@ class PostgresDatabase(Database):
     def __init__(self, url: DatabaseUrl, *, max_size: int = POOL_MAX) -> None:
         self.url = url
         self._local = threading.local()
+        self._held: list[psycopg.Connection[Any]] = []  # each thread's connection, to close
+        self._held_lock = threading.Lock()
         self.pool = ConnectionPool(
             url.text,
             min_size=1,
@@ -104,7 +108,7 @@ class PostgresDatabase(Database):
             check=ConnectionPool.check_connection,
             open=False,
             name="alert-server",
-            timeout=CONNECT_TIMEOUT_S * 2,
+            timeout=POOL_WAIT_S,
         )
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
@@ -126,11 +130,15 @@ class PostgresDatabase(Database):
         if conn is None:
             conn = self.pool.getconn()
             self._local.conn = conn
+            with self._held_lock:
+                self._held.append(conn)
         return conn
 
     def _drop_if_broken(self, conn: psycopg.Connection[Any]) -> None:
         if conn.broken or conn.closed:
             self._local.conn = None
+            with self._held_lock:
+                self._held.remove(conn)
             self.pool.putconn(conn)  # the pool discards it and opens a fresh one
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
@@ -202,6 +210,11 @@ class PostgresDatabase(Database):
         return self.advisory_lock(MIGRATION_LOCK)
 
     def close(self) -> None:
+        """Close every thread's connection (their session locks go with them) and the pool."""
+        with self._held_lock:
+            held, self._held = self._held, []
+        for conn in held:
+            conn.close()  # checked out for good: the pool does not wait for it
         self.pool.close()
 
 

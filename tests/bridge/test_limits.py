@@ -11,9 +11,9 @@ import pytest
 
 from bridge.app.runtime import Runtime
 from bridge.config import parse_config
+from bridge.config.limits import MAX_OUTBOX_CLICKS, MAX_UNKNOWN_BUTTONS
 from bridge.core.outbox import Outbox
 from bridge.errors import ConfigError
-from bridge.limits import MAX_OUTBOX_CLICKS, MAX_UNKNOWN_BUTTONS
 from bridge.web.app import create_app
 
 from .factories import T0, click

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from bridge.app.reporter import report_body
 from bridge.config import parse_config
 from bridge.errors import ConfigError
-from bridge.reporter import report_body
 
 
 def test_report_settings_are_read_and_checked() -> None:

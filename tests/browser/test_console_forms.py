@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -122,6 +123,122 @@ async def test_integration_forms_explain_refusals_and_keep_what_was_typed(
     assert "Mapped" in for_real.text
     alerts = await running.admin_get("/api/v1/alerts")
     assert [a["source_name"] for a in alerts["items"]] == ["desk"]
+
+
+def selected(page: str, select: str) -> str:
+    """The text of the option a `<select name=...>` shows as chosen."""
+    block = re.search(rf'<select name="{select}">(.*?)</select>', page, re.S)
+    assert block is not None, select
+    found = re.search(r"<option [^>]*selected[^>]*>([^<]*)</option>", block.group(1))
+    return "" if found is None else found.group(1)
+
+
+def ticked(page: str, name: str) -> bool:
+    box = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', page)
+    assert box is not None, name
+    return "checked" in box.group(0)
+
+
+async def test_the_integration_forms_set_and_show_the_urgent_policy_and_source_only_close(
+    console: tuple[InProcess, str],
+) -> None:
+    running, csrf = console
+    client = running.client
+    user = await client.post(
+        "/api/v1/users",
+        json={"name": "Desk", "email": "desk@example.org"},
+        headers=running.admin_headers,
+    )
+    assert user.status_code == 201, user.text
+    step = {"after_s": 3600, "notify": [{"user": user.json()["id"]}]}  # nobody paged in this test
+    policies = {}
+    for name in ("desk", "ward-all", "night"):
+        made = await client.post(
+            "/api/v1/escalation-policies",
+            json={"name": name, "steps": [step]},
+            headers=running.admin_headers,
+        )
+        assert made.status_code == 201, made.text
+        policies[name] = made.json()["id"]
+
+    created = await client.post(
+        "/integrations",
+        data={
+            "csrf_token": csrf,
+            "name": "ward",
+            "kind": "flic",
+            "escalation_policy_id": str(policies["desk"]),
+            "urgent_policy_id": str(policies["ward-all"]),
+            "close_from_source_only": "yes",
+        },
+    )
+    assert created.status_code == 303, created.text
+    page = (await client.get(created.headers["location"])).text
+    assert selected(page, "escalation_policy_id") == "desk"
+    assert selected(page, "urgent_policy_id") == "ward-all"
+    assert ticked(page, "close_from_source_only")
+    integration_id = int(created.headers["location"].rsplit("/", 1)[1])
+    stored = await running.admin_get(f"/api/v1/integrations/{integration_id}")
+    assert (stored["urgent_policy_id"], stored["close_from_source_only"]) == (
+        policies["ward-all"],
+        True,
+    )
+
+    # The setting works: a press's alert cannot be closed from the console.
+    opened = await client.post(
+        stored["inbound_path"], content='"flic_nameId": "bed-3", "flic_state": "On",'
+    )
+    alert_id = opened.json()["alert_id"]
+    refused = await client.post(f"/alerts/{alert_id}/close", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert "can only be closed at its source" in html.unescape(refused.text)
+
+    mapping = json.dumps(stored["mapping"])
+    saved = await client.post(
+        f"/integrations/{integration_id}/edit",
+        data={
+            "csrf_token": csrf,
+            "name": "ward",
+            "mapping": mapping,
+            "escalation_policy_id": str(policies["desk"]),
+            "urgent_policy_id": str(policies["night"]),
+            # the box left unticked: closing from anywhere is allowed again
+        },
+    )
+    assert saved.status_code == 200, saved.text
+    assert "Saved." in saved.text
+    assert selected(saved.text, "urgent_policy_id") == "night"
+    assert not ticked(saved.text, "close_from_source_only")
+    after = await running.admin_get(f"/api/v1/integrations/{integration_id}")
+    assert (after["urgent_policy_id"], after["close_from_source_only"]) == (
+        policies["night"],
+        False,
+    )
+    closed = await client.post(f"/alerts/{alert_id}/close", data={"csrf_token": csrf})
+    assert closed.status_code == 303
+    assert (await running.admin_get(f"/api/v1/alerts/{alert_id}"))["status"] == "closed"
+
+    cleared = await client.post(
+        f"/integrations/{integration_id}/edit",
+        data={"csrf_token": csrf, "name": "ward", "mapping": mapping, "urgent_policy_id": ""},
+    )
+    assert selected(cleared.text, "urgent_policy_id") == ""
+    assert (await running.admin_get(f"/api/v1/integrations/{integration_id}"))[
+        "urgent_policy_id"
+    ] is None
+
+    bad = await client.post(
+        "/integrations",
+        data={
+            "csrf_token": csrf,
+            "name": "x",
+            "urgent_policy_id": "soon",
+            "close_from_source_only": "yes",
+        },
+    )
+    assert bad.status_code == 422
+    assert "urgent policy must be a number, not 'soon'" in html.unescape(bad.text)
+    assert ticked(bad.text, "close_from_source_only")  # what was typed is kept
 
 
 async def test_people_editor_reports_invalid_json_and_api_refusals(

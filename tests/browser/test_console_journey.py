@@ -22,6 +22,7 @@ from tests.browser.conftest import DESKTOP, PHONE, shot
 from tests.e2e.programs import CLEAN_ENV
 from tests.escalation.harness import AlertServer, ClockFile, mail_to
 from tests.escalation.receivers import Mailbox, smtp_server
+from tests.support.clocked_server import CLOCK_FILE_ENV
 from tests.support.procs import (
     Proc,
     free_port,
@@ -82,7 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             root / "server.log",
             smtp_port,
             ClockFile(root / "clock"),
-            extra_env={"ALERT_SERVER_ESCALATION_TEST_CLOCK_FILE": ""},  # pages on real time
+            extra_env={CLOCK_FILE_ENV: ""},  # pages on real time
         )
         server.start()
         bridge: Proc | None = None

@@ -1,4 +1,6 @@
-"""The real `alert-server` as a subprocess with a real SMTP server and a file clock."""
+"""The real `alert-server` as a subprocess with a real SMTP server and a file clock.
+
+It runs through `tests.support.clocked_server`: escalation reads "now" from the `ClockFile`."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.escalation.receivers import Mailbox
+from tests.support.clocked_server import CLOCK_FILE_ENV
 from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
 
 CLEAN_ENV = {k: "" for k in os.environ if k.startswith("ALERT_SERVER_")}
@@ -25,7 +28,9 @@ def flic_body(name: str, state: str) -> str:
 
 @dataclass
 class ClockFile:
-    """The server's escalation clock: an ISO instant in a file the test moves forward."""
+    """The server's escalation clock: an ISO instant in a file the test moves forward.
+
+    `tests.support.clocked_server.FileClock` reads it in the server."""
 
     path: Path
     at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
@@ -65,14 +70,19 @@ class AlertServer:
             "ALERT_SERVER_SMTP_HOST": "127.0.0.1",
             "ALERT_SERVER_SMTP_PORT": str(self.smtp_port),
             "ALERT_SERVER_SMTP_FROM": "alerts@flic-edge.test",
-            "ALERT_SERVER_ESCALATION_TEST_CLOCK_FILE": str(self.clock.path),
+            CLOCK_FILE_ENV: str(self.clock.path),
             "ALERT_SERVER_ESCALATION_TICK_S": "0.05",
             "ALERT_SERVER_ESCALATION_RETRY_BASE_S": "5",
             **self.extra_env,
         }
         self.proc = Proc(
             python_module(
-                "server", "run", "--data-dir", str(self.data_dir), "--port", str(self.port)
+                "tests.support.clocked_server",
+                "run",
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
             ),
             log_path=self.log_path,
             env=env,

@@ -10,7 +10,16 @@ from server.escalation.scheduler import Scheduler
 from server.escalation.state_store import AlertView
 from server.notify.apprise_channel import AppriseChannel
 from server.notify.base import Page
-from tests.escalation.test_scheduler import SECRET, T0, Alerts, World, inline, settle, world
+from tests.escalation.test_scheduler import (
+    SECRET,
+    T0,
+    Alerts,
+    World,
+    inline,
+    on_open,
+    settle,
+    world,
+)
 
 __all__ = ["world"]  # the fixture, shared with the scheduler tests
 
@@ -55,7 +64,7 @@ async def test_a_multi_line_title_arrives_as_a_one_line_subject(world: World) ->
     policy, _ = email_then_push(world)
     scheduler = world.scheduler(world.store())
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     [mail] = world.box.to("dana@example.org")
     assert mail["Subject"] == "[flic-edge] Alert #1: DiskFull: Disk is full on db1"
@@ -75,7 +84,7 @@ async def test_a_channel_that_raises_anything_is_a_failed_attempt_and_falls_thro
         link_secret=SECRET, public_base_url="http://alerts.local:8380", settings=world.settings,
     )  # fmt: skip
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     await settle(scheduler)
     assert broken.calls == ["dana@example.org"]  # tried once: retrying a bug is pointless

@@ -1,6 +1,6 @@
 """The real alert-server pages people through a real SMTP server, step by step.
 
-The escalation clock is a file the test moves forward (`[escalation] test_clock_file`), so
+The escalation clock is a file the test moves forward (`tests.support.clocked_server`), so
 "after its delay" needs no waiting and nothing depends on timing. To prove that something did
 NOT happen, a sentinel alert is paged after it: once the sentinel's email is in, the scheduler
 has run every step that was due, and the database shows what it queued.

@@ -121,12 +121,23 @@ async def settle(scheduler: Scheduler) -> None:
     await scheduler.drain()
 
 
+async def on_open(scheduler: Scheduler, alert_id: int, policy_id: int | None) -> None:
+    """An alert opened: start escalating it now (as the server's AlertChange handler does)."""
+    await inline(lambda: scheduler.alert_opened(alert_id, policy_id))
+    scheduler.wake()
+
+
+async def on_stop(scheduler: Scheduler, alert_id: int, reason: str) -> None:
+    """An alert was acknowledged or closed: stop paging for it."""
+    await inline(lambda: scheduler.alert_stopped(alert_id, reason))
+
+
 async def test_step_one_pages_at_once_and_step_two_after_its_delay(world: World) -> None:
     store = world.store()
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
     world.clock.advance(299)
@@ -150,7 +161,7 @@ async def test_the_email_carries_a_signed_acknowledge_link(world: World) -> None
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[5] = "open"
-    await scheduler.on_open(5, policy)
+    await on_open(scheduler, 5, policy)
     await settle(scheduler)
     body = world.box.messages[0].get_content()
     ack = next(line for line in body.splitlines() if line.startswith("Acknowledge: "))
@@ -164,10 +175,10 @@ async def test_acknowledging_stops_everything(world: World) -> None:
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     world.alerts.status[1] = "acknowledged"
-    await scheduler.on_stop(1, "acknowledged")
+    await on_stop(scheduler, 1, "acknowledged")
     world.clock.advance(3600)
     await settle(scheduler)
     assert world.box.count() == 1
@@ -179,8 +190,8 @@ async def test_opening_twice_pages_once(world: World) -> None:
     _, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     await settle(scheduler)
     assert world.box.count() == 1
@@ -191,7 +202,7 @@ async def test_a_restart_between_steps_delivers_step_two_exactly_once(world: Wor
     _, _, policy = two_people(store)
     first = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await first.on_open(1, policy)
+    await on_open(first, 1, policy)
     await settle(first)
     # A new process: a fresh connection and scheduler on the same database file.
     second = world.scheduler(world.store())
@@ -212,7 +223,7 @@ async def test_a_failing_contact_is_retried_with_backoff_then_falls_through(worl
     policy = store.add_policy("sms", Policy((Step(0, (Target("user", carol),), via=("sms",)),)), T0)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     assert len(world.web.on("/jsonrpc/sms")) == 1
     for delay_s in (retry_delay_s(1, 10, 60), retry_delay_s(2, 10, 60)):
@@ -238,13 +249,13 @@ async def test_a_flapping_button_is_throttled_per_contact(world: World) -> None:
     scheduler = world.scheduler(store)
     for alert_id in (1, 2, 3):
         world.alerts.status[alert_id] = "open"
-        await scheduler.on_open(alert_id, only_alice)
+        await on_open(scheduler, alert_id, only_alice)
         await settle(scheduler)
     assert world.box.count() == 2
     assert "notification_throttled" in world.alerts.kinds(3)
     world.clock.advance(601)
     world.alerts.status[4] = "open"
-    await scheduler.on_open(4, only_alice)
+    await on_open(scheduler, 4, only_alice)
     await settle(scheduler)
     assert world.box.count() == 3
 
@@ -262,7 +273,7 @@ async def test_a_step_with_nobody_on_call_is_skipped_at_once(world: World) -> No
     )
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["alice@example.org"]
@@ -339,7 +350,7 @@ async def test_steps_reach_groups_and_whoever_is_on_call_through_the_chosen_cont
     )
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     assert [m["To"] for m in world.box.messages] == ["ben@example.org"]
     assert world.web.requests == []
@@ -354,7 +365,7 @@ async def test_a_policy_cut_short_while_escalating_ends_the_escalation(world: Wo
     alice, _, policy = two_people(store)
     scheduler = world.scheduler(store)
     world.alerts.status[1] = "open"
-    await scheduler.on_open(1, policy)
+    await on_open(scheduler, 1, policy)
     await settle(scheduler)
     store.replace_policy(policy, "short", Policy((Step(0, (Target("user", alice),)),)))
     world.clock.advance(300)

@@ -12,7 +12,7 @@ from .conftest import MovableClock
 
 
 def monitor(app: InProcess) -> BridgeMonitor:
-    found: BridgeMonitor = app.app.state.bridges
+    found: BridgeMonitor = app.app.state.ctx.part(BridgeMonitor)
     return found
 
 

@@ -13,7 +13,7 @@ FLIC_OFF = FLIC_ON.replace('"On"', '"Off"')
 
 
 def monitor(app: InProcess) -> HeartbeatMonitor:
-    found: HeartbeatMonitor = app.app.state.extras[1]
+    found: HeartbeatMonitor = app.app.state.ctx.part(HeartbeatMonitor)
     return found
 
 

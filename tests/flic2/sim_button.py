@@ -105,8 +105,7 @@ class SimButton:
         signature[32] = (signature[32] & 0xFC) | ((self.signature_variant + 1) & 3)
         self._signature = bytes(signature)
         self.name = name
-        # A Flic Duo talking to an app of the base (Flic 2) protocol: it says it is a Duo
-        # (FullVerifyResponse2 bit 2, serial "D..."), and sends only its big button's events.
+        # A Duo to a base-protocol app: says it is one (bit 2, "D..."), sends its big button's.
         self.duo = duo
         self.serial = "DSIM-00001" if duo else "SIM-000001"
         self.public_mode = False
@@ -342,8 +341,7 @@ class SimButton:
         if opcode == 23:  # InitButtonEventsLightRequest
             app_count, app_boot = struct.unpack_from("<II", body, 1)
             self.init_requests.append((app_count, app_boot))
-            bits = int.from_bytes(body[9:14], "little")
-            max_queued = (bits >> 9) & 0x1F
+            max_queued = (int.from_bytes(body[9:14], "little") >> 9) & 0x1F
             rebooted = app_boot != self.boot_id
             fresh = rebooted or self.resend_all_unacked
             pending = [e for e in self.unacked if fresh or _after(e.count, app_count)]

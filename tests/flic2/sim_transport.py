@@ -55,6 +55,7 @@ class SimTransport:
     def __init__(self, radio: SimRadio) -> None:
         self.radio = radio
         self.att_mtu = radio.att_mtu
+        self.twist = False
         self.button: SimButton | None = None
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.written: list[bytes] = []
@@ -69,6 +70,7 @@ class SimTransport:
         if not self.radio.in_range[address]:
             raise ButtonNotAdvertising(f"{address} is not advertising")
         self.button = button
+        self.twist = getattr(button, "twist_service", False)  # a SimTwist offers its own service
         button.connect(self.att_mtu)
         button.send = self._queue.put_nowait
 

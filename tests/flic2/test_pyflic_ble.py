@@ -3,7 +3,7 @@
 pyflic-ble is written by the button's maker, from the same spec as real buttons; if it pairs
 with, quick-verifies against and reads presses from our simulator, the simulator speaks the
 protocol as real buttons do, not merely as our bridge expects. It runs here over an in-memory
-BLE client (no radio) in place of bleak-retry-connector's `establish_connection`.
+BLE client (no radio, tests/flic2/vendor.py).
 
 Where pyflic-ble itself departs from the vendor's C module (flic2lib-c-module), the tests below
 say so and pin the simulator's side; the bridge's behaviour on those points is tested against
@@ -16,75 +16,23 @@ the C module's documented behaviour in test_session_sim.py instead:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from bleak.backends.device import BLEDevice
-
-# scripts/test-deps.sh installs pyflic-ble (make test runs it first); missing, this fails loudly.
-from pyflic_ble import client as pyflic_client
 from pyflic_ble.handlers.flic2 import Flic2ProtocolHandler
 
-from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_button import SimButton
-
-
-class MemoryClient:
-    """What bleak's client offers pyflic-ble, wired straight to a simulated button."""
-
-    def __init__(self, button: SimButton) -> None:
-        self.button = button
-        self.is_connected = True
-        self.mtu_size = 140
-        self._notify: Callable[[Any, bytearray], None] | None = None
-        button.connect(mtu=140)
-        button.send = self._deliver
-
-    def _deliver(self, frame: bytes) -> None:
-        if self._notify is not None:
-            self._notify(None, bytearray(frame))
-
-    async def start_notify(self, _uuid: str, callback: Callable[[Any, bytearray], None]) -> None:
-        self._notify = callback
-
-    async def write_gatt_char(self, _uuid: str, data: bytes, response: bool = False) -> None:
-        self.button.receive(bytes(data))
-
-    async def disconnect(self) -> None:
-        self.is_connected = False
-        self.button.disconnect()
+from tests.flic2.vendor import VendorClient, vendor_client_for
 
 
 @pytest.fixture
 def vendor_client(
     monkeypatch: pytest.MonkeyPatch, button: SimButton, verify_key: bytes
-) -> Callable[..., pyflic_client.FlicClient]:
+) -> VendorClient:
     """A pyflic-ble FlicClient whose BLE link is an in-memory client to the simulated button."""
-
-    async def establish_connection(*_args: Any, **_kwargs: Any) -> MemoryClient:
-        return MemoryClient(button)
-
-    async def close_stale(*_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    monkeypatch.setattr(pyflic_client, "establish_connection", establish_connection)
-    monkeypatch.setattr(pyflic_client, "close_stale_connections_by_address", close_stale)
-    # Only the vendor holds the real factory key: trust the simulator's factory instead.
-    monkeypatch.setattr(
-        Flic2ProtocolHandler, "ed25519_public_key", property(lambda _self: verify_key)
-    )
-    device = BLEDevice(ADDRESS, "F2", None)
-
-    def make(**credentials: Any) -> pyflic_client.FlicClient:
-        return pyflic_client.FlicClient(ADDRESS, ble_device=device, **credentials)
-
-    return make
+    return vendor_client_for(monkeypatch, button, verify_key, Flic2ProtocolHandler)
 
 
-async def pair_with_vendor_client(
-    make: Callable[..., pyflic_client.FlicClient], button: SimButton
-) -> tuple[int, bytes]:
+async def pair_with_vendor_client(make: VendorClient, button: SimButton) -> tuple[int, bytes]:
     button.hold_for_pairing()
     client = make()
     await client.connect()
@@ -103,7 +51,7 @@ async def pair_with_vendor_client(
 
 
 async def test_vendor_client_pairs_with_the_simulator_using_its_own_flags_byte(
-    vendor_client: Callable[..., pyflic_client.FlicClient], button: SimButton
+    vendor_client: VendorClient, button: SimButton
 ) -> None:
     pairing_id, pairing_key = await pair_with_vendor_client(vendor_client, button)
     # pyflic-ble sends 0x80 ("supports Duo") and mixes it into the secret; the button stored
@@ -114,7 +62,7 @@ async def test_vendor_client_pairs_with_the_simulator_using_its_own_flags_byte(
 
 
 async def test_vendor_client_quick_verifies_reads_the_button_and_renames_it(
-    vendor_client: Callable[..., pyflic_client.FlicClient], button: SimButton
+    vendor_client: VendorClient, button: SimButton
 ) -> None:
     pairing_id, pairing_key = await pair_with_vendor_client(vendor_client, button)
     client = vendor_client(pairing_id=pairing_id, pairing_key=pairing_key)
@@ -132,7 +80,7 @@ async def test_vendor_client_quick_verifies_reads_the_button_and_renames_it(
 
 
 async def test_vendor_client_receives_single_double_and_hold_from_the_simulator(
-    vendor_client: Callable[..., pyflic_client.FlicClient], button: SimButton
+    vendor_client: VendorClient, button: SimButton
 ) -> None:
     pairing_id, pairing_key = await pair_with_vendor_client(vendor_client, button)
     client = vendor_client(pairing_id=pairing_id, pairing_key=pairing_key)
@@ -152,7 +100,7 @@ async def test_vendor_client_receives_single_double_and_hold_from_the_simulator(
 
 
 async def test_where_the_vendor_client_departs_from_the_vendor_module(
-    vendor_client: Callable[..., pyflic_client.FlicClient], button: SimButton
+    vendor_client: VendorClient, button: SimButton
 ) -> None:
     """pyflic-ble's known gaps, pinned so the simulator's side of each stays checked."""
     pairing_id, pairing_key = await pair_with_vendor_client(vendor_client, button)

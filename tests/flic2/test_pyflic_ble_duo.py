@@ -14,19 +14,16 @@ stream as the simulator writes it. Where pyflic-ble departs from the vendor's An
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from bleak.backends.device import BLEDevice
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pyflic_ble import client as pyflic_client
 from pyflic_ble.const import DeviceType
 from pyflic_ble.handlers.flic2 import Flic2ProtocolHandler
 
 from tests.flic2.conftest import ADDRESS
 from tests.flic2.sim_duo import SimDuo
-from tests.flic2.test_pyflic_ble import MemoryClient
+from tests.flic2.vendor import VendorClient, vendor_client_for
 
 
 @pytest.fixture
@@ -35,30 +32,12 @@ def duo(factory_key: Ed25519PrivateKey) -> SimDuo:
 
 
 @pytest.fixture
-def vendor_client(
-    monkeypatch: pytest.MonkeyPatch, duo: SimDuo, verify_key: bytes
-) -> Callable[..., pyflic_client.FlicClient]:
-    async def establish_connection(*_args: Any, **_kwargs: Any) -> MemoryClient:
-        return MemoryClient(duo)
-
-    async def close_stale(*_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    monkeypatch.setattr(pyflic_client, "establish_connection", establish_connection)
-    monkeypatch.setattr(pyflic_client, "close_stale_connections_by_address", close_stale)
-    monkeypatch.setattr(
-        Flic2ProtocolHandler, "ed25519_public_key", property(lambda _self: verify_key)
-    )
-    device = BLEDevice(ADDRESS, "F2", None)
-
-    def make(**options: Any) -> pyflic_client.FlicClient:
-        return pyflic_client.FlicClient(ADDRESS, ble_device=device, **options)
-
-    return make
+def vendor_client(monkeypatch: pytest.MonkeyPatch, duo: SimDuo, verify_key: bytes) -> VendorClient:
+    return vendor_client_for(monkeypatch, duo, verify_key, Flic2ProtocolHandler)
 
 
 async def test_vendor_client_pairs_with_the_simulated_duo_and_hears_both_buttons(
-    vendor_client: Callable[..., pyflic_client.FlicClient], duo: SimDuo
+    vendor_client: VendorClient, duo: SimDuo
 ) -> None:
     duo.hold_for_pairing()
     pairing = vendor_client()

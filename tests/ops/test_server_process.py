@@ -221,7 +221,7 @@ async def test_a_plugin_worker_heartbeat_gates_the_watchdog_too(
     escalation = Heartbeat("escalation", clock=lambda: clock[0])
 
     def worker_plugin(app: Any, ctx: Any) -> None:
-        app.state.heartbeats.append(escalation)
+        ctx.heartbeats.append(escalation)
 
     config = load_config(env={"ALERT_SERVER_DATA_DIR": str(tmp_path / "data")})
     app = create_app(config, plugins=[*default_plugins(), worker_plugin])
@@ -230,9 +230,7 @@ async def test_a_plugin_worker_heartbeat_gates_the_watchdog_too(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"),
         Notifier(notify_socket.path, watchdog_usec=int(INTERVAL_S * 2_000_000)),
     )
-    task = asyncio.create_task(
-        serve(server, app.state.ctx, wedged_after_s=5.0, heartbeats=app.state.heartbeats)
-    )
+    task = asyncio.create_task(serve(server, app.state.ctx, wedged_after_s=5.0))
 
     async def until(line: str, times: int = 1) -> None:
         for _ in range(2000):

@@ -6,15 +6,16 @@ import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from server.alerts.events import AlertChange
 from server.app import core_plugin
-from server.context import AppContext
+from server.context import AppContext, get_ctx
 from tests.server.conftest import add_integration, cli, in_process
 
 ON = '"flic_nameId": "desk", "flic_state": "On",'
@@ -53,6 +54,36 @@ async def test_a_plugin_adds_a_router_a_subscriber_and_a_task(tmp_path: Path) ->
         assert [c.kind for c in seen] == ["open"]
         task = app.ctx.tasks["ticker"]
     assert task.cancelled()
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NeverProvided:
+    pass
+
+
+async def test_a_plugin_keeps_its_state_on_the_context_and_its_route_reads_it(
+    tmp_path: Path,
+) -> None:
+    def plugin(app: FastAPI, ctx: AppContext) -> None:
+        ctx.provide(Greeting("first"))
+        ctx.provide(Greeting("hello"))  # providing again replaces (a reload does this)
+        router = APIRouter()
+
+        @router.get("/api/v1/greeting")
+        async def greeting(request: Request) -> dict[str, str]:
+            return {"text": get_ctx(request).part(Greeting).text}
+
+        app.include_router(router)
+
+    async with in_process(tmp_path, plugins=(core_plugin, plugin)) as app:
+        assert (await app.client.get("/api/v1/greeting")).json() == {"text": "hello"}
+        with pytest.raises(LookupError, match="no NeverProvided here"):
+            app.ctx.part(NeverProvided)
 
 
 async def test_a_storage_failure_answers_503_and_stores_nothing(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bridge.errors import SourceError
 from bridge.flic2 import MANUFACTURER_ID, NOTIFY_UUID, SERVICE_UUID, WRITE_UUID
+from bridge.flic2 import twist as twist_protocol
 from bridge.flic2.frames import MAX_ATT_MTU, MIN_ATT_MTU
 from bridge.sources.ble.transport import ADAPTER_HINT, BleUnavailable, ButtonNotAdvertising
 
@@ -62,8 +63,11 @@ def _unavailable(exc: BaseException, adapter: str) -> BleUnavailable | None:
     return BleUnavailable(f"Bluetooth LE unavailable on {adapter} ({reason}): {ADAPTER_HINT}")
 
 
+_SERVICES = {SERVICE_UUID, twist_protocol.SERVICE_UUID}
+
+
 async def scan_flic2(adapter: str, seconds: float) -> list[str]:
-    """Addresses of advertising Flic 2 buttons, strongest signal first."""
+    """Addresses of advertising Flic 2, Duo and Twist buttons, strongest signal first."""
     try:
         # optional hardware: bleak is imported only where a radio is used
         from bleak import BleakScanner
@@ -78,7 +82,7 @@ async def scan_flic2(adapter: str, seconds: float) -> list[str]:
     flic = [
         (adv.rssi, device.address.lower())
         for device, adv in found.values()
-        if SERVICE_UUID in [u.lower() for u in adv.service_uuids]
+        if _SERVICES & {u.lower() for u in adv.service_uuids}
         or MANUFACTURER_ID in adv.manufacturer_data
     ]
     return [address for _, address in sorted(flic, reverse=True)]
@@ -101,6 +105,8 @@ class BleakTransport:
     ) -> None:
         self.adapter = adapter
         self.att_mtu = MIN_ATT_MTU
+        self.twist = False
+        self._write_uuid = WRITE_UUID
         self._timeout_s = connect_timeout_s
         self._advert_wait_s = advert_wait_s
         self._client: Any = None
@@ -143,8 +149,15 @@ class BleakTransport:
                 max_attempts=3,
                 timeout=self._timeout_s,
             )
-            await client.start_notify(NOTIFY_UUID, self._on_notify)
-            char = client.services.get_characteristic(WRITE_UUID)
+            # A Twist has its own service; every other Flic speaks the Flic 2 one.
+            twist = client.services.get_service(twist_protocol.SERVICE_UUID) is not None
+            notify, write = (
+                (twist_protocol.NOTIFY_UUID, twist_protocol.WRITE_UUID)
+                if twist
+                else (NOTIFY_UUID, WRITE_UUID)
+            )
+            await client.start_notify(notify, self._on_notify)
+            char = client.services.get_characteristic(write)
         except Exception as exc:
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -155,6 +168,7 @@ class BleakTransport:
         if char is None:
             await client.disconnect()
             raise SourceError(f"{address} has no Flic 2 service: is it a Flic 2?")
+        self.twist, self._write_uuid = twist, write
         self._with_response = "write-without-response" not in char.properties
         self.att_mtu = max(MIN_ATT_MTU, min(MAX_ATT_MTU, char.max_write_without_response_size + 3))
         self._client = client
@@ -166,9 +180,11 @@ class BleakTransport:
         if self._client is None:
             raise SourceError("not connected")
         try:
-            await self._client.write_gatt_char(WRITE_UUID, data, response=self._with_response)
+            # A packet longer than one ATT write (a Twist's init) goes as a long write.
+            response = self._with_response or len(data) > self.att_mtu - 3
+            await self._client.write_gatt_char(self._write_uuid, data, response=response)
         except Exception as exc:
-            raise SourceError(f"write to Flic 2 failed: {exc}") from exc
+            raise SourceError(f"write to the button failed: {exc}") from exc
 
     async def notifications(self) -> AsyncIterator[bytes]:
         while (frame := await self._queue.get()) is not None:

@@ -29,6 +29,7 @@ class BleTransport(Protocol):
     """One BLE link to one button: the seam between the protocol and bleak (or a simulator)."""
 
     att_mtu: int
+    twist: bool  # after connect: the device is a Flic Twist (its own GATT service)
 
     async def connect(self, address: str) -> None:
         """Wait for the button's advertisement, then connect (ButtonNotAdvertising if none)."""

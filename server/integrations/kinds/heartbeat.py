@@ -1,23 +1,22 @@
 """Heartbeat integrations: a missed ping interval opens one alert, the next ping closes it.
 
-`is_overdue` is pure (takes `now`); `HeartbeatMonitor` drives it with the app's injected
-clock and sends its open/close messages through the normal inbound pipeline, so they are
+`inbound.silence.is_silent` is pure (takes `now`); `HeartbeatMonitor` drives it with the app's
+injected clock and sends its open/close messages through the normal inbound pipeline, so they are
 logged, deduplicated, suppressed in maintenance windows and escalated like any other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from server.alerts.model import iso
 from server.alerts.store import InboundOutcome, Integration
 from server.context import AppContext
-from server.inbound.mapping import Decision, MappingError, decide
-from server.inbound.recording import record
+from server.inbound.recording import record_json
+from server.inbound.silence import is_silent, silent_from
 from server.integrations.extras_store import ExtrasStore, Heartbeat
 
 log = logging.getLogger("server.heartbeats")
@@ -37,15 +36,18 @@ DEFAULT_MAPPING: dict[str, Any] = {
 }
 
 
+def last_heard_at(hb: Heartbeat) -> datetime:
+    return hb.last_ping_at or hb.created_at
+
+
+def allowed_s(hb: Heartbeat) -> float:
+    """How long a heartbeat may stay quiet before it counts as missed."""
+    return hb.interval_s + hb.grace_s
+
+
 def due_at(hb: Heartbeat) -> datetime:
     """When the heartbeat counts as missed if no ping arrives first."""
-    last = hb.last_ping_at or hb.created_at
-    return last + timedelta(seconds=hb.interval_s + hb.grace_s)
-
-
-def is_overdue(hb: Heartbeat, now: datetime) -> bool:
-    """Missed and not yet reported (one alert per missed stretch)."""
-    return hb.missed_at is None and now >= due_at(hb)
+    return silent_from(last_heard_at(hb), allowed_s(hb))
 
 
 def state_of(hb: Heartbeat, now: datetime) -> str:
@@ -83,7 +85,7 @@ class HeartbeatMonitor:
         now = self._ctx.clock() if now is None else now
         found: list[InboundOutcome] = []
         for hb in await self._ctx.db.run(self._store.heartbeats):
-            if not is_overdue(hb, now):
+            if not is_silent(last_heard_at(hb), allowed_s(hb), hb.missed_at, now):
                 continue
             body = {
                 "heartbeat": hb.name,
@@ -116,14 +118,7 @@ class HeartbeatMonitor:
         self, integration_id: int, body: dict[str, Any], now: datetime
     ) -> InboundOutcome:
         integration = await self._ctx.db.run(self._ctx.store.get_integration, integration_id)
-        try:
-            decision = decide(body, self._ctx.compiled_mapping(integration))
-        except MappingError as exc:
-            decision = Decision("failed", f"the integration's mapping is invalid: {exc}")
-        raw = json.dumps(body).encode()
-        return await record(
-            self._ctx, integration, raw, "application/json", decision, key=None, now=now
-        )
+        return await record_json(self._ctx, integration, body, now)
 
     async def run(self) -> None:
         """Check forever (the app's background task)."""

@@ -1,4 +1,8 @@
-"""The bridge's TOML config: validated once at the edge, every problem reported together."""
+"""The bridge's TOML config: validated once at the edge, every problem reported together.
+
+`settings.py` holds the frozen values the rest of the bridge uses (re-exported here); the
+`[[forward]]`, `[health]` and `[limits]` sections have modules of their own.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -19,8 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from bridge.errors import ConfigError
-from bridge.forward_config import (
+from bridge.config.forward import (
     ForwardIn,
     ForwardTarget,
     ReportSettings,
@@ -28,7 +30,7 @@ from bridge.forward_config import (
     first_url,
     forward_name,
 )
-from bridge.health_config import (
+from bridge.config.health import (
     ButtonHealthIn,
     HealthIn,
     HealthSettings,
@@ -36,103 +38,43 @@ from bridge.health_config import (
     button_health,
     threshold_or_none,
 )
-from bridge.limits import Limits, LimitsIn
+from bridge.config.limits import LimitsIn
+from bridge.config.settings import (
+    DEFAULT_OFF,
+    DEFAULT_ON,
+    BleSettings,
+    BridgeSettings,
+    ButtonSpec,
+    Config,
+    FlicdSettings,
+    HubSettings,
+    Priority,
+    default_button,
+)
+from bridge.errors import ConfigError
 from bridge.models import ClickType
 from bridge.mqtt.settings import MqttIn, MqttSettings, shared_mqtt_topics
+
+__all__ = [
+    "ENV_CONFIG",
+    "SEARCH_PATHS",
+    "BleSettings",
+    "BridgeSettings",
+    "ButtonSpec",
+    "Config",
+    "FlicdSettings",
+    "HubSettings",
+    "default_button",
+    "find_config_path",
+    "load_config",
+    "parse_config",
+]
 
 ENV_CONFIG = "FLIC_BRIDGE_CONFIG"
 # Where a config is looked for when neither --config nor the environment names one;
 # `var/bridge.toml` is what `make run` writes, so commands run from the repo root find it.
 SEARCH_PATHS = (Path("bridge.toml"), Path("var/bridge.toml"), Path("/etc/flic-bridge/bridge.toml"))
-# The alert priorities a button may ask for, as the alert server names them.
-Priority = Literal["urgent", "high", "normal", "low"]
-DEFAULT_ON = (ClickType.SINGLE, ClickType.HOLD)
-DEFAULT_OFF = (ClickType.DOUBLE,)
 _ADDRESS = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-
-
-# --- inside: frozen values the rest of the bridge uses -------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeSettings:
-    name: str
-    state_dir: Path
-    host: str
-    port: int
-    token: str | None  # None: the runtime keeps a generated token in state_dir/token
-    report: ReportSettings | None = None  # None: the bridge does not report to a server
-
-
-@dataclass(frozen=True, slots=True)
-class FlicdSettings:
-    enabled: bool
-    host: str
-    port: int
-
-
-@dataclass(frozen=True, slots=True)
-class BleSettings:
-    enabled: bool
-    adapter: str
-
-
-@dataclass(frozen=True, slots=True)
-class HubSettings:
-    enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonSpec:
-    """One button's name and click-type mapping (configured, or the default for strangers)."""
-
-    address: str
-    name: str
-    on: frozenset[ClickType]
-    off: frozenset[ClickType]
-    info: str
-    configured: bool = True
-    health: HealthThresholds | None = None  # None: the `[health]` defaults
-    # Click type -> the alert priority the webhook asks for (`priority_on = {hold = "urgent"}`).
-    priority_on: tuple[tuple[ClickType, Priority], ...] = ()
-
-    @property
-    def click_types(self) -> frozenset[ClickType]:
-        """Every click type this button forwards."""
-        return self.on | self.off
-
-
-def default_button(address: str, name: str | None = None) -> ButtonSpec:
-    """The mapping for a button nobody configured: single/hold On, double Off."""
-    return ButtonSpec(
-        address=address,
-        name=name or address,
-        on=frozenset(DEFAULT_ON),
-        off=frozenset(DEFAULT_OFF),
-        info="",
-        configured=False,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    bridge: BridgeSettings
-    forward: tuple[ForwardTarget, ...]
-    flicd: FlicdSettings
-    ble: BleSettings
-    hub: HubSettings
-    mqtt: MqttSettings
-    buttons: tuple[ButtonSpec, ...]
-    source_path: Path | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict)
-    health: HealthSettings = field(default_factory=HealthSettings)
-    limits: Limits = field(default_factory=Limits)
-
-    @property
-    def listen_url(self) -> str:
-        """The base URL of the bridge's HTTP server."""
-        host = "127.0.0.1" if self.bridge.host in ("0.0.0.0", "::", "") else self.bridge.host
-        return f"http://{host}:{self.bridge.port}"
 
 
 # --- the edge: pydantic models of the TOML file --------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bridge.forward_config import ReportSettings
+from bridge.config.forward import ReportSettings
 from bridge.sources.base import UP_STATES
 
 log = logging.getLogger(__name__)
