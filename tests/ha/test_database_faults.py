@@ -88,11 +88,11 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
         kept = wait_until(
             lambda: (
                 (st := _status(bridge_url))["outbox"]["pending"] == 9
-                and st["targets"][0]["failing_since"] is not None
+                and "HTTP 503" in (st["targets"][0]["last_error"] or "")
                 and st
             ),
             timeout=30,
-            what="the presses kept in the bridge after a failed attempt",
+            what="the presses kept in the bridge, told 503 (not left waiting)",
         )
         assert kept["outbox"]["dead"] == 0
     finally:
@@ -112,32 +112,3 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
     alerts = {x["source_name"]: x for x in b.alerts("open")}
     for name in BUTTONS.values():
         assert alerts[name]["append_count"] == 3, alerts[name]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: while PostgreSQL is down a post waits for the pool's 10 s getconn"
-    " timeout (server/postgres/database.py ConnectionPool timeout) before its 503, so a"
-    " bridge (forward timeout_s 5 here, 10 by default) sees a timeout instead",
-)
-def test_a_bridge_posting_while_postgres_is_away_is_told_503_not_left_waiting(
-    tmp_path: Path, make_cluster: MakeCluster, postgres: Postgres, bridge_over: list[Proc]
-) -> None:
-    node = make_cluster(count=1).start().a
-    inbound = node.integration("wards")
-    port = free_port()
-    bridge_url = f"http://127.0.0.1:{port}"
-    config = write_bridge(tmp_path / "bridge", port, [node.url + inbound])
-    bridge_over.append(start_bridge(config, tmp_path / "bridge", bridge_url, CLEAN_ENV))
-    postgres.stop()
-    try:
-        assert node.press(inbound, "ward-1", "On").status_code == 503  # the first notices
-        press(bridge_url, 0)
-        failed = wait_until(
-            lambda: _status(bridge_url)["targets"][0]["last_error"],
-            timeout=30,
-            what="the bridge's first failed attempt",
-        )
-    finally:
-        postgres.start()
-    assert "HTTP 503" in failed, failed
