@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,12 +235,3 @@ class Cluster:
 
     def survivors(self) -> list[Node]:
         return [n for n in self.nodes if n.proc is not None and n.proc.alive()]
-
-
-@contextlib.contextmanager
-def running_cluster(cluster: Cluster) -> Iterator[Cluster]:
-    """Start every node; stop them all when the block ends, whatever happens."""
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
