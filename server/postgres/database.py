@@ -23,7 +23,7 @@ from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from server.db.engine import Cursor, Database, Dialect, Params
-from server.postgres.connect import CONNECT_TIMEOUT_S, DatabaseUnavailableError, reason_of
+from server.postgres.connect import CONNECT_TIMEOUT_S, DatabaseUnavailableError, check_database
 from server.postgres.url import DatabaseUrl
 
 # Any number, the same in every server: the key of the advisory lock migrations run under.
@@ -92,13 +92,17 @@ class PostgresDatabase(Database):
     dialect: Dialect = "postgresql"
     integrity_errors = (psycopg.IntegrityError,)
     errors = (psycopg.Error, PoolTimeout)
-    unavailable_errors = (psycopg.OperationalError, PoolTimeout)  # gone, restarting, no pool
+    # PostgreSQL gone or restarting (the connection cut, or closed under us), or no pool slot.
+    unavailable_errors = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
     def __init__(self, url: DatabaseUrl, *, max_size: int = POOL_MAX) -> None:
         self.url = url
         self._local = threading.local()
         self._held: list[psycopg.Connection[Any]] = []  # each thread's connection, to close
         self._held_lock = threading.Lock()
+        # One direct try first: a wrong password or an unreachable host fails at once, with
+        # libpq's reason (the pool would only say, later, that it timed out).
+        check_database(url)
         self.pool = ConnectionPool(
             url.text,
             min_size=1,
@@ -112,17 +116,12 @@ class PostgresDatabase(Database):
         )
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
-        except PoolTimeout:
+        except PoolTimeout as exc:
             self.pool.close()
-            # The pool only says it timed out: one direct try gives the reason (host, refusal).
-            try:
-                with psycopg.connect(url.text, connect_timeout=CONNECT_TIMEOUT_S):
-                    pass
-            except psycopg.Error as direct:
-                exc = direct
             raise DatabaseUnavailableError(
                 f"cannot use the PostgreSQL database at {url.where}"
-                f" (user {url.user or '(default)'}): {reason_of(url, exc)}"
+                f" (user {url.user or '(default)'}): no connection within"
+                f" {CONNECT_TIMEOUT_S * 2} s"
             ) from exc
 
     def _conn(self) -> psycopg.Connection[Any]:
