@@ -29,6 +29,9 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy bridge server edgecommon
 
+# One worker per core, up to four (most tests wait on real programs); `PYTEST_ARGS=` runs serially.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
+
 # pytest's exit code 5 means "no tests ran": that is a failure here, never a pass.
 pytest: venv deps
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \

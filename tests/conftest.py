@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def postgres_cluster() -> Iterator[Postgres]:
     """One real PostgreSQL for the session (Debian's binaries; run as `postgres` when root)."""
     if bin_dir() is None:
-        pytest.skip("PostgreSQL is not installed: `make test` installs it as root (apt-get)")
+        pytest.fail("PostgreSQL is not installed: `make test` installs it as root (apt-get)")
     with running_postgres() as cluster:
         yield cluster
 
