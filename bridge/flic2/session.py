@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import struct
 from collections.abc import Callable
 from datetime import datetime
 
 from bridge.flic2 import crypto, duo, packets
-from bridge.flic2.channel import SignedChannel
 from bridge.flic2.chaskey import ChaskeyKeys
 from bridge.flic2.duo_link import DuoLink
 from bridge.flic2.errors import (
-    CredentialsRefusedError,
     GenuineCheckError,
-    LinkClosedError,
     MacMismatchError,
-    NotPairableError,
     ProtocolError,
     TooManyAppsError,
 )
@@ -30,10 +25,9 @@ from bridge.flic2.handshake import (
     judge_unpaired_test,
 )
 from bridge.flic2.packets import MAC_LEN, FromButton, ToButton
-from bridge.flic2.pairing import Pairing, address_to_wire
+from bridge.flic2.pairing import Pairing
 from bridge.flic2.session_events import (
     Battery,
-    FirmwareVersion,
     NameChanged,
     Paired,
     Press,
@@ -41,15 +35,18 @@ from bridge.flic2.session_events import (
     SessionEvent,
     Verified,
 )
+from bridge.flic2.verifying import VerifyingChannel
 
 
-class Flic2Session(SignedChannel):
+class Flic2Session(VerifyingChannel):
     """One connection: full verify without a pairing, quick verify with one, then events.
 
     Call `start()`, write every frame from `take_writes()`, feed notifications to `receive()`.
     Writes produced while handling a notification (acknowledgements) are meant to be flushed
     only after the caller has stored the presses it got, so an unstored press is never acked.
     """
+
+    credentials_hint = " (unlock it in the app that locked it, or factory-reset it)"
 
     def __init__(
         self,
@@ -61,30 +58,12 @@ class Flic2Session(SignedChannel):
         att_mtu: int = MIN_ATT_MTU,
         supports_duo: bool = True,
     ) -> None:
-        super().__init__(address.lower(), att_mtu)
-        self._wire_address = address_to_wire(self.address)
-        self._pairing = pairing
-        self._verify_key = verify_key
-        self._random = random
+        super().__init__(address, pairing, verify_key, random, att_mtu)
         self._supports_duo = supports_duo  # False: flags 0, as the vendor's C module (no Duo)
         self._qv_flags = duo.QUICK_VERIFY_SUPPORTS_DUO if supports_duo else 0
-        self.state = State.IDLE
-        self._tmp_id = 0
         self._reassembler = Reassembler()
-        self._client_random = b""
-        self._fv_pairing: tuple[int, bytes] = (0, b"")
         self._unpaired: crypto.UnpairedProofs | None = None
-        self._waiting_init = False
-        self._init_timestamp = 0
-        self._init_at: datetime | None = None
-        # Last event count delivered; None after a button reboot (accept whatever comes next).
-        self._delivered: int | None = pairing.event_count if pairing else None
         self._duo: DuoLink | None = None  # a Flic Duo's event stream, once verified
-
-    @property
-    def pairing(self) -> Pairing | None:
-        """The pairing with the event count and boot id as they stand now."""
-        return self._pairing
 
     @property
     def dropped_frames(self) -> int:
@@ -163,21 +142,14 @@ class Flic2Session(SignedChannel):
         self._conn_id = conn_id
         if rsp.address != self._wire_address or rsp.address_type != 0:
             raise GenuineCheckError(f"{self.address} answered with another Bluetooth address")
-        variant = crypto.signature_variant(self._verify_key, rsp.signature, rsp.signed_message)
-        if variant is None:
-            raise GenuineCheckError(f"{self.address} is not a genuine Flic 2: bad key signature")
-        private, public = crypto.x25519_keypair(self._random(32))
-        self._client_random = self._random(8)
-        try:
-            shared = crypto.shared_secret(private, rsp.public_key)
-        except ValueError as exc:
-            raise GenuineCheckError(f"{self.address} sent an unusable key: {exc}") from exc
+        agreed = self._agree(rsp, "bad key signature")
+        public = agreed.public_key
         # Pairing, we say we support the Duo (as the vendor's apps do) and mix that flags byte
         # in; the unpaired test sends no flags, so mixes in 0.
         unpaired = self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1
         flags = duo.FULL_VERIFY_SUPPORTS_DUO if self._supports_duo and not unpaired else 0
         secret = crypto.full_verify_secret(
-            shared, variant, rsp.button_random, self._client_random, flags
+            agreed.shared, agreed.variant, rsp.button_random, self._client_random, flags
         )
         if self.state is State.WAIT_UNPAIRED_FULL_VERIFY_1:
             assert self._pairing is not None
@@ -202,11 +174,7 @@ class Flic2Session(SignedChannel):
 
     def _on_full_verify_2(self, packet: bytes, opcode: int) -> list[SessionEvent]:
         if opcode == FromButton.FULL_VERIFY_FAIL_RESPONSE and len(packet) >= 2:
-            if packet[1] == packets.FullVerifyFailReason.NOT_IN_PUBLIC_MODE:
-                raise NotPairableError(
-                    f"{self.address} is not in pairing mode: hold it for 7 seconds"
-                )
-            raise GenuineCheckError(f"{self.address} refused pairing (reason {packet[1]})")
+            self._refused(packet)
         if opcode != FromButton.FULL_VERIFY_RESPONSE_2 or len(packet) < 59 + MAC_LEN:
             return []
         try:
@@ -214,25 +182,10 @@ class Flic2Session(SignedChannel):
         except MacMismatchError as exc:
             raise GenuineCheckError(f"{self.address} failed the key agreement") from exc
         rsp = packets.parse_full_verify_response_2(body)
-        if not rsp.app_credentials_match and rsp.cares_about_app_credentials:
-            raise CredentialsRefusedError(
-                f"{self.address} refused pairing: it is locked to another app's credentials "
-                "(unlock it in the app that locked it, or factory-reset it)"
-            )
-        pairing_id, pairing_key = self._fv_pairing
-        self._pairing = Pairing(
-            address=self.address,
-            pairing_id=pairing_id,
-            pairing_key=pairing_key,
-            name=rsp.name,
-            serial_number=rsp.serial_number,
-            uuid=rsp.uuid.hex(),
-            firmware_version=rsp.firmware_version,
-            duo=bool(body[1] & duo.FULL_VERIFY_2_IS_DUO),
-        )
+        pairing = self._new_pairing(rsp, duo=bool(body[1] & duo.FULL_VERIFY_2_IS_DUO))
         self._delivered = None
         self._become_ready(max_queued=0)
-        return [Paired(self._pairing, battery_millivolt(rsp.battery_level))]
+        return [Paired(pairing, battery_millivolt(rsp.battery_level))]
 
     def _on_quick_verify(self, packet: bytes, opcode: int, conn_id: int) -> list[SessionEvent]:
         assert self._pairing is not None
@@ -295,10 +248,6 @@ class Flic2Session(SignedChannel):
         self._request(packets.opcode_only(ToButton.GET_NAME_REQUEST))
         self._request(packets.opcode_only(ToButton.GET_FIRMWARE_VERSION_REQUEST))
 
-    def _update_pairing(self, **changes: int | str | bool) -> None:
-        assert self._pairing is not None
-        self._pairing = dataclasses.replace(self._pairing, **changes)  # type: ignore[arg-type]
-
     def _on_signed(self, body: bytes, now: datetime) -> list[SessionEvent]:
         opcode = body[0]
         if opcode in (
@@ -326,13 +275,9 @@ class Flic2Session(SignedChannel):
             self._update_pairing(adv_configured=True)
             return []
         if opcode == FromButton.GET_FIRMWARE_VERSION_RESPONSE:
-            self._answered()
-            version = packets.parse_u32(body, "firmware version")
-            self._update_pairing(firmware_version=version)
-            return [FirmwareVersion(version)]
+            return self._firmware(body, "firmware version")
         if opcode == FromButton.DISCONNECTED_VERIFIED_LINK_IND:
-            reason = body[1] if len(body) > 1 else -1
-            raise LinkClosedError(f"{self.address} closed the verified link (reason {reason})")
+            raise self._link_closed(body)
         return []
 
     def _name(self, name: str) -> list[SessionEvent]:

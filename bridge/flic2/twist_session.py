@@ -7,30 +7,21 @@ accepted us, as the vendor's pyflic-ble does; events need a quick verify on the 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import struct
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bridge.flic2 import crypto, packets, twist
-from bridge.flic2.channel import SignedChannel
 from bridge.flic2.chaskey import ChaskeyKeys
-from bridge.flic2.errors import (
-    CredentialsRefusedError,
-    GenuineCheckError,
-    LinkClosedError,
-    NotPairableError,
-    PairingUnknownError,
-)
+from bridge.flic2.errors import GenuineCheckError, PairingUnknownError
 from bridge.flic2.events import TICKS_PER_S, is_newer
 from bridge.flic2.frames import MIN_ATT_MTU
 from bridge.flic2.handshake import State
 from bridge.flic2.packets import MAC_LEN
-from bridge.flic2.pairing import Pairing, address_to_wire
+from bridge.flic2.pairing import Pairing
 from bridge.flic2.session_events import (
     Battery,
-    FirmwareVersion,
     NameChanged,
     Paired,
     Press,
@@ -39,11 +30,14 @@ from bridge.flic2.session_events import (
     Verified,
 )
 from bridge.flic2.twist import FromTwist, ToTwist
+from bridge.flic2.verifying import VerifyingChannel
 from bridge.models import ClickType
 
 
-class TwistSession(SignedChannel):
+class TwistSession(VerifyingChannel):
     """One connection to a Twist: full verify without a pairing, quick verify with one."""
+
+    product = "Flic Twist"
 
     def __init__(
         self,
@@ -54,25 +48,9 @@ class TwistSession(SignedChannel):
         random: Callable[[int], bytes] = os.urandom,
         att_mtu: int = MIN_ATT_MTU,
     ) -> None:
-        super().__init__(address.lower(), att_mtu)
-        self._wire_address = address_to_wire(self.address)
-        self._pairing = pairing
-        self._verify_key = verify_key
-        self._random = random
-        self.state = State.IDLE
-        self._tmp_id = 0
-        self._client_random = b""
-        self._fv_pairing: tuple[int, bytes] = (0, b"")
-        self._waiting_init = False
-        self._init_timestamp = 0
-        self._init_at: datetime | None = None
-        self._delivered: int | None = pairing.event_count if pairing else None
+        super().__init__(address, pairing, verify_key, random, att_mtu)
         self._turned = 0  # units toward the next detent
         self._turned_in = 0  # the mode those units were turned in
-
-    @property
-    def pairing(self) -> Pairing | None:
-        return self._pairing
 
     def _send_plain(self, packet: bytes) -> None:
         self._writes.append(packet)  # no frame header, one packet per write
@@ -117,17 +95,12 @@ class TwistSession(SignedChannel):
             return
         if rsp.address != self._wire_address:
             raise GenuineCheckError(f"{self.address} answered with another Bluetooth address")
-        variant = crypto.signature_variant(self._verify_key, rsp.signature, rsp.signed_message)
-        if variant is None:
-            raise GenuineCheckError(f"{self.address} is not a genuine Flic Twist: bad signature")
-        private, public = crypto.x25519_keypair(self._random(32))
-        self._client_random = self._random(8)
-        try:
-            shared = crypto.shared_secret(private, rsp.public_key)
-        except ValueError as exc:
-            raise GenuineCheckError(f"{self.address} sent an unusable key: {exc}") from exc
-        secret = crypto.full_verify_secret(shared, variant, rsp.button_random, self._client_random)
+        agreed = self._agree(rsp, "bad signature")
+        secret = crypto.full_verify_secret(
+            agreed.shared, agreed.variant, rsp.button_random, self._client_random
+        )
         keys = crypto.derive_full_verify_keys(secret)
+        public = agreed.public_key
         self._send_plain(packets.full_verify_request_2(public, self._client_random, keys.verifier))
         self._fv_pairing = (keys.pairing_id, keys.pairing_key)
         self.state = State.WAIT_FULL_VERIFY_2
@@ -135,31 +108,13 @@ class TwistSession(SignedChannel):
     def _on_full_verify_2(self, packet: bytes) -> list[SessionEvent]:
         opcode = packet[0]
         if opcode == FromTwist.FULL_VERIFY_FAIL_RESPONSE and len(packet) >= 2:
-            if packet[1] == packets.FullVerifyFailReason.NOT_IN_PUBLIC_MODE:
-                raise NotPairableError(
-                    f"{self.address} is not in pairing mode: hold it for 7 seconds"
-                )
-            raise GenuineCheckError(f"{self.address} refused pairing (reason {packet[1]})")
+            self._refused(packet)
         if opcode != FromTwist.FULL_VERIFY_RESPONSE_2 or len(packet) < 75:
             return []
         rsp = packets.parse_full_verify_response_2(packet)
-        if not rsp.app_credentials_match and rsp.cares_about_app_credentials:
-            raise CredentialsRefusedError(
-                f"{self.address} refused pairing: it is locked to another app's credentials"
-            )
-        pairing_id, pairing_key = self._fv_pairing
-        self._pairing = Pairing(
-            address=self.address,
-            pairing_id=pairing_id,
-            pairing_key=pairing_key,
-            name=rsp.name,
-            serial_number=rsp.serial_number,
-            uuid=rsp.uuid.hex(),
-            firmware_version=rsp.firmware_version,
-            twist=True,
-        )
+        pairing = self._new_pairing(rsp, twist=True)
         self.state = State.IDLE  # paired: the caller disconnects, events come on quick verify
-        return [Paired(self._pairing, rsp.battery_level)]
+        return [Paired(pairing, rsp.battery_level)]
 
     def _on_quick_verify(self, packet: bytes) -> list[SessionEvent]:
         assert self._pairing is not None
@@ -183,10 +138,6 @@ class TwistSession(SignedChannel):
         pairing = self._pairing
         self._send_signed(twist.init_button_events_request(pairing.event_count, pairing.boot_id))
         return [Verified()]
-
-    def _update_pairing(self, **changes: int | str | bool) -> None:
-        assert self._pairing is not None
-        self._pairing = dataclasses.replace(self._pairing, **changes)  # type: ignore[arg-type]
 
     def _after_initial_events(self) -> None:
         for opcode in (
@@ -212,18 +163,14 @@ class TwistSession(SignedChannel):
             self._answered()
             return [Battery(packets.parse_u16(body, "Twist battery level"))]
         if opcode == FromTwist.GET_FIRMWARE_VERSION_RESPONSE:
-            self._answered()
-            version = packets.parse_u32(body, "Twist firmware version")
-            self._update_pairing(firmware_version=version)
-            return [FirmwareVersion(version)]
+            return self._firmware(body, "Twist firmware version")
         if opcode == FromTwist.GET_NAME_RESPONSE:
             self._answered()
             name = body[7 : 7 + packets.NAME_MAX_BYTES].decode("utf-8", errors="replace")
             self._update_pairing(name=name)
             return [NameChanged(name)]
         if opcode == FromTwist.DISCONNECTED_VERIFIED_LINK_IND:
-            reason = body[1] if len(body) > 1 else -1
-            raise LinkClosedError(f"{self.address} closed the verified link (reason {reason})")
+            raise self._link_closed(body)
         return []
 
     def _on_init(self, rsp: twist.InitResponse, now: datetime) -> list[SessionEvent]:
