@@ -13,13 +13,12 @@ import hmac
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bridge.flic2.chaskey import chaskey16, chaskey_mac
+from tests.flic2.sim_parts import _after, _Event, _hmac, _Link, _raw
 
 TICKS_PER_S = 32768
 
@@ -53,35 +52,6 @@ SET_NAME_REQUEST, SET_NAME_RESPONSE = 10, 17
 SET_ADV_PARAMETERS_REQUEST, SET_ADV_PARAMETERS_RESPONSE = 27, 25
 TEST_IF_REALLY_UNPAIRED = 4  # both directions
 PING_REQUEST, PING_RESPONSE = 15, 14
-
-
-def _raw(public: X25519PublicKey) -> bytes:
-    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-@dataclass
-class _Event:
-    count: int
-    timestamp: int
-    code: int
-
-
-@dataclass
-class _Link:
-    """One logical connection's state on the button."""
-
-    conn_id: int
-    mtu: int
-    parts: bytearray = field(default_factory=bytearray)
-    key: bytes | None = None
-    tx: int = 0
-    rx: int = 0
-    ready: bool = False
-    button_random: bytes = b""
-
-
-def _hmac(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 class SimButton:
@@ -239,23 +209,26 @@ class SimButton:
             (tmp_id,) = struct.unpack_from("<I", packet, 1)
             link.conn_id = self.next_conn_id
             self.next_conn_id = self.next_conn_id % 31 + 1
-            link.button_random = os.urandom(8)
-            body = (
-                struct.pack("<BI", 0, tmp_id)
-                + self._signature
-                + self.address_le
-                + b"\x00"
-                + _raw(self._ecdh.public_key())
-                + link.button_random
-                + b"\x00"
-            )
-            self._emit_packet(body, newly_assigned=True)
+            self._emit_packet(self._full_verify_1(link, tmp_id), newly_assigned=True)
         elif opcode == 2:  # FullVerifyRequest2WithoutAppToken
             self._full_verify_2(link, packet)
         elif opcode == TEST_IF_REALLY_UNPAIRED:
             self._test_if_really_unpaired(link, packet)
         elif opcode == 5:  # QuickVerifyRequest
             self._quick_verify(link, packet)
+
+    def _full_verify_1(self, link: _Link, tmp_id: int) -> bytes:
+        """FullVerifyResponse1 (opcode 0 for both products): our signed key and a new random."""
+        link.button_random = os.urandom(8)
+        return (
+            struct.pack("<BI", 0, tmp_id)
+            + self._signature
+            + self.address_le
+            + b"\x00"
+            + _raw(self._ecdh.public_key())
+            + link.button_random
+            + b"\x00"
+        )
 
     def _secret(self, link: _Link, app_public: bytes, client_random: bytes, flags: int) -> bytes:
         shared = self._ecdh.exchange(X25519PublicKey.from_public_bytes(app_public))
@@ -267,27 +240,30 @@ class SimButton:
             + bytes([flags])
         ).digest()
 
-    def _full_verify_2(self, link: _Link, packet: bytes) -> None:
-        app_public, client_random, flags, verifier = (
-            packet[1:33],
-            packet[33:41],
-            packet[41],
-            packet[42:58],
-        )
+    def _pair(self, link: _Link, packet: bytes, fail_opcode: int) -> bytes | None:
+        """Check a FullVerifyRequest2 and store the pairing: the secret, or None once refused."""
+        app_public, client_random = packet[1:33], packet[33:41]
+        flags, verifier = packet[41], packet[42:58]
         self.flags_seen.append(flags)
         # The flags byte the app sent (0x80 "supports Duo" from the vendor's apps) is part of
         # the secret: a button mixes in what it received, not a constant.
         secret = self._secret(link, app_public, client_random, flags)
         if not self.public_mode:
-            self._emit_packet(bytes([3, 1]))  # FullVerifyFailResponse: not in public mode
-            return
+            self._emit_packet(bytes([fail_opcode, 1]))  # FullVerifyFailResponse: not public
+            return None
         if not hmac.compare_digest(_hmac(secret, b"AT")[:16], verifier):
-            self._emit_packet(bytes([3, 0]))  # invalid verifier
-            return
+            self._emit_packet(bytes([fail_opcode, 0]))  # invalid verifier
+            return None
         pk = _hmac(secret, b"PK")
         if self.credentials_flags & 1 or not self.credentials_flags & 2:
             self.pairings[struct.unpack("<I", pk[:4])[0]] = pk[4:20]
             self.public_mode = False
+        return secret
+
+    def _full_verify_2(self, link: _Link, packet: bytes) -> None:
+        secret = self._pair(link, packet, fail_opcode=3)
+        if secret is None:
+            return
         link.key = _hmac(secret, b"SK")[:16]
         link.ready = True
         name = self.name.encode()
@@ -317,11 +293,15 @@ class SimButton:
             result = _hmac(secret, b"NE" + token)[:16]
         self._emit_packet(bytes([TEST_IF_REALLY_UNPAIRED]) + result)
 
-    def _quick_verify(self, link: _Link, packet: bytes) -> None:
+    def _quick_request(self, packet: bytes) -> tuple[bytes, int, int, bytes | None]:
+        """A QuickVerifyRequest: client random, flags, tmp id, and the pairing key if known."""
         client_random, flags = packet[1:8], packet[8]
         self.flags_seen.append(flags)
         tmp_id, pairing_id = struct.unpack_from("<II", packet, 9)
-        pairing_key = self.pairings.get(pairing_id)
+        return client_random, flags, tmp_id, self.pairings.get(pairing_id)
+
+    def _quick_verify(self, link: _Link, packet: bytes) -> None:
+        client_random, flags, tmp_id, pairing_key = self._quick_request(packet)
         if pairing_key is None or self.forge_unpaired:
             self._emit_packet(struct.pack("<BI", 6, tmp_id))  # QuickVerifyNegativeResponse
             return
@@ -393,7 +373,3 @@ class SimButton:
                         flags |= 0x20
                 body += event.timestamp.to_bytes(6, "little") + bytes([flags])
             self._emit_signed(bytes(body))
-
-
-def _after(count: int, than: int) -> bool:
-    return count != than and ((count - than) & 0xFFFFFFFF) < 0x80000000

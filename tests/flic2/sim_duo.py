@@ -7,7 +7,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from tests.flic2.sim_button import TICKS_PER_S, SimButton, _after
+from tests.flic2.sim_button import TICKS_PER_S, SimButton
+from tests.flic2.sim_parts import _after
 
 _COUNTER_BITS = (2, 4, 8, 32)
 _TIMESTAMP_BITS = (8, 10, 13, 16, 24, 32, 40, 48)

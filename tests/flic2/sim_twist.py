@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.flic2.chaskey import chaskey16, chaskey_mac
-from tests.flic2.sim_button import SimButton, _after, _hmac, _Link, _raw
+from tests.flic2.sim_button import SimButton
+from tests.flic2.sim_parts import _after, _Link
 
 UP, DOWN, SINGLE_TIMEOUT, HOLD, DOUBLE_FLAG = 0, 1, 2, 3, 8
 PUSHED = 12  # the mode while the dial is turned pushed in
@@ -127,41 +128,15 @@ class SimTwist(SimButton):
         opcode = packet[0]
         if opcode == 0x00 and len(packet) >= 5:  # FullVerifyRequest1
             (tmp_id,) = struct.unpack_from("<I", packet, 1)
-            link.button_random = os.urandom(8)
-            body = (
-                struct.pack("<BI", 0x00, tmp_id)
-                + self._signature
-                + self.address_le
-                + b"\x00"
-                + _raw(self._ecdh.public_key())
-                + link.button_random
-                + b"\x00"
-            )
-            self._emit_packet(body)
+            self._emit_packet(self._full_verify_1(link, tmp_id))
         elif opcode == 0x02 and len(packet) >= 58:  # FullVerifyRequest2
             self._twist_full_verify_2(link, packet)
         elif opcode == 0x05 and len(packet) >= 17:  # QuickVerifyRequest
             self._twist_quick_verify(link, packet)
 
     def _twist_full_verify_2(self, link: _Link, packet: bytes) -> None:
-        app_public, client_random, flags, verifier = (
-            packet[1:33],
-            packet[33:41],
-            packet[41],
-            packet[42:58],
-        )
-        self.flags_seen.append(flags)
-        secret = self._secret(link, app_public, client_random, flags)
-        if not self.public_mode:
-            self._emit_packet(bytes([0x02, 1]))  # FullVerifyFailResponse: not in public mode
+        if self._pair(link, packet, fail_opcode=0x02) is None:
             return
-        if not hmac.compare_digest(_hmac(secret, b"AT")[:16], verifier):
-            self._emit_packet(bytes([0x02, 0]))  # invalid verifier
-            return
-        pk = _hmac(secret, b"PK")
-        if self.credentials_flags & 1 or not self.credentials_flags & 2:
-            self.pairings[struct.unpack("<I", pk[:4])[0]] = pk[4:20]
-            self.public_mode = False
         name = self.name.encode()
         self._emit_packet(
             bytes([0x01, self.credentials_flags])
@@ -174,10 +149,7 @@ class SimTwist(SimButton):
         )
 
     def _twist_quick_verify(self, link: _Link, packet: bytes) -> None:
-        client_random, variants = packet[1:8], packet[8]
-        self.flags_seen.append(variants)
-        tmp_id, pairing_id = struct.unpack_from("<II", packet, 9)
-        pairing_key = self.pairings.get(pairing_id)
+        client_random, variants, tmp_id, pairing_key = self._quick_request(packet)
         if pairing_key is None:
             self._emit_packet(struct.pack("<BI", 0x05, tmp_id))  # QuickVerifyNegativeResponse
             return
