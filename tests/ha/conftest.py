@@ -6,13 +6,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.e2e.programs import CLEAN_ENV
+from tests.e2e.test_failover_servers import write_bridge
 from tests.escalation.receivers import Mailbox, smtp_server
 from tests.support.cluster import Cluster
 from tests.support.postgres import Postgres
+from tests.support.procs import Proc, free_port, start_bridge
 
 MakeCluster = Callable[..., Cluster]
+StartBridge = Callable[[list[str]], str]
+
+
+def bridge_status(url: str) -> dict[str, Any]:
+    """The bridge's /api/status document."""
+    result: dict[str, Any] = httpx.get(url + "/api/status", timeout=5.0).json()
+    return result
 
 
 @pytest.fixture
@@ -42,3 +53,21 @@ def make_cluster(tmp_path: Path, postgres: Postgres) -> Iterator[MakeCluster]:
 def pair(make_cluster: MakeCluster) -> Cluster:
     """Two nodes on one database, both answering."""
     return make_cluster().start()
+
+
+@pytest.fixture
+def bridge_over(tmp_path: Path) -> Iterator[StartBridge]:
+    """`bridge_over(urls)`: a flic-bridge forwarding to `urls` in that order; its URL.
+    Stopped at the end."""
+    procs: list[Proc] = []
+
+    def start(urls: list[str]) -> str:
+        port = free_port()
+        bridge_url = f"http://127.0.0.1:{port}"
+        config = write_bridge(tmp_path / "bridge", port, urls)
+        procs.append(start_bridge(config, tmp_path / "bridge", bridge_url, CLEAN_ENV))
+        return bridge_url
+
+    yield start
+    for proc in procs:
+        proc.stop()

@@ -7,51 +7,29 @@ the second server with the same `Idempotency-Key`, and the shared database store
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
-import httpx
-import pytest
-
-from tests.e2e.programs import CLEAN_ENV
-from tests.e2e.test_failover_servers import BUTTONS, press, write_bridge
+from tests.e2e.test_failover_servers import BUTTONS, press
+from tests.ha.conftest import StartBridge, bridge_status
 from tests.support.cluster import Cluster
-from tests.support.procs import Proc, free_port, start_bridge, wait_until
+from tests.support.procs import wait_until
 
 ROUNDS = 24
 
 
-def _status(url: str) -> dict[str, Any]:
-    result: dict[str, Any] = httpx.get(url + "/api/status", timeout=5.0).json()
-    return result
-
-
-@pytest.fixture
-def bridge_over(tmp_path: Path) -> Iterator[list[Proc]]:
-    procs: list[Proc] = []
-    yield procs
-    for proc in procs:
-        proc.stop()
-
-
 def test_a_kill_mid_burst_leaves_every_press_in_the_shared_log_exactly_once(
-    tmp_path: Path, pair: Cluster, bridge_over: list[Proc]
+    pair: Cluster, bridge_over: StartBridge
 ) -> None:
     a, b = pair.a, pair.b
     inbound = a.integration("wards")
-    port = free_port()
-    bridge_url = f"http://127.0.0.1:{port}"
-    config = write_bridge(tmp_path / "bridge", port, [a.url + inbound, b.url + inbound])
-    bridge_over.append(start_bridge(config, tmp_path / "bridge", bridge_url, CLEAN_ENV))
+    bridge_url = bridge_over([a.url + inbound, b.url + inbound])
     with ThreadPoolExecutor(1) as presser:  # the burst goes on while the kill lands
         burst = presser.submit(lambda: [p for n in range(ROUNDS) for p in press(bridge_url, n)])
         wait_until(lambda: len(b.inbound()) >= ROUNDS, timeout=60, what="the first third delivered")
         a.kill()
         pressed = burst.result()
     wait_until(
-        lambda: _status(bridge_url)["outbox"]["pending"] == 0,
+        lambda: bridge_status(bridge_url)["outbox"]["pending"] == 0,
         timeout=90,
         what="every press delivered",
     )
@@ -59,7 +37,7 @@ def test_a_kill_mid_burst_leaves_every_press_in_the_shared_log_exactly_once(
     took = [len(re.findall(r"server\.inbound: inbound message", n.log())) for n in (a, b)]
     assert took[0] >= ROUNDS, took  # the first server took the start of the burst
     assert took[1] > 0, took  # and the second the rest
-    (target,) = _status(bridge_url)["targets"]
+    (target,) = bridge_status(bridge_url)["targets"]
     assert (target["delivered"], target["dead"]) == (len(pressed), 0)
     assert target["url"] == b.url + inbound
     logged = b.bridge_presses()

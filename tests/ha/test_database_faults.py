@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import httpx
-import pytest
-
-from tests.e2e.programs import CLEAN_ENV
-from tests.e2e.test_failover_servers import BUTTONS, press, write_bridge
-from tests.ha.conftest import MakeCluster
+from tests.e2e.test_failover_servers import BUTTONS, press
+from tests.ha.conftest import MakeCluster, StartBridge, bridge_status
 from tests.support.postgres import PASSWORD, Postgres
-from tests.support.procs import Proc, free_port, start_bridge, wait_until
+from tests.support.procs import free_port, wait_until
 
 WRONG = "not-the-password-7731"
 
@@ -50,32 +43,17 @@ def test_a_bad_database_url_stops_the_start_naming_host_and_reason(
         assert "Traceback" not in out, out
 
 
-def _status(url: str) -> dict[str, Any]:
-    result: dict[str, Any] = httpx.get(url + "/api/status", timeout=5.0).json()
-    return result
-
-
-@pytest.fixture
-def bridge_over(tmp_path: Path) -> Iterator[list[Proc]]:
-    """A place for the test's bridge process, stopped at the end."""
-    procs: list[Proc] = []
-    yield procs
-    for proc in procs:
-        proc.stop()
-
-
 def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after(
-    tmp_path: Path, make_cluster: MakeCluster, postgres: Postgres, bridge_over: list[Proc]
+    make_cluster: MakeCluster, postgres: Postgres, bridge_over: StartBridge
 ) -> None:
     cluster = make_cluster().start()
     a, b = cluster.a, cluster.b
     inbound = a.integration("wards")
-    port = free_port()
-    bridge_url = f"http://127.0.0.1:{port}"
-    config = write_bridge(tmp_path / "bridge", port, [a.url + inbound, b.url + inbound])
-    bridge_over.append(start_bridge(config, tmp_path / "bridge", bridge_url, CLEAN_ENV))
+    bridge_url = bridge_over([a.url + inbound, b.url + inbound])
     pressed = press(bridge_url, 0)
-    wait_until(lambda: _status(bridge_url)["outbox"]["pending"] == 0, what="round 0 delivered")
+    wait_until(
+        lambda: bridge_status(bridge_url)["outbox"]["pending"] == 0, what="round 0 delivered"
+    )
 
     postgres.stop()
     try:
@@ -87,7 +65,7 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
             pressed += press(bridge_url, n)
         kept = wait_until(
             lambda: (
-                (st := _status(bridge_url))["outbox"]["pending"] == 9
+                (st := bridge_status(bridge_url))["outbox"]["pending"] == 9
                 and "HTTP 503" in (st["targets"][0]["last_error"] or "")
                 and st
             ),
@@ -99,7 +77,7 @@ def test_while_postgres_is_away_posts_get_503_and_every_press_arrives_once_after
         postgres.start()
 
     wait_until(
-        lambda: _status(bridge_url)["outbox"]["pending"] == 0,
+        lambda: bridge_status(bridge_url)["outbox"]["pending"] == 0,
         timeout=90,
         what="every kept press delivered after PostgreSQL came back",
     )
