@@ -14,6 +14,7 @@ import httpx
 
 from tests.support.procs import (
     Proc,
+    Runs,
     free_port,
     python_module,
     start_bridge,
@@ -28,7 +29,7 @@ CLEAN_ENV = {
 
 
 @dataclass
-class AlertServer:
+class AlertServer(Runs):
     """`alert-server run` on a fixed port (so a restart comes back where the bridge posts)."""
 
     data_dir: Path
@@ -67,11 +68,6 @@ class AlertServer:
         wait_http_ok(self.url + "/healthz", proc=self.proc)
         return self
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
-
     def admin(self, path: str, **params: Any) -> Any:
         token = (self.data_dir / "admin-token").read_text().strip()
         response = httpx.get(
@@ -99,7 +95,7 @@ class AlertServer:
 
 
 @dataclass
-class Bridge:
+class Bridge(Runs):
     """`flic-bridge run` with a config written into `workdir`."""
 
     workdir: Path
@@ -144,17 +140,6 @@ class Bridge:
         self.write_config()
         self.proc = start_bridge(self.config_path, self.workdir, self.url, CLEAN_ENV)
         return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.stop()
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
 
     def status(self) -> dict[str, Any]:
         result: dict[str, Any] = httpx.get(self.url + "/api/status", timeout=5.0).json()

@@ -16,7 +16,7 @@ import httpx
 
 from tests.escalation.receivers import Mailbox
 from tests.support.clocked_server import CLOCK_FILE_ENV
-from tests.support.procs import Proc, free_port, python_module, wait_http_ok, wait_until
+from tests.support.procs import Proc, Runs, free_port, python_module, wait_http_ok, wait_until
 
 CLEAN_ENV = {k: "" for k in os.environ if k.startswith("ALERT_SERVER_")}
 
@@ -47,7 +47,7 @@ class ClockFile:
 
 
 @dataclass
-class AlertServer:
+class AlertServer(Runs):
     """One data dir; `start()`/`kill()` run and stop the real program on it."""
 
     data_dir: Path
@@ -89,18 +89,6 @@ class AlertServer:
         )
         wait_http_ok(self.url + "/healthz", proc=self.proc)
         return self
-
-    def kill(self) -> None:
-        """SIGKILL, as a power cut would."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.stop()
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
 
     def admin(self) -> httpx.Client:
         token = (self.data_dir / "admin-token").read_text().strip()

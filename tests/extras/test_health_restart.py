@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.programs import CLEAN_ENV, AlertServer
-from tests.support.procs import Proc, free_port, start_bridge, wait_until
+from tests.support.procs import Proc, Runs, free_port, start_bridge, wait_until
 
 DESK = "80:e4:da:71:23:45"
 DOOR = "80:e4:da:71:23:46"
@@ -27,7 +27,7 @@ def server(tmp_path: Path) -> Iterator[AlertServer]:
         srv.stop()
 
 
-class HubBridge:
+class HubBridge(Runs):
     """`flic-bridge run` with a hub receiver, health checked often, forwarding to the server."""
 
     def __init__(self, workdir: Path, inbound_url: str) -> None:
@@ -66,17 +66,6 @@ class HubBridge:
     def start(self) -> HubBridge:
         self.proc = start_bridge(self.workdir / "bridge.toml", self.workdir, self.url, CLEAN_ENV)
         return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.stop()
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
 
     def heartbeat(self, *buttons: tuple[str, int]) -> None:
         body = {

@@ -16,6 +16,7 @@ import httpx
 from tests.e2e.programs import CLEAN_ENV
 from tests.support.procs import (
     Proc,
+    Runs,
     free_port,
     python_module,
     start_bridge,
@@ -118,7 +119,7 @@ class ScriptedTarget:
 
 
 @dataclass
-class BridgeProc:
+class BridgeProc(Runs):
     """`flic-bridge run` with one named target, so its outbox rows survive a URL change."""
 
     workdir: Path
@@ -161,17 +162,6 @@ class BridgeProc:
         config = self.write_config()
         self.proc = start_bridge(config, self.workdir, self.url, CLEAN_ENV)
         return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.stop()
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
 
     def press(self, button: str, click: str = "single") -> httpx.Response:
         return httpx.post(

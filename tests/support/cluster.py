@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from tests.support.mosquitto import Mosquitto
-from tests.support.procs import Proc, free_port, python_module, wait_until
+from tests.support.procs import Proc, Runs, free_port, python_module, wait_until
 
 ADMIN_TOKEN = "cluster-admin-token-3f9a1c7e5b"
 LINK_SECRET = "cluster-link-secret-8d2e6b4a0c"
@@ -37,7 +37,7 @@ def flic_body(button: str, state: str) -> str:
 
 
 @dataclass
-class Node:
+class Node(Runs):
     """One `alert-server run`; `launch()` starts it without waiting, `start()` waits too."""
 
     name: str
@@ -82,18 +82,6 @@ class Node:
 
     def start(self) -> Node:
         return self.launch().wait_ready()
-
-    def kill(self) -> None:
-        """SIGKILL, as a power cut would: nothing is cleaned up, no lock let go politely."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.stop()
-            self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
 
     def log(self) -> str:
         """Every run's log, oldest first."""

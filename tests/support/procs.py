@@ -96,6 +96,25 @@ class Proc:
         return int(self.popen.returncode)
 
 
+class Runs:
+    """A holder of one program run at a time (`proc`, None when not running)."""
+
+    proc: Proc | None
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would: nothing is cleaned up, no lock let go politely."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.stop()
+            self.proc = None
+
+    def stop(self) -> None:
+        """SIGTERM and wait (SIGKILL if it does not go)."""
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+
+
 def python_module(module: str, *args: str) -> list[str]:
     """argv that runs `python -m module args` with this interpreter."""
     return [sys.executable, "-m", module, *args]
