@@ -1,5 +1,6 @@
-"""PostgreSQL as the server's database (`[database] url`): the URL and the first connection.
+"""PostgreSQL as the server's database (`[database] url`): the URL, the first connection, and
+`PostgresDatabase`, the second engine behind the store seam (`server.db.engine.Database`).
 
-The store itself (SQL behind the store seam, migrations, claims) comes with the domain layout;
-this package holds what does not depend on it.
+The stores' SQL, the claims (`FOR UPDATE SKIP LOCKED`) and the one-publisher lock live with the
+domains; this package only translates and runs them.
 """
