@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Literal
@@ -29,8 +30,12 @@ from server.postgres.url import DatabaseUrl
 # Any number, the same in every server: the key of the advisory lock migrations run under.
 MIGRATION_LOCK = 0x666C6963  # "flic"
 POOL_MAX = 8
-# How long a call waits for a connection while PostgreSQL is away before it fails (503 + retry).
+# How long a call waits for a connection before it fails (503 + retry): POOL_WAIT_S normally,
+# FAST_FAIL_S for DOWN_GRACE_S after a connection broke or none came, so that while PostgreSQL
+# is away each call fails at once instead of queueing behind the others' waits.
 POOL_WAIT_S = 3.0
+FAST_FAIL_S = 0.2
+DOWN_GRACE_S = 5.0
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _DDL = re.compile(r"^\s*(CREATE|ALTER)\s+TABLE\b", re.IGNORECASE)
 _IDENTITY = re.compile(r"\b(\w+) INTEGER PRIMARY KEY AUTOINCREMENT\b|\b(id) INTEGER PRIMARY KEY\b")
@@ -100,6 +105,7 @@ class PostgresDatabase(Database):
         self._local = threading.local()
         self._held: list[psycopg.Connection[Any]] = []  # each thread's connection, to close
         self._held_lock = threading.Lock()
+        self._failed_at = -DOWN_GRACE_S  # monotonic time of the last broken or missing connection
         # One direct try first: a wrong password or an unreachable host fails at once, with
         # libpq's reason (the pool would only say, later, that it timed out).
         check_database(url)
@@ -127,7 +133,12 @@ class PostgresDatabase(Database):
     def _conn(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self.pool.getconn()
+            recently = time.monotonic() - self._failed_at < DOWN_GRACE_S
+            try:
+                conn = self.pool.getconn(timeout=FAST_FAIL_S if recently else POOL_WAIT_S)
+            except PoolTimeout:
+                self._failed_at = time.monotonic()
+                raise
             self._local.conn = conn
             with self._held_lock:
                 self._held.append(conn)
@@ -135,6 +146,7 @@ class PostgresDatabase(Database):
 
     def _drop_if_broken(self, conn: psycopg.Connection[Any]) -> None:
         if conn.broken or conn.closed:
+            self._failed_at = time.monotonic()
             self._local.conn = None
             with self._held_lock:
                 self._held.remove(conn)
