@@ -218,15 +218,15 @@ class EscalationStore(PeopleStore):
         database) sends it meanwhile; the outcome of the attempt replaces it. A server that
         dies while sending leaves the lease to run out, and the page is sent by whoever is left.
         """
+        due = (
+            "SELECT * FROM notification_attempts WHERE status='pending'"
+            " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+        )
+        if not self._rows(due, (iso(now), limit)):
+            return []  # the usual tick: no write transaction for nothing
         lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
         with self.transaction() as db:
-            rows = list(
-                db.query(
-                    "SELECT * FROM notification_attempts WHERE status='pending'"
-                    " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?" + lock,
-                    (iso(now), limit),
-                )
-            )
+            rows = list(db.query(due + lock, (iso(now), limit)))
             until = iso(now + timedelta(seconds=lease_s))
             for r in rows:
                 db.execute(

@@ -195,10 +195,13 @@ class PostgresDatabase(Database):
     def advisory_lock(self, key: int) -> Iterator[None]:
         """Hold a session advisory lock (waiting for it) for the block: one server at a time."""
         self.execute("SELECT pg_advisory_lock(?)", [key])
+        holder = self._conn()
         try:
             yield
         finally:
-            if not (self._conn().broken or self._conn().closed):
+            # A session that broke meanwhile took its lock with it: nothing to give back, and no
+            # new connection to open just to say so.
+            if getattr(self._local, "conn", None) is holder and not holder.broken:
                 self.execute("SELECT pg_advisory_unlock(?)", [key])
 
     def try_lead(self, key: int) -> bool:
